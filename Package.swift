@@ -1,0 +1,81 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+  name: "lrj",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "lrj", targets: ["lrj"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+  ],
+  targets: [
+    // C libraries from Debian, wrapped as header-only system modules.
+    .systemLibrary(
+      name: "CFFmpeg", pkgConfig: "libavformat",
+      providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+
+    // Libraries, in dependency order (DESIGN.md §3).
+    .target(
+      name: "Media",
+      dependencies: ["CFFmpeg", "CPNG", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: swiftSettings),
+    .target(
+      name: "Index",
+      dependencies: [
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings),
+    .target(
+      name: "Ingest",
+      dependencies: ["Media", "Index", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: swiftSettings),
+    .target(
+      name: "Synopsis",
+      dependencies: ["Media", "Index", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: swiftSettings),
+    .target(
+      name: "Consultation",
+      dependencies: [
+        "Ingest", "Synopsis", "Index", "Media",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings),
+
+    // The executable: argument parsing and printing only.
+    .executableTarget(
+      name: "lrj",
+      dependencies: [
+        "Consultation", "Media",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings),
+    // Renders the synthetic Samples clip and its ground truth (see Samples/README.md).
+    .executableTarget(
+      name: "lrj-samplegen",
+      dependencies: ["Media", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      swiftSettings: swiftSettings),
+
+    // One test target per module; lrjTests drives the built executables end to end.
+    .testTarget(name: "MediaTests", dependencies: ["Media"], swiftSettings: swiftSettings),
+    .testTarget(name: "IndexTests", dependencies: ["Index"], swiftSettings: swiftSettings),
+    .testTarget(name: "IngestTests", dependencies: ["Ingest"], swiftSettings: swiftSettings),
+    .testTarget(name: "SynopsisTests", dependencies: ["Synopsis"], swiftSettings: swiftSettings),
+    .testTarget(name: "ConsultationTests", dependencies: ["Consultation"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "lrjTests", dependencies: ["lrj", "lrj-samplegen", "Media"], swiftSettings: swiftSettings),
+  ]
+)

@@ -1,0 +1,4 @@
+import Ingest
+import Synopsis
+import Index
+public enum ConsultationPlaceholder {}

@@ -1,0 +1,2 @@
+import Consultation
+print("lrj")
