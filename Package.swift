@@ -11,6 +11,12 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "lrj", targets: ["lrj"]),
+    // Libraries, exported for the Benchmarks package.
+    .library(name: "Media", targets: ["Media"]),
+    .library(name: "Index", targets: ["Index"]),
+    .library(name: "Ingest", targets: ["Ingest"]),
+    .library(name: "Synopsis", targets: ["Synopsis"]),
+    .library(name: "Consultation", targets: ["Consultation"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
