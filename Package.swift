@@ -30,11 +30,14 @@ let package = Package(
       name: "CFFmpeg", pkgConfig: "libavformat",
       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev"])]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    // Compiled C: FFmpeg's log callback takes a va_list, which Swift cannot format.
+    .target(
+      name: "CFFmpegLog", dependencies: ["CFFmpeg"]),
 
     // Libraries, in dependency order (DESIGN.md §3).
     .target(
       name: "Media",
-      dependencies: ["CFFmpeg", "CPNG", .product(name: "Logging", package: "swift-log")],
+      dependencies: ["CFFmpeg", "CFFmpegLog", "CPNG", .product(name: "Logging", package: "swift-log")],
       swiftSettings: swiftSettings),
     .target(
       name: "Index",
