@@ -7,6 +7,8 @@ struct GroundTruth: Codable {
     var label: String
     var `class`: String
     var colour: String
+    /// The colour as drawn (before light change and noise), [r, g, b].
+    var rgb: [Int]
     var direction: String
     /// First and last time (s) the object is at least partly in the picture.
     var start: Double
@@ -73,7 +75,7 @@ extension StreetScene {
         dx: (last.x - first.x) * Double(width), dy: (last.y - first.y) * Double(height))
       return GroundTruth.Object(
         id: object.id, label: object.label, class: object.shape.rawValue, colour: object.colourName,
-        direction: direction,
+        rgb: [Int(object.colour.r), Int(object.colour.g), Int(object.colour.b)], direction: direction,
         start: Double(boxes.first![0]) / Double(fps), end: Double(boxes.last![0]) / Double(fps),
         firstFrame: boxes.first![0], lastFrame: boxes.last![0], moving: moving, still: still, boxes: boxes)
     }

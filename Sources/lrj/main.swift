@@ -1,2 +1,14 @@
-import Consultation
-print("lrj")
+import ArgumentParser
+import Logging
+
+/// The lrj command line: argument parsing and printing only; the work is done by the libraries.
+struct LRJ: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "lrj",
+    abstract: "Forensic video search under judicial authorisation (no biometric capability).",
+    version: LRJVersionText.current,
+    subcommands: [About.self, Probe.self, Demo.self])
+}
+
+LoggingSetup.bootstrap()
+LRJ.main()

@@ -1,0 +1,43 @@
+# lrj: `make demo` and `make test` do all set-up on a fresh Debian machine.
+SWIFT ?= swift
+# Debian packages lrj needs: C libraries to build against, ffmpeg/ffprobe for tests and benchmarks.
+APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libpng-dev \
+                libsqlite3-dev ffmpeg python3
+
+.PHONY: deps build release demo test bench samples clean
+
+# Installs only what is missing (idempotent); uses sudo when not root.
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "error: Swift 6 toolchain not found (https://swift.org/install)"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product lrj
+
+demo: release
+	.build/release/lrj demo
+
+test: deps
+	$(SWIFT) build --product lrj
+	$(SWIFT) build --product lrj-samplegen
+	$(SWIFT) test
+
+bench: deps
+	Benchmarks/decode-bench.sh
+
+samples: deps
+	$(SWIFT) build -c release --product lrj-samplegen
+	.build/release/lrj-samplegen --out Samples
+
+clean:
+	rm -rf .build

@@ -1,4 +1,0 @@
-import Ingest
-import Synopsis
-import Index
-public enum ConsultationPlaceholder {}

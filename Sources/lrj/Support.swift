@@ -1,0 +1,55 @@
+import ArgumentParser
+import Consultation
+import Foundation
+import Logging
+
+enum LRJVersionText {
+  static var current: String { LRJVersion.current }
+}
+
+/// Logging for the whole process: libraries log through swift-log, only here is it bootstrapped.
+enum LoggingSetup {
+  static func bootstrap() {
+    let level = ProcessInfo.processInfo.environment["LRJ_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = level
+      return handler
+    }
+  }
+}
+
+/// Printing to the terminal; only the `lrj` target prints.
+enum Terminal {
+  /// Prints `error: message` on standard error.
+  static func error(_ message: String) {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+  }
+
+  /// Prints a line on standard error (progress, notes).
+  static func note(_ message: String) {
+    FileHandle.standardError.write(Data("\(message)\n".utf8))
+  }
+
+  /// JSON for machine output: sorted keys, no escaped slashes.
+  static func json<T: Encodable>(_ value: T, pretty: Bool = false) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+      : [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+  }
+}
+
+extension ParsableCommand {
+  /// Runs `body`; any error becomes a one-line `error:` and a non-zero exit.
+  func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+      try body()
+    } catch let exit as ExitCode {
+      throw exit
+    } catch {
+      Terminal.error(String(describing: error))
+      throw ExitCode.failure
+    }
+  }
+}
