@@ -79,12 +79,13 @@ let package = Package(
       swiftSettings: swiftSettings),
 
     // One test target per module; lrjTests drives the built executables end to end.
-    .testTarget(name: "MediaTests", dependencies: ["Media"], swiftSettings: swiftSettings),
+    .target(name: "TestSupport", dependencies: ["Media"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "IndexTests", dependencies: ["Index"], swiftSettings: swiftSettings),
     .testTarget(name: "IngestTests", dependencies: ["Ingest"], swiftSettings: swiftSettings),
     .testTarget(name: "SynopsisTests", dependencies: ["Synopsis"], swiftSettings: swiftSettings),
     .testTarget(name: "ConsultationTests", dependencies: ["Consultation"], swiftSettings: swiftSettings),
     .testTarget(
-      name: "lrjTests", dependencies: ["lrj", "lrj-samplegen", "Media"], swiftSettings: swiftSettings),
+      name: "lrjTests", dependencies: ["lrj", "lrj-samplegen", "Media", "TestSupport"], swiftSettings: swiftSettings),
   ]
 )

@@ -24,11 +24,13 @@ public final class Decoder {
 
   private let path: String
   private let logger = Logger(label: "lrj.media.decoder")
-  private var formatContext: UnsafeMutablePointer<AVFormatContext>?
-  private var codecContext: UnsafeMutablePointer<AVCodecContext>?
-  private var packet: UnsafeMutablePointer<AVPacket>?
-  private var frame: UnsafeMutablePointer<AVFrame>?
-  private var scaler: OpaquePointer?
+  /// The single owner of every FFmpeg object this decoder opens, so that each is freed exactly
+  /// once whether `init` completes or throws halfway.
+  private let owned = DecodingResources()
+  private var formatContext: UnsafeMutablePointer<AVFormatContext>? { owned.formatContext }
+  private var codecContext: UnsafeMutablePointer<AVCodecContext>? { owned.codecContext }
+  private var packet: UnsafeMutablePointer<AVPacket>? { owned.packet }
+  private var frame: UnsafeMutablePointer<AVFrame>? { owned.frame }
   private let streamIndex: Int32
   private let timeBase: AVRational
   private var startPTS: Int64?
@@ -69,10 +71,7 @@ public final class Decoder {
       throw MediaError(.notAVideo, path: path,
                        "not a video file FFmpeg can read (\(FFmpeg.failure("avformat_open_input", openStatus)))")
     }
-    var opened = false
-    var ownedContext: UnsafeMutablePointer<AVFormatContext>? = context
-    defer { if !opened { avformat_close_input(&ownedContext) } }
-    formatContext = context
+    owned.formatContext = context
 
     let containerName = String(cString: context.pointee.iformat.pointee.name)
     if containerName == "image2" || containerName.hasSuffix("_pipe") {
@@ -111,6 +110,8 @@ public final class Decoder {
       throw MediaError(.invalidDimensions, path: path, "absurd picture size \(width)x\(height)")
     }
 
+    try Self.checkNotTruncated(stream, fileSize: fileSize, path: path)
+
     guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
       let name = String(cString: avcodec_get_name(parameters.pointee.codec_id))
       throw MediaError(.unsupportedCodec, path: path, "no decoder for codec \(name) in this FFmpeg build")
@@ -118,9 +119,7 @@ public final class Decoder {
     guard let codecContext = avcodec_alloc_context3(codec) else {
       throw MediaError(.allocation, path: path, "avcodec_alloc_context3 failed")
     }
-    self.codecContext = codecContext
-    var ownedCodec: UnsafeMutablePointer<AVCodecContext>? = codecContext
-    defer { if !opened { avcodec_free_context(&ownedCodec) } }
+    owned.codecContext = codecContext
     let copyStatus = avcodec_parameters_to_context(codecContext, parameters)
     guard copyStatus >= 0 else {
       throw MediaError(.decodeFailed, path: path, FFmpeg.failure("avcodec_parameters_to_context", copyStatus))
@@ -132,13 +131,15 @@ public final class Decoder {
     guard openCodecStatus >= 0 else {
       throw MediaError(.unsupportedCodec, path: path, FFmpeg.failure("avcodec_open2", openCodecStatus))
     }
-    guard let packet = av_packet_alloc(), let frame = av_frame_alloc() else {
+    owned.packet = av_packet_alloc()
+    owned.frame = av_frame_alloc()
+    guard owned.packet != nil, owned.frame != nil else {
       throw MediaError(.allocation, path: path, "av_packet_alloc/av_frame_alloc failed")
     }
-    self.packet = packet
-    self.frame = frame
 
-    let rate = av_guess_frame_rate(context, stream, nil).doubleValue
+    // The measured average first (right for variable-rate camera files), else FFmpeg's guess.
+    let average = stream.pointee.avg_frame_rate.doubleValue
+    let rate = average > 0 && average < 1000 ? average : av_guess_frame_rate(context, stream, nil).doubleValue
     let streamDuration = stream.pointee.duration
     let duration: Double? =
       if streamDuration > 0 && streamDuration != FFmpeg.noPTS {
@@ -178,15 +179,6 @@ public final class Decoder {
     else {
       throw MediaError(.invalidArgument, path: path, "invalid output size \(outputSize)")
     }
-    opened = true
-  }
-
-  deinit {
-    sws_freeContext(scaler)
-    av_frame_free(&frame)
-    av_packet_free(&packet)
-    avcodec_free_context(&codecContext)
-    avformat_close_input(&formatContext)
   }
 
   /// The next frame in presentation order, or `nil` at the end of the stream.
@@ -327,11 +319,11 @@ public final class Decoder {
     throws(MediaError) -> FrameImage
   {
     let (target, planes) = Self.destination(for: format.layout, size: outputSize)
-    scaler = sws_getCachedContext(
-      scaler, Int32(source.width), Int32(source.height), sourceFormat,
+    owned.scaler = sws_getCachedContext(
+      owned.scaler, Int32(source.width), Int32(source.height), sourceFormat,
       Int32(outputSize.width), Int32(outputSize.height), target,
       Self.swsFlags(format.scaling), nil, nil, nil)
-    guard let scaler else {
+    guard let scaler = owned.scaler else {
       throw MediaError(.decodeFailed, path: path, "sws_getCachedContext failed for \(source) → \(outputSize)")
     }
     Self.setColourDetails(scaler, frame: frame, sourceFormat: sourceFormat)
@@ -421,10 +413,50 @@ public final class Decoder {
     return size
   }
 
+  /// Refuses a file whose packet index (MP4, MOV, AVI…) refers to bytes past its end: a copy
+  /// that was cut short.
+  static func checkNotTruncated(_ stream: UnsafeMutablePointer<AVStream>, fileSize: Int64, path: String)
+    throws(MediaError)
+  {
+    let count = avformat_index_get_entries_count(stream)
+    guard count > 0 else { return }
+    var missing = 0
+    var furthest: Int64 = 0
+    for i in 0..<count {
+      guard let entry = avformat_index_get_entry(stream, i) else { continue }
+      let end = entry.pointee.pos + Int64(entry.pointee.size)
+      furthest = max(furthest, end)
+      if end > fileSize { missing += 1 }
+    }
+    guard missing > 0 else { return }
+    let percent = max(1, missing * 100 / Int(count))
+    throw MediaError(
+      .truncated, path: path,
+      "truncated: the file has \(fileSize) bytes but its index refers to data up to byte \(furthest) "
+        + "(\(missing) of \(count) video packets, about \(percent) %, are missing)")
+  }
+
   static func metadata(_ dictionary: OpaquePointer?, _ key: String) -> String? {
     guard let dictionary, let entry = av_dict_get(dictionary, key, nil, 0), let value = entry.pointee.value else {
       return nil
     }
     return String(cString: value)
+  }
+}
+
+/// Owns the FFmpeg objects of one `Decoder` and frees each exactly once.
+private final class DecodingResources {
+  var formatContext: UnsafeMutablePointer<AVFormatContext>?
+  var codecContext: UnsafeMutablePointer<AVCodecContext>?
+  var packet: UnsafeMutablePointer<AVPacket>?
+  var frame: UnsafeMutablePointer<AVFrame>?
+  var scaler: OpaquePointer?
+
+  deinit {
+    sws_freeContext(scaler)
+    av_frame_free(&frame)
+    av_packet_free(&packet)
+    avcodec_free_context(&codecContext)
+    avformat_close_input(&formatContext)
   }
 }

@@ -9,6 +9,8 @@ public struct MediaError: Error, CustomStringConvertible, Sendable, Equatable {
     case unreadable
     /// FFmpeg cannot read the file as a container.
     case notAVideo
+    /// The file was cut short: its index refers to data past its end.
+    case truncated
     /// The file has no video stream (audio only, data only).
     case noVideoStream
     /// The file holds a still image, not a video.
