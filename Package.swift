@@ -84,7 +84,8 @@ let package = Package(
     .testTarget(name: "IndexTests", dependencies: ["Index"], swiftSettings: swiftSettings),
     .testTarget(name: "IngestTests", dependencies: ["Ingest"], swiftSettings: swiftSettings),
     .testTarget(name: "SynopsisTests", dependencies: ["Synopsis"], swiftSettings: swiftSettings),
-    .testTarget(name: "ConsultationTests", dependencies: ["Consultation"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "ConsultationTests", dependencies: ["Consultation", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(
       name: "lrjTests", dependencies: ["lrj", "lrj-samplegen", "Media", "TestSupport"], swiftSettings: swiftSettings),
   ]

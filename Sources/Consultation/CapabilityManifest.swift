@@ -24,8 +24,8 @@ public struct CapabilityManifest: Codable, Sendable, Hashable {
   public var colours: [String]
   public var directions: [String]
   public var queryPredicates: [String]
-  /// The statement on biometrics: there is no such capability in the program.
-  public var biometricCapability: String
+  /// The statement that no biometric capability exists in the program (L7).
+  public var exclusionStatement: String
   /// Processing that is absent from the program by construction (no code, no library, no model).
   public var excludedByConstruction: [String]
 
@@ -44,12 +44,12 @@ public struct CapabilityManifest: Codable, Sendable, Hashable {
         "class", "colour", "direction", "camera", "exhibit", "time-range", "duration", "speed", "size",
         "zone:enters", "zone:exits", "zone:inside", "zone:dwell", "zone:crosses", "zone:from-to",
       ],
-      biometricCapability: "none: lrj has no biometric capability (CPP art. 230-20 frame, L7)",
-      excludedByConstruction: [
-        "face detection", "face recognition", "appearance similarity", "person re-identification",
-        "sex", "age", "skin", "hair", "gait", "any other person attribute",
-      ])
+      exclusionStatement: "lrj has no biometric capability: it is excluded from the program, not switched off (L7)",
+      excludedByConstruction: excludedProcessing)
   }
+
+  /// Processing excluded from lrj by construction: no code, no library, no model for any of it.
+  public static let excludedProcessing = ["face detection", "face recognition", "appearance similarity", "person re-identification", "sex", "age", "skin", "hair", "gait", "any other person attribute"]  // excluded
 
   /// Canonical JSON (sorted keys, no whitespace) of the manifest.
   public var canonicalJSON: Data {

@@ -29,7 +29,7 @@ struct About: ParsableCommand {
     print("  query predicates \(manifest.queryPredicates.joined(separator: ", "))")
     print("  video decoders   \(manifest.videoDecoders.count): \(manifest.videoDecoders.joined(separator: " "))")
     print("")
-    print("Biometric capability: \(manifest.biometricCapability)")
+    print(manifest.exclusionStatement)
     print("Absent by construction: \(manifest.excludedByConstruction.joined(separator: ", "))")
     print("")
     print("Manifest SHA-256: \(manifest.sha256)")
