@@ -54,23 +54,36 @@ public final class Decoder {
   ///   - threads: decoding threads; 0 uses every core.
   /// - Throws: `MediaError` naming the file and the cause (missing, directory, empty, not a
   ///   video, still image, no video stream, unsupported codec, absurd dimensions).
-  public init(path: String, format: FrameFormat = .sourceRGB, threads: Int = 0) throws(MediaError) {
+  ///   - onRead: shown every block of bytes read from the file with its offset, in the order
+  ///     FFmpeg reads them (to hash the file in the same pass).
+  public init(path: String, format: FrameFormat = .sourceRGB, threads: Int = 0,
+              onRead: ((_ offset: Int64, _ bytes: UnsafeRawBufferPointer) -> Void)? = nil) throws(MediaError) {
     FFmpeg.setUp
     self.path = path
     self.format = format
     let fileSize = try Self.checkReadableFile(path)
 
-    var context: UnsafeMutablePointer<AVFormatContext>? = nil
+    // Untrusted input: the file is read through our own I/O, so no FFmpeg protocol (URL,
+    // playlist entry, device) can be reached from it.
+    let input = try FileInput(path: path, size: fileSize, observer: onRead)
+    owned.input = input
+    owned.io = input.makeContext()
+    guard let io = owned.io, var context = avformat_alloc_context() else {
+      throw MediaError(.allocation, path: path, "avio_alloc_context/avformat_alloc_context failed")
+    }
+    context.pointee.pb = io
+    context.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
     var options: OpaquePointer? = nil
-    // Untrusted input: a path is a file, never a URL, and a playlist may not reach anything else.
     av_dict_set(&options, "protocol_whitelist", "file", 0)
     _ = FFmpeg.takeLastLogMessage()
-    let openStatus = avformat_open_input(&context, "file:" + path, nil, &options)
+    var opening: UnsafeMutablePointer<AVFormatContext>? = context
+    let openStatus = avformat_open_input(&opening, path, nil, &options)  // frees the context on failure
     av_dict_free(&options)
-    guard openStatus >= 0, let context else {
+    guard openStatus >= 0, let opened = opening else {
       throw MediaError(.notAVideo, path: path,
                        "not a video file FFmpeg can read (\(FFmpeg.failure("avformat_open_input", openStatus)))")
     }
+    context = opened
     owned.formatContext = context
 
     let containerName = String(cString: context.pointee.iformat.pointee.name)
@@ -185,12 +198,22 @@ public final class Decoder {
   ///
   /// - Throws: `MediaError` only when decoding cannot go on at all; corrupt packets are skipped.
   public func nextFrame() throws(MediaError) -> VideoFrame? {
+    try decodeNext(convert: true).map { VideoFrame(index: $0.index, time: $0.time, image: $0.image!) }
+  }
+
+  /// Decodes the next frame but skips converting its picture: its index and time only, for
+  /// frames the caller does not look at (cheaper than `nextFrame()`).
+  public func skipFrame() throws(MediaError) -> (index: Int, time: Double)? {
+    try decodeNext(convert: false).map { ($0.index, $0.time) }
+  }
+
+  private func decodeNext(convert: Bool) throws(MediaError) -> (index: Int, time: Double, image: FrameImage?)? {
     guard let codecContext, let frame, let packet, let formatContext else { return nil }
     while !finished {
       let received = avcodec_receive_frame(codecContext, frame)
       if received == 0 {
         defer { av_frame_unref(frame) }
-        if let decoded = try accept(frame) { return decoded }
+        if let decoded = try accept(frame, convert: convert) { return decoded }
         continue
       }
       if received == FFmpeg.eof {
@@ -268,7 +291,9 @@ public final class Decoder {
   // MARK: - Frames
 
   /// Turns a decoded AVFrame into a `VideoFrame`, or `nil` when it is to be dropped.
-  private func accept(_ frame: UnsafeMutablePointer<AVFrame>) throws(MediaError) -> VideoFrame? {
+  private func accept(_ frame: UnsafeMutablePointer<AVFrame>, convert wanted: Bool) throws(MediaError)
+    -> (index: Int, time: Double, image: FrameImage?)?
+  {
     let damaged = lrj_frame_is_corrupt(frame) != 0 || frame.pointee.decode_error_flags != 0
     var pts = frame.pointee.best_effort_timestamp
     if pts == FFmpeg.noPTS { pts = frame.pointee.pts }
@@ -300,17 +325,18 @@ public final class Decoder {
       return nil
     }
     if time < discardBefore { return nil }
-    return VideoFrame(index: index, time: time, image: try convert(frame))
+    return (index, time, wanted ? try convert(frame) : nil)
   }
 
   private func convert(_ frame: UnsafeMutablePointer<AVFrame>) throws(MediaError) -> FrameImage {
     let source = PixelSize(width: Int(frame.pointee.width), height: Int(frame.pointee.height))
     let sourceFormat = AVPixelFormat(rawValue: frame.pointee.format)
     let is420 = sourceFormat == AV_PIX_FMT_YUV420P || sourceFormat == AV_PIX_FMT_YUVJ420P
-    if is420 && format.layout == .yuv444 && outputSize.width * 2 == source.width
-      && outputSize.height * 2 == source.height
+    let factor = source.width / outputSize.width
+    if is420 && format.layout == .yuv444 && factor >= 2 && factor % 2 == 0 && outputSize.width * factor == source.width
+      && outputSize.height * factor == source.height
     {
-      return .yuv(PlaneCopy.halveLumaKeepChroma(frame, output: outputSize))
+      return .yuv(PlaneCopy.downscale420(frame, factor: factor, output: outputSize))
     }
     return try scale(frame, from: source, sourceFormat: sourceFormat)
   }
@@ -451,12 +477,15 @@ private final class DecodingResources {
   var packet: UnsafeMutablePointer<AVPacket>?
   var frame: UnsafeMutablePointer<AVFrame>?
   var scaler: OpaquePointer?
+  var io: UnsafeMutablePointer<AVIOContext>?
+  var input: FileInput?
 
   deinit {
     sws_freeContext(scaler)
     av_frame_free(&frame)
     av_packet_free(&packet)
     avcodec_free_context(&codecContext)
-    avformat_close_input(&formatContext)
+    avformat_close_input(&formatContext)  // leaves a custom AVIO context alone
+    FileInput.freeContext(&io)
   }
 }

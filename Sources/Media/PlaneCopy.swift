@@ -21,39 +21,60 @@ enum PlaneCopy {
     }
   }
 
-  /// The analysis fast path of DESIGN.md §6 for a 4:2:0 frame exactly twice `output`: luma
-  /// averaged over 2x2 blocks, chroma planes copied as they are (already at `output` size).
-  static func halveLumaKeepChroma(_ frame: UnsafeMutablePointer<AVFrame>, output: PixelSize) -> YUVImage {
+  /// The analysis fast path of DESIGN.md §6 for a 4:2:0 frame exactly `factor` times `output`
+  /// (factor even): luma averaged over factor x factor blocks, chroma over half that (the chroma
+  /// planes are already half size), giving all three planes at `output` size with no swscale pass.
+  static func downscale420(_ frame: UnsafeMutablePointer<AVFrame>, factor: Int, output: PixelSize) -> YUVImage {
+    let luma = average(frame.pointee.data.0!, stride: Int(frame.pointee.linesize.0), block: factor, output: output)
+    let cb = average(frame.pointee.data.1!, stride: Int(frame.pointee.linesize.1), block: factor / 2, output: output)
+    let cr = average(frame.pointee.data.2!, stride: Int(frame.pointee.linesize.2), block: factor / 2, output: output)
+    return YUVImage(
+      luma: GrayImage(width: output.width, height: output.height, pixels: luma),
+      cb: GrayImage(width: output.width, height: output.height, pixels: cb),
+      cr: GrayImage(width: output.width, height: output.height, pixels: cr))
+  }
+
+  /// Averages `block` x `block` squares of a plane into an `output`-sized array (block 1 copies).
+  private static func average(_ plane: UnsafeMutablePointer<UInt8>, stride: Int, block: Int, output: PixelSize)
+    -> [UInt8]
+  {
     let width = output.width
     let height = output.height
-    let lumaStride = Int(frame.pointee.linesize.0)
-    let source = frame.pointee.data.0!
-    let luma = [UInt8](unsafeUninitializedCapacity: width * height) { buffer, count in
-      for y in 0..<height {
-        let top = source + 2 * y * lumaStride
-        let bottom = top + lumaStride
-        let row = buffer.baseAddress! + y * width
-        for x in 0..<width {
-          let sum = Int(top[2 * x]) + Int(top[2 * x + 1]) + Int(bottom[2 * x]) + Int(bottom[2 * x + 1])
-          row[x] = UInt8(truncatingIfNeeded: (sum + 2) >> 2)
+    return [UInt8](unsafeUninitializedCapacity: width * height) { buffer, count in
+      let out = buffer.baseAddress!
+      switch block {
+      case 1:
+        for y in 0..<height { (out + y * width).update(from: plane + y * stride, count: width) }
+      case 2:
+        for y in 0..<height {
+          let top = plane + 2 * y * stride
+          let bottom = top + stride
+          let row = out + y * width
+          for x in 0..<width {
+            let sum = Int(top[2 * x]) + Int(top[2 * x + 1]) + Int(bottom[2 * x]) + Int(bottom[2 * x + 1])
+            row[x] = UInt8(truncatingIfNeeded: (sum + 2) >> 2)
+          }
+        }
+      default:
+        let area = block * block
+        var sums = [Int](repeating: 0, count: width)
+        for y in 0..<height {
+          for i in 0..<width { sums[i] = 0 }
+          for dy in 0..<block {
+            let source = plane + (y * block + dy) * stride
+            for x in 0..<width {
+              var sum = 0
+              let start = x * block
+              for dx in 0..<block { sum += Int(source[start + dx]) }
+              sums[x] += sum
+            }
+          }
+          let row = out + y * width
+          for x in 0..<width { row[x] = UInt8(truncatingIfNeeded: (sums[x] + area / 2) / area) }
         }
       }
       count = width * height
     }
-    func copyPlane(_ plane: UnsafeMutablePointer<UInt8>, stride: Int32) -> [UInt8] {
-      [UInt8](unsafeUninitializedCapacity: width * height) { buffer, count in
-        for y in 0..<height {
-          (buffer.baseAddress! + y * width).update(from: plane + y * Int(stride), count: width)
-        }
-        count = width * height
-      }
-    }
-    let cb = copyPlane(frame.pointee.data.1!, stride: frame.pointee.linesize.1)
-    let cr = copyPlane(frame.pointee.data.2!, stride: frame.pointee.linesize.2)
-    return YUVImage(
-      luma: GrayImage(width: width, height: height, pixels: luma),
-      cb: GrayImage(width: width, height: height, pixels: cb),
-      cr: GrayImage(width: width, height: height, pixels: cr))
   }
 }
 

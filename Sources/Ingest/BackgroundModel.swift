@@ -1,0 +1,137 @@
+/// Per-pixel background estimate with its own noise level, robust to gradual light change,
+/// sensor noise and small repetitive motion, with shadow suppression.
+///
+/// - It starts from the per-pixel median of the first frames (so a recording that opens on moving
+///   objects still gets an empty-street background) and its spread (so noisy or swaying pixels get
+///   a wider tolerance).
+/// - Background pixels follow the picture quickly (light change); foreground pixels slowly; a pixel
+///   that stays foreground for `absorbAfter` frames is taken into the background (a parked object;
+///   the ghost it leaves when it goes is absorbed the same way).
+/// - A pixel darker than the background by a bounded ratio with the same chroma is a shadow, not
+///   foreground.
+struct BackgroundModel {
+  struct Settings {
+    /// Learning rate of background pixels, per analysed frame.
+    var backgroundRate: Float = 0.03
+    /// Learning rate of foreground pixels, per analysed frame.
+    var foregroundRate: Float = 0.002
+    /// Foreground when the luma difference exceeds this many standard deviations…
+    var sigmas: Float = 3.5
+    /// …and at least this many levels.
+    var minimumLumaDifference: Float = 14
+    /// Foreground when the chroma difference (|ΔCb| + |ΔCr|) exceeds this.
+    var chromaDifference: Float = 22
+    /// Shadows: darker than the background by a ratio in this range, chroma within `shadowChroma`.
+    var shadowRatio: ClosedRange<Float> = 0.45...0.9
+    var shadowChroma: Float = 10
+    /// Frames a pixel may stay foreground before it is absorbed into the background.
+    var absorbAfter: Int = 150
+  }
+
+  let width: Int
+  let height: Int
+  let settings: Settings
+  private var meanY: [Float]
+  private var meanCb: [Float]
+  private var meanCr: [Float]
+  private var varianceY: [Float]
+  private var foregroundAge: [UInt16]
+
+  /// Starts from the median and spread of `frames` (at least one).
+  init(bootstrap frames: [ModelFrame], settings: Settings = Settings()) {
+    precondition(!frames.isEmpty)
+    width = frames[0].width
+    height = frames[0].height
+    self.settings = settings
+    let count = width * height
+    meanY = [Float](repeating: 0, count: count)
+    meanCb = [Float](repeating: 0, count: count)
+    meanCr = [Float](repeating: 0, count: count)
+    varianceY = [Float](repeating: 25, count: count)
+    foregroundAge = [UInt16](repeating: 0, count: count)
+    var samples = [UInt8](repeating: 0, count: frames.count)
+    func median(_ plane: KeyPath<ModelFrame, [UInt8]>, _ i: Int) -> Float {
+      for k in frames.indices { samples[k] = frames[k][keyPath: plane][i] }
+      samples.sort()
+      return Float(samples[samples.count / 2])
+    }
+    for i in 0..<count {
+      let y = median(\.y, i)
+      meanY[i] = y
+      meanCb[i] = median(\.cb, i)
+      meanCr[i] = median(\.cr, i)
+      // Spread: median absolute deviation of luma around the median.
+      for k in frames.indices { samples[k] = UInt8(min(255, abs(Int(frames[k].y[i]) - Int(y)))) }
+      samples.sort()
+      let mad = Float(samples[samples.count / 2]) * 1.4826
+      varianceY[i] = min(400, max(9, mad * mad))
+    }
+  }
+
+  /// Classifies every pixel of `frame` as foreground (1) or background (0), then learns from it.
+  mutating func apply(_ frame: ModelFrame) -> Mask {
+    var mask = Mask(width: width, height: height)
+    let s = settings
+    let absorbAfter = UInt16(min(s.absorbAfter, Int(UInt16.max)))
+    frame.y.withUnsafeBufferPointer { fy in
+      frame.cb.withUnsafeBufferPointer { fcb in
+        frame.cr.withUnsafeBufferPointer { fcr in
+          mask.bits.withUnsafeMutableBufferPointer { out in
+            meanY.withUnsafeMutableBufferPointer { my in
+              meanCb.withUnsafeMutableBufferPointer { mcb in
+                meanCr.withUnsafeMutableBufferPointer { mcr in
+                  varianceY.withUnsafeMutableBufferPointer { vy in
+                    foregroundAge.withUnsafeMutableBufferPointer { age in
+                      for i in 0..<out.count {
+                        let y = Float(fy[i])
+                        let cb = Float(fcb[i])
+                        let cr = Float(fcr[i])
+                        let dy = y - my[i]
+                        let dc = abs(cb - mcb[i]) + abs(cr - mcr[i])
+                        let threshold = max(s.minimumLumaDifference, s.sigmas * vy[i].squareRoot())
+                        var foreground = abs(dy) > threshold || dc > s.chromaDifference
+                        if foreground && dy < 0 && dc < s.shadowChroma && my[i] > 1 {
+                          let ratio = y / my[i]
+                          if s.shadowRatio.contains(ratio) { foreground = false }
+                        }
+                        if foreground {
+                          out[i] = 1
+                          age[i] &+= 1
+                          if age[i] >= absorbAfter {
+                            my[i] = y
+                            mcb[i] = cb
+                            mcr[i] = cr
+                            age[i] = 0
+                          } else {
+                            let rate = s.foregroundRate
+                            my[i] += rate * dy
+                            mcb[i] += rate * (cb - mcb[i])
+                            mcr[i] += rate * (cr - mcr[i])
+                          }
+                        } else {
+                          age[i] = 0
+                          let rate = s.backgroundRate
+                          my[i] += rate * dy
+                          mcb[i] += rate * (cb - mcb[i])
+                          mcr[i] += rate * (cr - mcr[i])
+                          vy[i] = min(400, max(9, vy[i] + rate * (dy * dy - vy[i])))
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return mask
+  }
+
+  /// The current background as a model frame (for inspection and tests).
+  var background: ModelFrame {
+    func bytes(_ plane: [Float]) -> [UInt8] { plane.map { UInt8(max(0, min(255, $0.rounded()))) } }
+    return ModelFrame(width: width, height: height, y: bytes(meanY), cb: bytes(meanCb), cr: bytes(meanCr))
+  }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Index
+import Media
+
+/// What the analysis gathers about a track besides its boxes: colour counts and the best view.
+struct TrackEvidence {
+  var colourCounts = [Int](repeating: 0, count: Colour.allCases.count)
+  var bestArea = 0.0
+  var thumbnail: RGBImage?
+}
+
+/// A finished track, described and in source pixels, ready for the index.
+struct DescribedTrack {
+  var track: NewTrack
+  /// Frame index and box (source pixels) of every frame from the first observation to the last.
+  var boxes: [(frameIndex: Int, box: Box)]
+}
+
+/// Turns a followed track into its description: class, colours, direction, speed, path, thumbnail.
+struct Describer {
+  /// Source size, and the scale from model pixels to source pixels.
+  let sourceWidth: Int
+  let sourceHeight: Int
+  let scaleX: Double
+  let scaleY: Double
+  let frameRate: Double
+  /// Tracks shorter than this are dropped.
+  let minimumDuration: Double
+
+  /// The description of `state`, or nil when it is too short or never moved (noise, a ghost).
+  func describe(_ state: TrackState, evidence: TrackEvidence) -> DescribedTrack? {
+    // Keep observations up to the last real measurement (drop the coasting tail).
+    guard let lastHit = state.observations.lastIndex(where: { !$0.grouped }) else { return nil }
+    let observations = Array(state.observations[...lastHit])
+    guard let first = observations.first, let last = observations.last,
+      last.time - first.time >= minimumDuration
+    else { return nil }
+    let measured = observations.filter { !$0.grouped }
+    let boxes = measured.map(\.box)
+
+    // Motion of the feet (bottom-centre), in source pixels.
+    let head = boxes.prefix(3)
+    let tail = boxes.suffix(3)
+    func foot(_ b: Rect) -> (Double, Double) { (b.centreX * scaleX, b.maxY * scaleY) }
+    let start = head.map(foot).reduce((0.0, 0.0)) { ($0.0 + $1.0 / Double(head.count), $0.1 + $1.1 / Double(head.count)) }
+    let end = tail.map(foot).reduce((0.0, 0.0)) { ($0.0 + $1.0 / Double(tail.count), $0.1 + $1.1 / Double(tail.count)) }
+    let dx = end.0 - start.0
+    let dy = end.1 - start.1
+    let displacement = (dx * dx + dy * dy).squareRoot()
+    let heights = boxes.map { $0.height * scaleY }.sorted()
+    let medianHeight = heights[heights.count / 2]
+    // A track whose feet moved less than half its height and 2 % of the picture never moved.
+    let moved = displacement >= max(0.5 * medianHeight, 0.02 * Double(sourceWidth))
+    guard moved else { return nil }
+
+    let duration = last.time - first.time
+    let speed = displacement / Double(sourceWidth) / max(duration, 1e-3)
+    let direction = Self.direction(dx: dx, dy: dy)
+    let (objectClass, confidence) = classify(boxes: boxes, speed: speed)
+
+    // Every frame from the first observation to the last, interpolated between analysed frames.
+    var everyFrame: [(frameIndex: Int, box: Box)] = []
+    var path: [PathSample] = []
+    for (a, b) in zip(observations, observations.dropFirst()) {
+      let span = b.frameIndex - a.frameIndex
+      for step in 0..<max(1, span) {
+        let f = span > 0 ? Double(step) / Double(span) : 0
+        let rect = Rect.mix(a.box, b.box, f)
+        let box = source(rect)
+        let index = a.frameIndex + step
+        let time = a.time + (b.time - a.time) * f
+        everyFrame.append((index, box))
+        path.append(PathSample(time: time, frameIndex: index, box: box))
+      }
+    }
+    everyFrame.append((last.frameIndex, source(last.box)))
+    path.append(PathSample(time: last.time, frameIndex: last.frameIndex, box: source(last.box)))
+
+    let maxArea = boxes.map { $0.area * scaleX * scaleY }.max() ?? 0
+    let thumbnail = evidence.thumbnail.flatMap { try? PNG.encode($0) }.map { Thumbnail(format: "png", data: Data($0)) }
+    let track = NewTrack(
+      objectClass: objectClass, classConfidence: confidence, colours: Self.topColours(evidence.colourCounts),
+      direction: direction, speed: speed, path: path,
+      maxBoxAreaFraction: min(1, maxArea / Double(sourceWidth * sourceHeight)), thumbnail: thumbnail)
+    return DescribedTrack(track: track, boxes: everyFrame)
+  }
+
+  private func source(_ rect: Rect) -> Box {
+    let x = max(0, rect.x * scaleX)
+    let y = max(0, rect.y * scaleY)
+    let width = min(Double(sourceWidth) - x, rect.width * scaleX)
+    let height = min(Double(sourceHeight) - y, rect.height * scaleY)
+    return Box(x: x.rounded(), y: y.rounded(), width: max(1, width.rounded()), height: max(1, height.rounded()))
+  }
+
+  /// Class from geometry and motion: shape (height over width), size relative to where the
+  /// object stands, and speed.
+  func classify(boxes: [Rect], speed: Double) -> (ObjectClass, Double) {
+    let aspects = boxes.map { $0.height / max($0.width, 1e-3) }.sorted()
+    let aspect = aspects[aspects.count / 2]
+    let areas = boxes.map { $0.area * scaleX * scaleY / Double(sourceWidth * sourceHeight) }.sorted()
+    let area = areas[areas.count * 3 / 4]
+    let feet = boxes.map { $0.maxY * scaleY / Double(sourceHeight) }.sorted()
+    let footY = max(0.25, feet[feet.count / 2])
+    let relativeSize = area / (footY * footY)
+    switch aspect {
+    case 1.6...:
+      return (.person, min(0.9, 0.6 + (aspect - 1.6) * 0.3))
+    case 1.2..<1.6:
+      return speed < 0.08 ? (.person, 0.55) : (.twoWheeler, 0.5)
+    case 0.8..<1.2:
+      if relativeSize > 0.12 { return (.busTruck, 0.45) }
+      return speed < 0.04 ? (.person, 0.4) : (.twoWheeler, 0.55)
+    case 0.2..<0.8:
+      if relativeSize > 0.09 { return (.busTruck, 0.6) }
+      return (.car, min(0.85, 0.6 + (0.8 - aspect) * 0.5))
+    default:
+      return (.other, 0.3)
+    }
+  }
+
+  /// Eight-way direction of a displacement in image space (y down), or stationary.
+  static func direction(dx: Double, dy: Double) -> Direction {
+    guard dx * dx + dy * dy > 1e-9 else { return .stationary }
+    let angle = atan2(-dy, dx) * 180 / Double.pi
+    let sectors: [Direction] = [.right, .upRight, .up, .upLeft, .left, .downLeft, .down, .downRight]
+    return sectors[Int(((angle + 360 + 22.5).truncatingRemainder(dividingBy: 360)) / 45)]
+  }
+
+  /// The top colours (at most three, each at least 8 % of the foreground pixels sampled).
+  static func topColours(_ counts: [Int]) -> [ColourFraction] {
+    let total = counts.reduce(0, +)
+    guard total > 0 else { return [] }
+    return zip(Colour.allCases, counts)
+      .map { ColourFraction($0.0, Double($0.1) / Double(total)) }
+      .filter { $0.fraction >= 0.08 }
+      .sorted { $0.fraction > $1.fraction }
+      .prefix(3)
+      .map { ColourFraction($0.colour, ($0.fraction * 1000).rounded() / 1000) }
+  }
+}
