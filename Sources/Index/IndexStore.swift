@@ -329,7 +329,7 @@ extension IndexStore {
         metadata.start.utcOffsetSeconds, ingestedAt.timeIntervalSince1970,
       ])
     let id = Identifier.exhibit(db.lastInsertedRowID)
-    logger.info("exhibit registered", metadata: ["exhibit": "\(id)", "sha256": "\(metadata.sha256)"])
+    logger.debug("exhibit registered", metadata: ["exhibit": "\(id)", "sha256": "\(metadata.sha256)"])
     return id
   }
 
