@@ -22,6 +22,9 @@ public enum ZoneShape: Sendable, Hashable, Codable {
       for i in points.indices where points[i] == points[(i + 1) % points.count] {
         throw QueryError.degenerateShape("the polygon repeats the point \(points[i])")
       }
+      if points.allSatisfy({ Geometry.sign(Geometry.orient(points[0], points[1], $0)) == 0 }) {
+        throw QueryError.degenerateShape("the polygon has no area")
+      }
       if Geometry.isSelfIntersecting(points) { throw QueryError.selfIntersecting }
       if abs(Geometry.area(points)) < 1e-9 { throw QueryError.degenerateShape("the polygon has no area") }
     case .line(let a, let b):
