@@ -1,0 +1,299 @@
+/// A point in normalised image coordinates: `x` from 0 (left) to 1 (right), `y` from 0 (top) to 1 (bottom).
+///
+/// Encoded in JSON as `[x, y]`.
+public struct Point: Sendable, Hashable, Codable, CustomStringConvertible {
+  public var x: Double
+  public var y: Double
+
+  public init(x: Double, y: Double) {
+    self.x = x
+    self.y = y
+  }
+
+  public init(from decoder: any Decoder) throws {
+    var container = try decoder.unkeyedContainer()
+    x = try container.decode(Double.self)
+    y = try container.decode(Double.self)
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.unkeyedContainer()
+    try container.encode(x)
+    try container.encode(y)
+  }
+
+  public var description: String { "\(x),\(y)" }
+}
+
+/// An axis-aligned rectangle in normalised coordinates, used for spatial prefiltering.
+struct BoundingRect: Sendable, Hashable {
+  var minX: Double
+  var minY: Double
+  var maxX: Double
+  var maxY: Double
+
+  init(points: [Point]) {
+    minX = .infinity
+    minY = .infinity
+    maxX = -.infinity
+    maxY = -.infinity
+    for p in points {
+      minX = min(minX, p.x)
+      maxX = max(maxX, p.x)
+      minY = min(minY, p.y)
+      maxY = max(maxY, p.y)
+    }
+  }
+
+  func intersects(_ a: Point, _ b: Point) -> Bool {
+    !(max(a.x, b.x) < minX || min(a.x, b.x) > maxX || max(a.y, b.y) < minY || min(a.y, b.y) > maxY)
+  }
+}
+
+/// Plane geometry on normalised image coordinates: orientation, segment intersection, point in polygon,
+/// and the time intervals a piecewise-linear path spends inside a polygon.
+enum Geometry {
+  /// Tolerance for "on the line" decisions, in normalised units (far below one pixel of any real frame).
+  static let epsilon = 1e-12
+
+  /// Twice the signed area of the triangle a, b, c. Positive when c lies to the right of a→b as seen on
+  /// the image (y points down).
+  static func orient(_ a: Point, _ b: Point, _ c: Point) -> Double {
+    (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x)
+  }
+
+  static func sign(_ value: Double) -> Int {
+    value > epsilon ? 1 : (value < -epsilon ? -1 : 0)
+  }
+
+  /// True when p lies on the closed segment a–b.
+  static func onSegment(_ p: Point, _ a: Point, _ b: Point) -> Bool {
+    sign(orient(a, b, p)) == 0
+      && p.x >= min(a.x, b.x) - epsilon && p.x <= max(a.x, b.x) + epsilon
+      && p.y >= min(a.y, b.y) - epsilon && p.y <= max(a.y, b.y) + epsilon
+  }
+
+  /// True when the closed segments p1–p2 and q1–q2 share at least one point.
+  static func segmentsIntersect(_ p1: Point, _ p2: Point, _ q1: Point, _ q2: Point) -> Bool {
+    let d1 = sign(orient(q1, q2, p1))
+    let d2 = sign(orient(q1, q2, p2))
+    let d3 = sign(orient(p1, p2, q1))
+    let d4 = sign(orient(p1, p2, q2))
+    if d1 * d2 < 0 && d3 * d4 < 0 { return true }
+    if d1 == 0 && onSegment(p1, q1, q2) { return true }
+    if d2 == 0 && onSegment(p2, q1, q2) { return true }
+    if d3 == 0 && onSegment(q1, p1, p2) { return true }
+    if d4 == 0 && onSegment(q2, p1, p2) { return true }
+    return false
+  }
+
+  /// Signed area of a polygon (shoelace formula).
+  static func area(_ polygon: [Point]) -> Double {
+    var sum = 0.0
+    for i in polygon.indices {
+      let a = polygon[i]
+      let b = polygon[(i + 1) % polygon.count]
+      sum += a.x * b.y - b.x * a.y
+    }
+    return sum / 2
+  }
+
+  /// True when two edges of the polygon share a point other than the corner joining neighbours,
+  /// or when neighbouring edges fold back onto each other.
+  static func isSelfIntersecting(_ polygon: [Point]) -> Bool {
+    let n = polygon.count
+    for i in 0..<n {
+      let a1 = polygon[i]
+      let a2 = polygon[(i + 1) % n]
+      for j in (i + 1)..<n {
+        let b1 = polygon[j]
+        let b2 = polygon[(j + 1) % n]
+        let adjacent = j == i + 1 || (i == 0 && j == n - 1)
+        if adjacent {
+          // Neighbours share one corner; they must not overlap along a line (a fold back).
+          let shared = j == i + 1 ? a2 : a1
+          let otherA = j == i + 1 ? a1 : a2
+          let otherB = j == i + 1 ? b2 : b1
+          if sign(orient(otherA, shared, otherB)) == 0 {
+            let u = Point(x: otherA.x - shared.x, y: otherA.y - shared.y)
+            let v = Point(x: otherB.x - shared.x, y: otherB.y - shared.y)
+            if u.x * v.x + u.y * v.y > 0 { return true }
+          }
+          continue
+        }
+        if segmentsIntersect(a1, a2, b1, b2) { return true }
+      }
+    }
+    return false
+  }
+
+  /// Point in a closed polygon: points on an edge or a corner count as inside.
+  static func contains(_ polygon: [Point], _ p: Point) -> Bool {
+    let n = polygon.count
+    var inside = false
+    var j = n - 1
+    for i in 0..<n {
+      let a = polygon[i]
+      let b = polygon[j]
+      if onSegment(p, a, b) { return true }
+      if (a.y > p.y) != (b.y > p.y) {
+        let xCross = a.x + (p.y - a.y) / (b.y - a.y) * (b.x - a.x)
+        if p.x < xCross { inside.toggle() }
+      }
+      j = i
+    }
+    return inside
+  }
+
+  /// The parameters s in [0, 1] where the segment p0 + s (p1 − p0) meets the polygon's boundary.
+  /// Where the segment runs along an edge, both ends of the shared part are returned.
+  static func boundaryParameters(_ polygon: [Point], _ p0: Point, _ p1: Point) -> [Double] {
+    let dx = p1.x - p0.x
+    let dy = p1.y - p0.y
+    let lengthSquared = dx * dx + dy * dy
+    var result: [Double] = []
+    let n = polygon.count
+    for i in 0..<n {
+      let a = polygon[i]
+      let b = polygon[(i + 1) % n]
+      let ex = b.x - a.x
+      let ey = b.y - a.y
+      let denominator = dx * ey - dy * ex
+      let wx = a.x - p0.x
+      let wy = a.y - p0.y
+      if abs(denominator) > epsilon * max(1, lengthSquared) {
+        let s = (wx * ey - wy * ex) / denominator
+        let u = (wx * dy - wy * dx) / denominator
+        if s >= -epsilon && s <= 1 + epsilon && u >= -epsilon && u <= 1 + epsilon {
+          result.append(min(1, max(0, s)))
+        }
+      } else if sign(orient(a, b, p0)) == 0 && sign(orient(a, b, p1)) == 0 {
+        // Collinear: the shared part, if any.
+        let sa = (wx * dx + wy * dy) / lengthSquared
+        let sb = ((b.x - p0.x) * dx + (b.y - p0.y) * dy) / lengthSquared
+        let low = max(0, min(sa, sb))
+        let high = min(1, max(sa, sb))
+        if low <= high + epsilon {
+          result.append(low)
+          result.append(min(1, max(low, high)))
+        }
+      }
+    }
+    return result
+  }
+}
+
+/// A closed time interval [start, end], in seconds from the exhibit's first frame.
+struct TimeInterval: Sendable, Hashable {
+  var start: Double
+  var end: Double
+}
+
+/// A sample of a path reduced to what zone rules need: time and ground position (bottom-centre of the box),
+/// both normalised by the frame size.
+struct PathPoint: Sendable, Hashable {
+  var time: Double
+  var position: Point
+}
+
+extension Geometry {
+  /// The closed time intervals during which the path, interpolated linearly between its samples, is inside
+  /// the closed polygon. Intervals are sorted, disjoint and do not touch; a path that only touches the
+  /// boundary yields zero-length intervals.
+  static func insideIntervals(_ path: [PathPoint], polygon: [Point]) -> [TimeInterval] {
+    var intervals: [TimeInterval] = []
+    func add(_ start: Double, _ end: Double) {
+      if let last = intervals.last, start <= last.end + 1e-9 {
+        intervals[intervals.count - 1].end = max(last.end, end)
+      } else {
+        intervals.append(TimeInterval(start: start, end: end))
+      }
+    }
+    guard let first = path.first else { return [] }
+    if path.count == 1 {
+      if contains(polygon, first.position) { add(first.time, first.time) }
+      return intervals
+    }
+    let box = BoundingRect(points: polygon)
+    for k in 0..<(path.count - 1) {
+      let a = path[k]
+      let b = path[k + 1]
+      let duration = b.time - a.time
+      if !box.intersects(a.position, b.position) { continue }  // far from the polygon: outside throughout
+      if a.position == b.position {
+        if contains(polygon, a.position) { add(a.time, b.time) }
+        continue
+      }
+      // Break the segment where it meets the boundary; each piece is wholly inside or wholly outside,
+      // and the break points themselves lie on the (closed) boundary.
+      var breaks: [(s: Double, onBoundary: Bool)] = [(0, false)]
+      for s in boundaryParameters(polygon, a.position, b.position).sorted() {
+        if s > breaks[breaks.count - 1].s + epsilon {
+          breaks.append((s, true))
+        } else {
+          breaks[breaks.count - 1].onBoundary = true
+        }
+      }
+      if breaks[breaks.count - 1].s < 1 - epsilon { breaks.append((1, false)) }
+      func point(_ s: Double) -> Point {
+        Point(x: a.position.x + s * (b.position.x - a.position.x), y: a.position.y + s * (b.position.y - a.position.y))
+      }
+      for index in breaks.indices {
+        let s = breaks[index].s
+        if breaks[index].onBoundary || contains(polygon, point(s)) {
+          add(a.time + s * duration, a.time + s * duration)
+        }
+        if index + 1 < breaks.count {
+          let next = breaks[index + 1].s
+          if contains(polygon, point((s + next) / 2)) { add(a.time + s * duration, a.time + next * duration) }
+        }
+      }
+    }
+    return intervals
+  }
+
+  /// The instants at which the interpolated path crosses the segment a→b, with the crossing's sense:
+  /// `+1` from the left of a→b to its right (as seen on the image), `-1` the other way. Touching the line
+  /// and turning back is not a crossing.
+  static func crossings(_ path: [PathPoint], a: Point, b: Point) -> [(time: Double, sense: Int)] {
+    var result: [(time: Double, sense: Int)] = []
+    let dx = b.x - a.x
+    let dy = b.y - a.y
+    let lengthSquared = dx * dx + dy * dy
+    func along(_ p: Point) -> Double { ((p.x - a.x) * dx + (p.y - a.y) * dy) / lengthSquared }
+    let box = BoundingRect(points: [a, b])
+    var lastSide = 0
+    var lastIndex = -1
+    for (index, sample) in path.enumerated() {
+      let side = sign(orient(a, b, sample.position))
+      if side == 0 { continue }
+      defer {
+        lastSide = side
+        lastIndex = index
+      }
+      guard lastSide != 0, side != lastSide else { continue }
+      let previous = path[lastIndex]
+      if lastIndex == index - 1 {
+        if !box.intersects(previous.position, sample.position) { continue }
+        let o0 = orient(a, b, previous.position)
+        let o1 = orient(a, b, sample.position)
+        let s = o0 / (o0 - o1)
+        let q = Point(
+          x: previous.position.x + s * (sample.position.x - previous.position.x),
+          y: previous.position.y + s * (sample.position.y - previous.position.y))
+        let u = along(q)
+        if u >= -1e-9 && u <= 1 + 1e-9 {
+          result.append((previous.time + s * (sample.time - previous.time), side > 0 ? 1 : -1))
+        }
+      } else {
+        // The path ran along the line between the two sides: it crossed through the segment if that
+        // stretch overlaps it; the crossing instant is when the path reached the line.
+        let onLine = path[(lastIndex + 1)..<index].map { along($0.position) }
+        if let low = onLine.min(), let high = onLine.max(), low <= 1 + 1e-9, high >= -1e-9 {
+          result.append((path[lastIndex + 1].time, side > 0 ? 1 : -1))
+        }
+      }
+    }
+    return result
+  }
+}

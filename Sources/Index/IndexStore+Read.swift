@@ -1,0 +1,435 @@
+import Foundation
+import GRDB
+
+extension IndexStore {
+  // MARK: Search
+
+  /// Runs a search: the total number of hits and the requested page, ordered by start time then track id.
+  ///
+  /// Only complete exhibits are searched. The count and the page come from one read transaction, so they
+  /// agree even while another process ingests.
+  /// - Throws: ``QueryError`` for a bad query (including unknown cameras or exhibits), ``IndexError`` for
+  ///   storage failures.
+  public func search(_ query: TrackQuery) throws -> SearchResult {
+    try query.validate()
+    return try read { db in
+      let context = try SearchContext(db)
+      guard let filter = try context.filter(for: query) else { return SearchResult(total: 0, results: []) }
+      if let zone = query.zone {
+        return try zoneSearch(db, query: query, zone: zone, filter: filter, context: context)
+      }
+      let total = try Int.fetchOne(
+        db, sql: "SELECT count(*) FROM track WHERE \(filter.sql)", arguments: filter.arguments)!
+      guard query.limit > 0, query.offset < total else { return SearchResult(total: total, results: []) }
+      let rows = try Int64.fetchAll(
+        db, sql: "SELECT id FROM track WHERE \(filter.sql) ORDER BY start_utc, id LIMIT ? OFFSET ?",
+        arguments: filter.arguments + [query.limit, query.offset])
+      return SearchResult(total: total, results: try summaries(db, rows: rows, context: context))
+    }
+  }
+
+  private func zoneSearch(
+    _ db: Database, query: TrackQuery, zone: ZoneQuery, filter: SearchFilter, context: SearchContext
+  ) throws -> SearchResult {
+    var hits: [(row: Int64, start: Double, first: Double, last: Double)] = []
+    let cursor = try Row.fetchCursor(
+      db,
+      sql: """
+        SELECT t.id, t.start_utc, t.start_offset, t.frame_width, t.frame_height, p.samples
+        FROM track t JOIN track_path p ON p.track_id = t.id
+        WHERE \(filter.sql)
+        """,
+      arguments: filter.arguments)
+    while let row = try cursor.next() {
+      let path = try row.withUnsafeData(atIndex: 5) { data -> [PathPoint] in
+        guard let data else { throw IndexError.corruptData("a track without path") }
+        return try PathCodec.groundPath(
+          data, startOffset: row[2], frameWidth: Double(row[3] as Int), frameHeight: Double(row[4] as Int))
+      }
+      if let held = zone.evaluate(path) { hits.append((row[0], row[1], held.first, held.last)) }
+    }
+    hits.sort { ($0.start, $0.row) < ($1.start, $1.row) }
+    let page = hits.dropFirst(query.offset).prefix(query.limit)
+    var results = try summaries(db, rows: page.map(\.row), context: context)
+    for (index, hit) in page.enumerated() {
+      results[index].zoneFirst = hit.first
+      results[index].zoneLast = hit.last
+    }
+    return SearchResult(total: hits.count, results: results)
+  }
+
+  /// Builds the summaries of these tracks, in the given order.
+  func summaries(_ db: Database, rows: [Int64], context: SearchContext) throws -> [TrackSummary] {
+    guard !rows.isEmpty else { return [] }
+    let list = rows.map(String.init).joined(separator: ",")
+    var colours: [Int64: [ColourFraction]] = [:]
+    for row in try Row.fetchAll(
+      db,
+      sql: """
+        SELECT track_id, colour, fraction FROM track_colour WHERE track_id IN (\(list))
+        ORDER BY track_id, fraction DESC, colour
+        """)
+    {
+      guard let colour = Colour(rawValue: row[1]) else { throw IndexError.corruptData("colour \(row[1] as String)") }
+      colours[row[0], default: []].append(ColourFraction(colour, row[2]))
+    }
+    var byRow: [Int64: TrackSummary] = [:]
+    for row in try Row.fetchAll(
+      db,
+      sql: """
+        SELECT id, exhibit_id, camera_id, class, class_confidence, direction, speed, start_offset, end_offset,
+          start_utc, end_utc, first_x, first_y, first_w, first_h, last_x, last_y, last_w, last_h,
+          frame_width, frame_height
+        FROM track WHERE id IN (\(list))
+        """)
+    {
+      let id: Int64 = row[0]
+      let exhibit: Int64 = row[1]
+      guard let objectClass = ObjectClass(rawValue: row[3]), let direction = Direction(rawValue: row[5]) else {
+        throw IndexError.corruptData("class or direction of \(Identifier.track(id))")
+      }
+      let offset = context.exhibits[exhibit]?.utcOffset ?? 0
+      byRow[id] = TrackSummary(
+        track: Identifier.track(id), exhibit: Identifier.exhibit(exhibit),
+        camera: context.cameraNames[row[2]] ?? "", objectClass: objectClass, classConfidence: row[4],
+        colours: colours[id] ?? [], direction: direction, speed: row[6],
+        start: WallClockTime(date: Date(timeIntervalSince1970: row[9]), utcOffsetSeconds: offset),
+        end: WallClockTime(date: Date(timeIntervalSince1970: row[10]), utcOffsetSeconds: offset),
+        startOffset: row[7], endOffset: row[8],
+        firstBox: Box(x: row[11], y: row[12], width: row[13], height: row[14]),
+        lastBox: Box(x: row[15], y: row[16], width: row[17], height: row[18]),
+        frameWidth: row[19], frameHeight: row[20], zoneFirst: nil, zoneLast: nil)
+    }
+    return rows.compactMap { byRow[$0] }
+  }
+
+  // MARK: Tracks
+
+  /// One track of a complete exhibit, or nil. - Throws: ``IndexError/invalidIdentifier(_:)``.
+  public func track(_ track: String) throws -> TrackSummary? {
+    let row = try Self.visibleTrackRow(track)
+    return try read { db in
+      let context = try SearchContext(db)
+      guard let exhibit = try Int64.fetchOne(db, sql: "SELECT exhibit_id FROM track WHERE id = ?", arguments: [row]),
+        context.exhibits[exhibit] != nil
+      else { return nil }
+      return try summaries(db, rows: [row], context: context).first
+    }
+  }
+
+  /// A track's stored path: every stored observation, in time order.
+  /// - Throws: ``IndexError/trackNotFound(_:)``.
+  public func path(ofTrack track: String) throws -> [PathSample] {
+    let row = try Self.visibleTrackRow(track)
+    return try read { db in
+      try Self.requireVisibleTrack(db, row: row, id: track)
+      guard
+        let stored = try Row.fetchOne(
+          db,
+          sql: "SELECT t.start_offset, p.samples FROM track t JOIN track_path p ON p.track_id = t.id WHERE t.id = ?",
+          arguments: [row])
+      else { throw IndexError.corruptData("\(track) has no path") }
+      return try PathCodec.decode(stored[1], startOffset: stored[0])
+    }
+  }
+
+  /// Every stored box of every track of a complete exhibit, ordered by frame index then track: the input of a
+  /// MOTChallenge export. The export is complete when Ingest stored every frame's box (see ``NewTrack``).
+  /// - Throws: ``IndexError/exhibitNotFound(_:)``.
+  public func boxes(ofExhibit exhibit: String) throws -> [ExhibitBox] {
+    guard let exhibitRow = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
+    return try read { db in
+      guard try Int.fetchOne(db, sql: "SELECT complete FROM exhibit WHERE id = ?", arguments: [exhibitRow]) == 1 else {
+        throw IndexError.exhibitNotFound(exhibit)
+      }
+      var result: [(row: Int64, box: ExhibitBox)] = []
+      let cursor = try Row.fetchCursor(
+        db,
+        sql: """
+          SELECT t.id, t.start_offset, p.samples FROM track t JOIN track_path p ON p.track_id = t.id
+          WHERE t.exhibit_id = ?
+          """,
+        arguments: [exhibitRow])
+      while let row = try cursor.next() {
+        let id: Int64 = row[0]
+        let name = Identifier.track(id)
+        try row.withUnsafeData(atIndex: 2) { data in
+          guard let data else { throw IndexError.corruptData("\(name) has no path") }
+          try PathCodec.forEach(data, startOffset: row[1]) { frame, time, box in
+            result.append((id, ExhibitBox(frameIndex: frame, time: time, track: name, box: box)))
+          }
+        }
+      }
+      result.sort { ($0.box.frameIndex, $0.row) < ($1.box.frameIndex, $1.row) }
+      return result.map(\.box)
+    }
+  }
+
+  /// The number of tracks of each class in an exhibit (complete or being ingested).
+  /// - Throws: ``IndexError/exhibitNotFound(_:)``.
+  public func trackCounts(ofExhibit exhibit: String) throws -> [ObjectClass: Int] {
+    guard let exhibitRow = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
+    return try read { db in
+      guard try Bool.fetchOne(db, sql: "SELECT 1 FROM exhibit WHERE id = ?", arguments: [exhibitRow]) != nil else {
+        throw IndexError.exhibitNotFound(exhibit)
+      }
+      var counts: [ObjectClass: Int] = [:]
+      for row in try Row.fetchAll(
+        db, sql: "SELECT class, count(*) FROM track WHERE exhibit_id = ? GROUP BY class", arguments: [exhibitRow])
+      {
+        if let objectClass = ObjectClass(rawValue: row[0]) { counts[objectClass] = row[1] }
+      }
+      return counts
+    }
+  }
+
+  // MARK: Exhibits and cameras
+
+  /// The exhibit with this SHA-256, complete or not (an incomplete one is the leftover of an interrupted
+  /// ingest). Use it to detect a re-ingest of the same file.
+  public func exhibit(withSHA256 sha256: String) throws -> Exhibit? {
+    try read { db in
+      try Row.fetchOne(db, sql: "\(Self.exhibitSelect) WHERE e.sha256 = ?", arguments: [sha256.lowercased()])
+        .map(Self.exhibit)
+    }
+  }
+
+  /// An exhibit by id (`E1`), complete or not, or nil.
+  public func exhibit(_ id: String) throws -> Exhibit? {
+    guard let row = Identifier.row(of: id, prefix: "E") else { throw IndexError.invalidIdentifier(id) }
+    return try read { db in
+      try Row.fetchOne(db, sql: "\(Self.exhibitSelect) WHERE e.id = ?", arguments: [row]).map(Self.exhibit)
+    }
+  }
+
+  /// The exhibits, in id order; incomplete ones (ingest in progress or interrupted) only when asked.
+  public func exhibits(includingIncomplete: Bool = false) throws -> [Exhibit] {
+    try read { db in
+      try Row.fetchAll(
+        db, sql: "\(Self.exhibitSelect) \(includingIncomplete ? "" : "WHERE e.complete = 1") ORDER BY e.id"
+      ).map(Self.exhibit)
+    }
+  }
+
+  /// The camera names, sorted.
+  public func cameras() throws -> [String] {
+    try read { db in try String.fetchAll(db, sql: "SELECT name FROM camera ORDER BY name") }
+  }
+
+  static let exhibitSelect = """
+    SELECT e.id, e.file_name, e.sha256, e.size_bytes, e.container, e.codec, e.width, e.height, e.fps, c.name,
+      e.start_utc, e.utc_offset, e.ingested_at, e.duration, e.frames_decoded, e.skipped_packets, e.complete
+    FROM exhibit e JOIN camera c ON c.id = e.camera_id
+    """
+
+  static func exhibit(_ row: Row) -> Exhibit {
+    let metadata = ExhibitMetadata(
+      fileName: row[1], sha256: row[2], sizeBytes: row[3], container: row[4], codec: row[5], width: row[6],
+      height: row[7], fps: row[8], camera: row[9],
+      start: WallClockTime(date: Date(timeIntervalSince1970: row[10]), utcOffsetSeconds: row[11]))
+    let completion =
+      row[16] as Int == 1
+      ? ExhibitCompletion(duration: row[13], framesDecoded: row[14], skippedPackets: row[15]) : nil
+    return Exhibit(
+      id: Identifier.exhibit(row[0]), metadata: metadata, completion: completion,
+      ingestedAt: Date(timeIntervalSince1970: row[12]))
+  }
+
+  // MARK: Zones
+
+  /// Saves a zone under a name for its camera, so queries can use `@name`.
+  /// - Parameter replacing: replace a zone of the same name and camera instead of failing.
+  /// - Throws: ``QueryError`` for a bad shape or an unknown camera, ``IndexError/invalidName(_:)``, and
+  ///   ``IndexError/storage(_:)`` when the name is taken and `replacing` is false.
+  public func saveZone(_ zone: Zone, name: String, replacing: Bool = false) throws {
+    try zone.shape.validate()
+    try Self.validateName(name, what: "zone")
+    let (kind, points): (String, [Point]) =
+      switch zone.shape {
+      case .polygon(let points): ("polygon", points)
+      case .line(let a, let b): ("line", [a, b])
+      }
+    let json = String(decoding: try JSONEncoder().encode(points), as: UTF8.self)
+    let now = clock()
+    try write { db in
+      guard let camera = try Int64.fetchOne(db, sql: "SELECT id FROM camera WHERE name = ?", arguments: [zone.camera])
+      else {
+        throw QueryError.unknownValue(
+          kind: "camera", value: zone.camera, valid: try String.fetchAll(db, sql: "SELECT name FROM camera ORDER BY name"))
+      }
+      try db.execute(
+        sql: """
+          INSERT \(replacing ? "OR REPLACE" : "") INTO zone (camera_id, name, kind, points, saved_at)
+          VALUES (?, ?, ?, ?, ?)
+          """,
+        arguments: [camera, name, kind, json, now.timeIntervalSince1970])
+    }
+  }
+
+  /// The zone saved under this name for this camera, or nil.
+  public func zone(named name: String, camera: String) throws -> Zone? {
+    try read { db in
+      try Row.fetchOne(
+        db,
+        sql: """
+          SELECT z.name, z.kind, z.points, z.saved_at, c.name FROM zone z JOIN camera c ON c.id = z.camera_id
+          WHERE z.name = ? AND c.name = ?
+          """,
+        arguments: [name, camera]
+      ).map { try Self.savedZone($0).zone }
+    }
+  }
+
+  /// The zones saved for a camera (or for every camera), by camera then name.
+  public func zones(camera: String? = nil) throws -> [SavedZone] {
+    try read { db in
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT z.name, z.kind, z.points, z.saved_at, c.name FROM zone z JOIN camera c ON c.id = z.camera_id
+          \(camera == nil ? "" : "WHERE c.name = ?") ORDER BY c.name, z.name
+          """,
+        arguments: StatementArguments(camera.map { [$0] } ?? [])
+      ).map(Self.savedZone)
+    }
+  }
+
+  /// Deletes a saved zone. - Returns: whether it existed.
+  @discardableResult
+  public func deleteZone(named name: String, camera: String) throws -> Bool {
+    try write { db in
+      try db.execute(
+        sql: "DELETE FROM zone WHERE name = ? AND camera_id = (SELECT id FROM camera WHERE name = ?)",
+        arguments: [name, camera])
+      return db.changesCount > 0
+    }
+  }
+
+  static func savedZone(_ row: Row) throws -> SavedZone {
+    let name: String = row[0]
+    let kind: String = row[1]
+    let text: String = row[2]
+    guard let points = try? JSONDecoder().decode([Point].self, from: Data(text.utf8)) else {
+      throw IndexError.corruptData("zone @\(name)")
+    }
+    let shape: ZoneShape = kind == "line" && points.count == 2 ? .line(points[0], points[1]) : .polygon(points)
+    return SavedZone(
+      name: name, zone: Zone(camera: row[4], shape: shape, name: name),
+      savedAt: Date(timeIntervalSince1970: row[3]))
+  }
+}
+
+/// What a search needs to know about the procedure: complete exhibits and camera names.
+struct SearchContext {
+  struct ExhibitInfo {
+    var camera: Int64
+    var utcOffset: Int
+    var longestTrack: Double
+  }
+
+  var exhibits: [Int64: ExhibitInfo] = [:]
+  var hasIncomplete = false
+  var cameraNames: [Int64: String] = [:]
+  var cameraIDs: [String: Int64] = [:]
+
+  init(_ db: Database) throws {
+    for row in try Row.fetchAll(db, sql: "SELECT id, camera_id, utc_offset, max_track_duration, complete FROM exhibit") {
+      if row[4] as Int == 1 {
+        exhibits[row[0]] = ExhibitInfo(camera: row[1], utcOffset: row[2], longestTrack: row[3])
+      } else {
+        hasIncomplete = true
+      }
+    }
+    for row in try Row.fetchAll(db, sql: "SELECT id, name FROM camera") {
+      cameraNames[row[0]] = row[1]
+      cameraIDs[row[1]] = row[0]
+    }
+  }
+
+  /// The WHERE clause for the query's attribute filters and spatial prefilter, or nil when nothing can match.
+  func filter(for query: TrackQuery) throws -> SearchFilter? {
+    var clauses: [String] = []
+    var arguments = StatementArguments()
+    func add(_ clause: String, _ values: [any DatabaseValueConvertible]) {
+      clauses.append(clause)
+      arguments += StatementArguments(values)
+    }
+    func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+
+    // Cameras and exhibits become one set of exhibits: complete, requested, of a requested camera.
+    var cameras = Set<Int64>()
+    let knownCameras = cameraIDs.keys.sorted()
+    for name in query.cameras {
+      guard let id = cameraIDs[name] else { throw QueryError.unknownValue(kind: "camera", value: name, valid: knownCameras) }
+      cameras.insert(id)
+    }
+    if let zone = query.zone {
+      guard let id = cameraIDs[zone.zone.camera] else {
+        throw QueryError.unknownValue(kind: "camera", value: zone.zone.camera, valid: knownCameras)
+      }
+      if !query.cameras.isEmpty && !cameras.contains(id) { return nil }
+      cameras = [id]
+    }
+    var allowed = Set(exhibits.keys)
+    if !query.exhibits.isEmpty {
+      var requested = Set<Int64>()
+      let valid = exhibits.keys.sorted().map(Identifier.exhibit)
+      for text in query.exhibits {
+        guard let row = Identifier.row(of: text, prefix: "E"), exhibits[row] != nil else {
+          throw QueryError.unknownValue(kind: "exhibit", value: text, valid: valid)
+        }
+        requested.insert(row)
+      }
+      allowed.formIntersection(requested)
+    }
+    if !cameras.isEmpty { allowed = allowed.filter { cameras.contains(exhibits[$0]!.camera) } }
+    if allowed.isEmpty { return nil }
+    if hasIncomplete || allowed.count < exhibits.count {
+      add("exhibit_id IN (\(placeholders(allowed.count)))", allowed.sorted())
+    }
+
+    if !query.classes.isEmpty {
+      let values = query.classes.map(\.rawValue).sorted()
+      add("class IN (\(placeholders(values.count)))", values)
+    }
+    if !query.directions.isEmpty {
+      let values = query.directions.map(\.rawValue).sorted()
+      add("direction IN (\(placeholders(values.count)))", values)
+    }
+    if let to = query.to { add("start_utc < ?", [to.timeIntervalSince1970]) }
+    if let from = query.from {
+      // Overlap: end > from. The lower bound on start_utc (no track lasts longer than the longest one)
+      // lets the start-time indexes skip everything earlier.
+      let longest = allowed.map { exhibits[$0]!.longestTrack }.max() ?? 0
+      add("end_utc > ? AND start_utc >= ?", [from.timeIntervalSince1970, from.timeIntervalSince1970 - longest - 1])
+    }
+    if let minDuration = query.minDuration { add("duration >= ?", [minDuration]) }
+    if let minSpeed = query.minSpeed { add("speed >= ?", [minSpeed]) }
+    if let maxSpeed = query.maxSpeed { add("speed <= ?", [maxSpeed]) }
+    if let minSize = query.minSize { add("max_area >= ?", [minSize]) }
+    if !query.colours.isEmpty {
+      let values = query.colours.map(\.rawValue).sorted()
+      add(
+        "id IN (SELECT track_id FROM track_colour WHERE colour IN (\(placeholders(values.count))) AND fraction >= ?)",
+        values + [query.minColourFraction])
+    }
+    if let zone = query.zone, let camera = cameras.first {
+      var boxes = [zone.zone.shape.bounds]
+      if case .from(let origin) = zone.rule { boxes.append(origin.shape.bounds) }
+      for box in boxes {
+        add(
+          """
+          id IN (SELECT id FROM track_extent WHERE min_camera <= ? AND max_camera >= ?
+                 AND max_x >= ? AND min_x <= ? AND max_y >= ? AND min_y <= ?)
+          """,
+          [camera, camera, box.minX, box.maxX, box.minY, box.maxY])
+      }
+    }
+    return SearchFilter(sql: clauses.isEmpty ? "1" : clauses.joined(separator: " AND "), arguments: arguments)
+  }
+}
+
+struct SearchFilter {
+  var sql: String
+  var arguments: StatementArguments
+}

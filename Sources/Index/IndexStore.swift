@@ -1,0 +1,443 @@
+import Foundation
+import GRDB
+import Logging
+
+/// The searchable store of one procedure: exhibits, cameras, tracks, paths, thumbnails and saved zones, in
+/// one SQLite file (`index.sqlite`) through GRDB.
+///
+/// Writing an exhibit is atomic for searches: ``beginExhibit(_:)`` registers it as incomplete,
+/// ``addTracks(_:toExhibit:)`` adds tracks in one transaction per chunk, and ``commitExhibit(_:completion:)``
+/// makes it and all its tracks visible at once. Until then nothing of it appears in searches or listings; an
+/// ingest interrupted before the commit is removed by the next ``beginExhibit(_:)`` of the same file or by
+/// ``removeIncompleteExhibits()``. ``ingest(_:tracks:completion:)`` does all three in a single transaction.
+///
+/// ## Topics
+/// - Opening: ``init(path:logger:clock:)``, ``inMemory(logger:clock:)``
+/// - Writing: ``beginExhibit(_:)``, ``addTracks(_:toExhibit:)``, ``commitExhibit(_:completion:)``,
+///   ``ingest(_:tracks:completion:)``, ``abandonExhibit(_:)``, ``removeIncompleteExhibits()``
+/// - Correcting (L9): ``deleteTrack(_:)``, ``deleteExhibit(_:)``
+/// - Reading: ``search(_:)``, ``track(_:)``, ``path(ofTrack:)``, ``boxes(ofExhibit:)``, ``exhibit(withSHA256:)``
+/// - Zones: ``saveZone(_:name:replacing:)``, ``zone(named:camera:)``, ``zones(camera:)``
+public struct IndexStore: Sendable {
+  let writer: any DatabaseWriter
+  let logger: Logger
+  let clock: @Sendable () -> Date
+
+  /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
+  /// - Parameters:
+  ///   - path: the `index.sqlite` file; its directory must exist.
+  ///   - logger: where the store logs (creation, commits, deletions).
+  ///   - clock: the wall clock, injectable for tests.
+  /// - Throws: ``IndexError/storage(_:)`` when the file cannot be opened or migrated.
+  public init(
+    path: String, logger: Logger = Logger(label: "lrj.index"), clock: @escaping @Sendable () -> Date = { Date() }
+  ) throws {
+    let writer = try Self.storage { try DatabasePool(path: path, configuration: Self.configuration()) }
+    try self.init(writer: writer, logger: logger, clock: clock)
+  }
+
+  /// A store in memory, for tests.
+  /// - Throws: ``IndexError/storage(_:)``.
+  public static func inMemory(
+    logger: Logger = Logger(label: "lrj.index"), clock: @escaping @Sendable () -> Date = { Date() }
+  ) throws -> IndexStore {
+    let writer = try storage { try DatabaseQueue(configuration: configuration()) }
+    return try IndexStore(writer: writer, logger: logger, clock: clock)
+  }
+
+  init(writer: any DatabaseWriter, logger: Logger, clock: @escaping @Sendable () -> Date) throws {
+    self.writer = writer
+    self.logger = logger
+    self.clock = clock
+    try Self.storage { try Schema.migrator.migrate(writer) }
+  }
+
+  static func configuration() -> Configuration {
+    var configuration = Configuration()
+    configuration.foreignKeysEnabled = true
+    configuration.label = "lrj.index"
+    configuration.prepareDatabase { db in
+      // secure_delete: a corrected (L9) or erased record's bytes are overwritten, not left in free pages.
+      // cache and mmap: the indexes of a 1M-track store stay in memory between queries.
+      try db.execute(
+        sql: """
+          PRAGMA secure_delete = ON;
+          PRAGMA cache_size = -131072;
+          PRAGMA mmap_size = 4294967296;
+          PRAGMA temp_store = MEMORY;
+          """)
+    }
+    return configuration
+  }
+
+  /// Runs `body`, turning SQLite errors into ``IndexError/storage(_:)``.
+  static func storage<T>(_ body: () throws -> T) throws -> T {
+    do {
+      return try body()
+    } catch let error as DatabaseError {
+      throw IndexError.storage(error.message.map { "\($0) (\(error.resultCode))" } ?? "\(error.resultCode)")
+    }
+  }
+
+  func write<T>(_ body: (Database) throws -> T) throws -> T {
+    try Self.storage { try writer.write(body) }
+  }
+
+  func read<T>(_ body: (Database) throws -> T) throws -> T {
+    try Self.storage { try writer.read(body) }
+  }
+
+  // MARK: Writing exhibits
+
+  /// Registers an exhibit whose ingest starts; it stays invisible until ``commitExhibit(_:completion:)``.
+  ///
+  /// Creates the camera on first use. If the same file (same SHA-256) was left incomplete by an interrupted
+  /// ingest, that leftover is removed first.
+  /// - Returns: the exhibit id, `E1`, `E2`…
+  /// - Throws: ``IndexError/duplicateExhibit(sha256:existing:)`` when a complete exhibit has this SHA-256;
+  ///   ``IndexError/invalidExhibit(_:)`` or ``IndexError/invalidName(_:)`` for bad metadata.
+  public func beginExhibit(_ metadata: ExhibitMetadata) throws -> String {
+    let metadata = try Self.validated(metadata)
+    return try write { db in try Self.insertExhibit(db, metadata, ingestedAt: clock(), logger: logger) }
+  }
+
+  /// Adds a chunk of tracks to an exhibit being ingested, in one transaction: all of them or none.
+  /// - Returns: the new track ids, in order (`T1`, `T2`…; never reused within the procedure).
+  /// - Throws: ``IndexError/invalidTrack(index:reason:)`` (nothing written), ``IndexError/exhibitNotFound(_:)``,
+  ///   ``IndexError/exhibitAlreadyComplete(_:)``.
+  public func addTracks(_ tracks: [NewTrack], toExhibit exhibit: String) throws -> [String] {
+    guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
+    return try write { db in try Self.insertTracks(db, tracks, exhibitRow: row) }
+  }
+
+  /// Completes an exhibit: from now on it and its tracks are searched.
+  /// - Throws: ``IndexError/exhibitNotFound(_:)``, ``IndexError/exhibitAlreadyComplete(_:)``,
+  ///   ``IndexError/invalidExhibit(_:)``.
+  public func commitExhibit(_ exhibit: String, completion: ExhibitCompletion) throws {
+    guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
+    try Self.validate(completion)
+    try write { db in try Self.complete(db, exhibitRow: row, completion, at: clock()) }
+    logger.info("exhibit committed", metadata: ["exhibit": "\(exhibit)"])
+  }
+
+  /// Stores a whole exhibit and its tracks in one transaction (for exhibits small enough to hold in memory).
+  /// - Returns: the exhibit id and the track ids.
+  /// - Throws: as ``beginExhibit(_:)``, ``addTracks(_:toExhibit:)`` and ``commitExhibit(_:completion:)``; on
+  ///   any error nothing is written.
+  public func ingest(_ metadata: ExhibitMetadata, tracks: [NewTrack], completion: ExhibitCompletion) throws
+    -> (exhibit: String, tracks: [String])
+  {
+    let metadata = try Self.validated(metadata)
+    try Self.validate(completion)
+    let now = clock()
+    return try write { db in
+      let exhibit = try Self.insertExhibit(db, metadata, ingestedAt: now, logger: logger)
+      let row = Identifier.row(of: exhibit, prefix: "E")!
+      let ids = try Self.insertTracks(db, tracks, exhibitRow: row)
+      try Self.complete(db, exhibitRow: row, completion, at: now)
+      return (exhibit, ids)
+    }
+  }
+
+  /// Removes an exhibit whose ingest failed or was cancelled (it must still be incomplete).
+  /// - Throws: ``IndexError/exhibitNotFound(_:)``, ``IndexError/exhibitAlreadyComplete(_:)``.
+  public func abandonExhibit(_ exhibit: String) throws {
+    guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
+    try write { db in
+      guard let complete = try Int.fetchOne(db, sql: "SELECT complete FROM exhibit WHERE id = ?", arguments: [row])
+      else { throw IndexError.exhibitNotFound(exhibit) }
+      guard complete == 0 else { throw IndexError.exhibitAlreadyComplete(exhibit) }
+      try db.execute(sql: "DELETE FROM exhibit WHERE id = ?", arguments: [row])
+    }
+    logger.notice("incomplete exhibit removed", metadata: ["exhibit": "\(exhibit)"])
+  }
+
+  /// Removes every exhibit left incomplete by an interrupted ingest, with its tracks.
+  /// - Returns: the ids removed.
+  @discardableResult
+  public func removeIncompleteExhibits() throws -> [String] {
+    let rows = try write { db in
+      let rows = try Int64.fetchAll(db, sql: "SELECT id FROM exhibit WHERE complete = 0")
+      try db.execute(sql: "DELETE FROM exhibit WHERE complete = 0")
+      return rows
+    }
+    for row in rows { logger.notice("incomplete exhibit removed", metadata: ["exhibit": "\(Identifier.exhibit(row))"]) }
+    return rows.map(Identifier.exhibit)
+  }
+
+  // MARK: Corrections (L9)
+
+  /// Deletes a track with its colours, path and thumbnail (a correction ordered by the magistrate, L9).
+  /// Deleted bytes are overwritten (`secure_delete`). - Throws: ``IndexError/trackNotFound(_:)``.
+  public func deleteTrack(_ track: String) throws {
+    guard let row = Identifier.row(of: track, prefix: "T") else { throw IndexError.invalidIdentifier(track) }
+    try write { db in
+      try db.execute(sql: "DELETE FROM track WHERE id = ?", arguments: [row])
+      if db.changesCount == 0 { throw IndexError.trackNotFound(track) }
+    }
+    logger.notice("track deleted", metadata: ["track": "\(track)"])
+  }
+
+  /// Deletes an exhibit and everything derived from it (L9). - Throws: ``IndexError/exhibitNotFound(_:)``.
+  public func deleteExhibit(_ exhibit: String) throws {
+    guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
+    try write { db in
+      try db.execute(sql: "DELETE FROM exhibit WHERE id = ?", arguments: [row])
+      if db.changesCount == 0 { throw IndexError.exhibitNotFound(exhibit) }
+    }
+    logger.notice("exhibit deleted", metadata: ["exhibit": "\(exhibit)"])
+  }
+
+  // MARK: Thumbnails
+
+  /// Replaces a track's thumbnail (for example with sealed bytes). - Throws: ``IndexError/trackNotFound(_:)``.
+  public func setThumbnail(_ thumbnail: Thumbnail, ofTrack track: String) throws {
+    guard let row = Identifier.row(of: track, prefix: "T") else { throw IndexError.invalidIdentifier(track) }
+    try Self.validate(thumbnail, index: 0)
+    try write { db in
+      guard try Bool.fetchOne(db, sql: "SELECT 1 FROM track WHERE id = ?", arguments: [row]) != nil else {
+        throw IndexError.trackNotFound(track)
+      }
+      try db.execute(
+        sql: "INSERT OR REPLACE INTO thumbnail (track_id, format, bytes) VALUES (?, ?, ?)",
+        arguments: [row, thumbnail.format, thumbnail.data])
+    }
+  }
+
+  /// A track's thumbnail, or nil when it has none. - Throws: ``IndexError/trackNotFound(_:)``.
+  public func thumbnail(ofTrack track: String) throws -> Thumbnail? {
+    let row = try Self.visibleTrackRow(track)
+    return try read { db in
+      try Self.requireVisibleTrack(db, row: row, id: track)
+      guard let stored = try Row.fetchOne(db, sql: "SELECT format, bytes FROM thumbnail WHERE track_id = ?", arguments: [row])
+      else { return nil }
+      return Thumbnail(format: stored["format"], data: stored["bytes"])
+    }
+  }
+}
+
+// MARK: - Write internals
+
+extension IndexStore {
+  static func validated(_ metadata: ExhibitMetadata) throws -> ExhibitMetadata {
+    var metadata = metadata
+    metadata.sha256 = metadata.sha256.lowercased()
+    func fail(_ reason: String) -> IndexError { .invalidExhibit(reason) }
+    guard metadata.sha256.count == 64, metadata.sha256.allSatisfy(\.isHexDigit) else {
+      throw fail("SHA-256 must be 64 hexadecimal digits")
+    }
+    guard !metadata.fileName.isEmpty, metadata.fileName.utf8.count <= 4096 else { throw fail("empty or too long file name") }
+    guard metadata.sizeBytes >= 0 else { throw fail("negative size") }
+    guard (1...65535).contains(metadata.width), (1...65535).contains(metadata.height) else {
+      throw fail("frame size \(metadata.width)x\(metadata.height) out of range")
+    }
+    guard metadata.fps.isFinite, metadata.fps > 0, metadata.fps <= 10000 else { throw fail("frame rate \(metadata.fps)") }
+    guard metadata.start.date.timeIntervalSince1970.isFinite else { throw fail("start time is not finite") }
+    guard abs(metadata.start.utcOffsetSeconds) <= 64800, metadata.start.utcOffsetSeconds % 60 == 0 else {
+      throw fail("UTC offset must be whole minutes within ±18 h")
+    }
+    guard metadata.container.utf8.count <= 256, metadata.codec.utf8.count <= 256 else { throw fail("format name too long") }
+    try validateName(metadata.camera, what: "camera")
+    return metadata
+  }
+
+  static func validateName(_ name: String, what: String) throws {
+    let allowed = name.unicodeScalars.allSatisfy {
+      ($0.isASCII && (CharacterSet.alphanumerics.contains($0))) || "-_. ".unicodeScalars.contains($0)
+    }
+    guard (1...64).contains(name.count), allowed else {
+      throw IndexError.invalidName(
+        "\(what) name \"\(name)\" must be 1 to 64 ASCII letters, digits, '-', '_', '.' or spaces")
+    }
+  }
+
+  static func validate(_ completion: ExhibitCompletion) throws {
+    guard completion.duration.isFinite, completion.duration >= 0, completion.framesDecoded >= 0,
+      completion.skippedPackets >= 0
+    else { throw IndexError.invalidExhibit("negative or non-finite duration or counts") }
+  }
+
+  static func validate(_ thumbnail: Thumbnail, index: Int) throws {
+    guard (1...32).contains(thumbnail.format.count), !thumbnail.data.isEmpty else {
+      throw IndexError.invalidTrack(index: index, reason: "thumbnail needs a format of 1 to 32 characters and bytes")
+    }
+  }
+
+  static func validate(_ track: NewTrack, index: Int, width: Int, height: Int) throws {
+    func fail(_ reason: String) -> IndexError { .invalidTrack(index: index, reason: reason) }
+    guard !track.path.isEmpty else { throw fail("empty path") }
+    guard track.path.count <= 50_000_000 else { throw fail("path too long") }
+    guard track.classConfidence.isFinite, (0...1).contains(track.classConfidence) else {
+      throw fail("class confidence \(track.classConfidence) outside 0..1")
+    }
+    guard track.speed.isFinite, track.speed >= 0 else { throw fail("speed \(track.speed)") }
+    var seen = Set<Colour>()
+    var sum = 0.0
+    for colour in track.colours {
+      guard seen.insert(colour.colour).inserted else { throw fail("colour \(colour.colour.rawValue) given twice") }
+      guard colour.fraction.isFinite, (0...1).contains(colour.fraction) else {
+        throw fail("colour fraction \(colour.fraction) outside 0..1")
+      }
+      sum += colour.fraction
+    }
+    guard sum <= 1.001 else { throw fail("colour fractions add up to \(sum) > 1") }
+    if let area = track.maxBoxAreaFraction, !(area.isFinite && (0...1).contains(area)) {
+      throw fail("box area fraction \(area) outside 0..1")
+    }
+    if let thumbnail = track.thumbnail { try validate(thumbnail, index: index) }
+    let w = Double(width)
+    let h = Double(height)
+    var previous: PathSample?
+    for sample in track.path {
+      let box = sample.box
+      guard sample.time.isFinite, sample.time >= 0 else { throw fail("sample time \(sample.time)") }
+      guard (0...Int(UInt32.max)).contains(sample.frameIndex) else { throw fail("frame index \(sample.frameIndex)") }
+      if let previous {
+        guard sample.frameIndex > previous.frameIndex, sample.time >= previous.time else {
+          throw fail("path samples out of order at frame \(sample.frameIndex)")
+        }
+      }
+      guard [box.x, box.y, box.width, box.height].allSatisfy(\.isFinite), box.width > 0, box.height > 0,
+        box.x >= -1, box.y >= -1, box.x + box.width <= w + 1, box.y + box.height <= h + 1
+      else { throw fail("box \(box) at frame \(sample.frameIndex) is not inside the \(width)x\(height) frame") }
+      previous = sample
+    }
+  }
+
+  static func insertExhibit(_ db: Database, _ metadata: ExhibitMetadata, ingestedAt: Date, logger: Logger) throws
+    -> String
+  {
+    if let existing = try Row.fetchOne(
+      db, sql: "SELECT id, complete FROM exhibit WHERE sha256 = ?", arguments: [metadata.sha256])
+    {
+      let id = Identifier.exhibit(existing["id"])
+      if existing["complete"] as Int == 1 { throw IndexError.duplicateExhibit(sha256: metadata.sha256, existing: id) }
+      try db.execute(sql: "DELETE FROM exhibit WHERE id = ?", arguments: [existing["id"] as Int64])
+      logger.notice("removed the leftover of an interrupted ingest", metadata: ["exhibit": "\(id)"])
+    }
+    try db.execute(sql: "INSERT INTO camera (name) VALUES (?) ON CONFLICT (name) DO NOTHING", arguments: [metadata.camera])
+    let camera = try Int64.fetchOne(db, sql: "SELECT id FROM camera WHERE name = ?", arguments: [metadata.camera])!
+    try db.execute(
+      sql: """
+        INSERT INTO exhibit (file_name, sha256, size_bytes, container, codec, width, height, fps, camera_id,
+                             start_utc, utc_offset, ingested_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+      arguments: [
+        metadata.fileName, metadata.sha256, metadata.sizeBytes, metadata.container, metadata.codec, metadata.width,
+        metadata.height, metadata.fps, camera, metadata.start.date.timeIntervalSince1970,
+        metadata.start.utcOffsetSeconds, ingestedAt.timeIntervalSince1970,
+      ])
+    let id = Identifier.exhibit(db.lastInsertedRowID)
+    logger.debug("exhibit registered", metadata: ["exhibit": "\(id)", "sha256": "\(metadata.sha256)"])
+    return id
+  }
+
+  static func insertTracks(_ db: Database, _ tracks: [NewTrack], exhibitRow: Int64) throws -> [String] {
+    let exhibitID = Identifier.exhibit(exhibitRow)
+    guard
+      let exhibit = try Row.fetchOne(
+        db, sql: "SELECT camera_id, width, height, start_utc, complete, max_track_duration FROM exhibit WHERE id = ?",
+        arguments: [exhibitRow])
+    else { throw IndexError.exhibitNotFound(exhibitID) }
+    guard exhibit["complete"] as Int == 0 else { throw IndexError.exhibitAlreadyComplete(exhibitID) }
+    let camera: Int64 = exhibit["camera_id"]
+    let width: Int = exhibit["width"]
+    let height: Int = exhibit["height"]
+    let start: Double = exhibit["start_utc"]
+    var longest: Double = exhibit["max_track_duration"]
+    for (index, track) in tracks.enumerated() { try validate(track, index: index, width: width, height: height) }
+
+    let insertTrack = try db.cachedStatement(
+      sql: """
+        INSERT INTO track (exhibit_id, camera_id, class, class_confidence, direction, speed, start_offset,
+          end_offset, start_utc, end_utc, first_x, first_y, first_w, first_h, last_x, last_y, last_w, last_h,
+          frame_width, frame_height, max_area)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """)
+    let insertColour = try db.cachedStatement(
+      sql: "INSERT INTO track_colour (track_id, colour, fraction) VALUES (?, ?, ?)")
+    let insertPath = try db.cachedStatement(
+      sql: "INSERT INTO track_path (track_id, sample_count, samples) VALUES (?, ?, ?)")
+    let insertExtent = try db.cachedStatement(
+      sql: "INSERT INTO track_extent (id, min_camera, max_camera, min_x, max_x, min_y, max_y) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    let insertThumbnail = try db.cachedStatement(
+      sql: "INSERT INTO thumbnail (track_id, format, bytes) VALUES (?, ?, ?)")
+    let frameArea = Double(width) * Double(height)
+    var ids: [String] = []
+    ids.reserveCapacity(tracks.count)
+    for track in tracks {
+      let first = track.path[0]
+      let last = track.path[track.path.count - 1]
+      var maxArea = 0.0
+      var minX = Double.infinity
+      var maxX = -Double.infinity
+      var minY = Double.infinity
+      var maxY = -Double.infinity
+      for sample in track.path {
+        maxArea = max(maxArea, sample.box.width * sample.box.height / frameArea)
+        let p = sample.box.groundPoint(frameWidth: Double(width), frameHeight: Double(height))
+        minX = min(minX, p.x)
+        maxX = max(maxX, p.x)
+        minY = min(minY, p.y)
+        maxY = max(maxY, p.y)
+      }
+      let area = min(1, track.maxBoxAreaFraction ?? maxArea)
+      insertTrack.setUncheckedArguments([
+        exhibitRow, camera, track.objectClass.rawValue, track.classConfidence, track.direction.rawValue, track.speed,
+        first.time, last.time, start + first.time, start + last.time,
+        first.box.x, first.box.y, first.box.width, first.box.height,
+        last.box.x, last.box.y, last.box.width, last.box.height,
+        width, height, area,
+      ])
+      try insertTrack.execute()
+      let row = db.lastInsertedRowID
+      for colour in track.colours {
+        insertColour.setUncheckedArguments([row, colour.colour.rawValue, colour.fraction])
+        try insertColour.execute()
+      }
+      insertPath.setUncheckedArguments([row, track.path.count, PathCodec.encode(track.path)])
+      try insertPath.execute()
+      insertExtent.setUncheckedArguments([row, camera, camera, minX, maxX, minY, maxY])
+      try insertExtent.execute()
+      if let thumbnail = track.thumbnail {
+        insertThumbnail.setUncheckedArguments([row, thumbnail.format, thumbnail.data])
+        try insertThumbnail.execute()
+      }
+      longest = max(longest, last.time - first.time)
+      ids.append(Identifier.track(row))
+    }
+    try db.execute(sql: "UPDATE exhibit SET max_track_duration = ? WHERE id = ?", arguments: [longest, exhibitRow])
+    return ids
+  }
+
+  static func complete(_ db: Database, exhibitRow: Int64, _ completion: ExhibitCompletion, at date: Date) throws {
+    let id = Identifier.exhibit(exhibitRow)
+    guard let complete = try Int.fetchOne(db, sql: "SELECT complete FROM exhibit WHERE id = ?", arguments: [exhibitRow])
+    else { throw IndexError.exhibitNotFound(id) }
+    guard complete == 0 else { throw IndexError.exhibitAlreadyComplete(id) }
+    try db.execute(
+      sql: """
+        UPDATE exhibit SET duration = ?, frames_decoded = ?, skipped_packets = ?, ingested_at = ?, complete = 1
+        WHERE id = ?
+        """,
+      arguments: [
+        completion.duration, completion.framesDecoded, completion.skippedPackets, date.timeIntervalSince1970,
+        exhibitRow,
+      ])
+  }
+
+  static func visibleTrackRow(_ track: String) throws -> Int64 {
+    guard let row = Identifier.row(of: track, prefix: "T") else { throw IndexError.invalidIdentifier(track) }
+    return row
+  }
+
+  /// Throws unless the track exists and belongs to a complete exhibit.
+  static func requireVisibleTrack(_ db: Database, row: Int64, id: String) throws {
+    let visible = try Bool.fetchOne(
+      db,
+      sql: "SELECT 1 FROM track t JOIN exhibit e ON e.id = t.exhibit_id WHERE t.id = ? AND e.complete = 1",
+      arguments: [row])
+    guard visible != nil else { throw IndexError.trackNotFound(id) }
+  }
+}

@@ -1,0 +1,153 @@
+import GRDB
+
+/// The store's schema, one migration per version. A migration is never edited once it has shipped: a
+/// change is a new migration.
+enum Schema {
+  static var migrator: DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1", migrate: v1)
+    return migrator
+  }
+
+  /// Camera and zone names: 1…64 letters, digits, '-', '_', '.' or spaces.
+  static let namePattern = "*[^A-Za-z0-9._ -]*"
+
+  /// Version 1.
+  ///
+  /// Identifiers: exhibits and tracks are `INTEGER PRIMARY KEY AUTOINCREMENT` rows (compact, and never
+  /// reused after a deletion); the ids users see, `E12` and `T17`, are the generated `code` columns.
+  ///
+  /// Index choice (1,000,000 tracks; every search also counts all its hits, so the filters are evaluated
+  /// inside an index, without visiting the table, whenever possible):
+  /// - `track_by_class`: class is the most common filter; the index carries every other attribute filter
+  ///   (time, direction, camera, exhibit, speed, size, duration) so counting never reads the table, and for
+  ///   one class it yields hits already ordered by start time for the page.
+  /// - `track_by_start`: queries without a class (time ranges, colours, cameras) scan it in start order,
+  ///   again without reading the table. Time ranges use `start_utc` bounds: a track overlapping [from, to)
+  ///   starts before `to` and after `from` minus the longest track duration (kept per exhibit).
+  /// - `track_by_exhibit`: deleting an exhibit (cascade) and exports of one exhibit.
+  /// - `track_colour_by_colour`: colour filters read the tracks having a colour above a fraction here,
+  ///   then probe that set while scanning one of the two indexes above.
+  /// - `track_extent` (R*Tree): each track's ground-position bounding box, with its camera as a third
+  ///   dimension, prefilters zone queries to the tracks whose path comes near the zone.
+  static func v1(_ db: Database) throws {
+    try db.execute(
+      sql: """
+        CREATE TABLE camera (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE
+            CHECK (length(name) BETWEEN 1 AND 64 AND name NOT GLOB '\(namePattern)')
+        ) STRICT;
+
+        CREATE TABLE exhibit (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          code TEXT GENERATED ALWAYS AS ('E' || id) VIRTUAL,
+          file_name TEXT NOT NULL CHECK (length(file_name) BETWEEN 1 AND 4096),
+          sha256 TEXT NOT NULL UNIQUE CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),
+          size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),
+          container TEXT NOT NULL CHECK (length(container) <= 256),
+          codec TEXT NOT NULL CHECK (length(codec) <= 256),
+          width INTEGER NOT NULL CHECK (width BETWEEN 1 AND 65535),
+          height INTEGER NOT NULL CHECK (height BETWEEN 1 AND 65535),
+          fps REAL NOT NULL CHECK (fps > 0 AND fps <= 10000),
+          camera_id INTEGER NOT NULL REFERENCES camera(id) ON DELETE RESTRICT,
+          start_utc REAL NOT NULL,
+          utc_offset INTEGER NOT NULL CHECK (utc_offset BETWEEN -64800 AND 64800 AND utc_offset % 60 = 0),
+          ingested_at REAL NOT NULL,
+          -- Set by the commit, in the same transaction as "complete = 1"; NULL while ingesting.
+          duration REAL CHECK (duration >= 0),
+          frames_decoded INTEGER CHECK (frames_decoded >= 0),
+          skipped_packets INTEGER CHECK (skipped_packets >= 0),
+          -- Longest track of the exhibit (seconds): bounds time-range scans on track_by_start.
+          max_track_duration REAL NOT NULL DEFAULT 0 CHECK (max_track_duration >= 0),
+          -- 0 while the ingest runs: invisible to searches; an interrupted ingest is removed by the next one.
+          complete INTEGER NOT NULL DEFAULT 0 CHECK (complete IN (0, 1)),
+          CHECK (complete = 0 OR (duration IS NOT NULL AND frames_decoded IS NOT NULL AND skipped_packets IS NOT NULL)),
+          UNIQUE (id, camera_id)
+        ) STRICT;
+
+        CREATE TABLE track (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          code TEXT GENERATED ALWAYS AS ('T' || id) VIRTUAL,
+          exhibit_id INTEGER NOT NULL,
+          -- Copied from the exhibit (the composite key proves it) so camera filters need no join.
+          camera_id INTEGER NOT NULL,
+          class TEXT NOT NULL CHECK (class IN ('person', 'car', 'two-wheeler', 'bus-truck', 'other')),
+          class_confidence REAL NOT NULL CHECK (class_confidence BETWEEN 0 AND 1),
+          direction TEXT NOT NULL CHECK (direction IN
+            ('up', 'up-right', 'right', 'down-right', 'down', 'down-left', 'left', 'up-left', 'stationary')),
+          speed REAL NOT NULL CHECK (speed >= 0),
+          -- Seconds from the exhibit's first frame.
+          start_offset REAL NOT NULL CHECK (start_offset >= 0),
+          end_offset REAL NOT NULL CHECK (end_offset >= start_offset),
+          -- Wall clock, UTC seconds since 1970: the exhibit's start plus the offsets.
+          start_utc REAL NOT NULL,
+          end_utc REAL NOT NULL CHECK (end_utc >= start_utc),
+          duration REAL GENERATED ALWAYS AS (end_offset - start_offset) VIRTUAL,
+          -- Boxes in source pixels: left, top, width, height.
+          first_x REAL NOT NULL, first_y REAL NOT NULL,
+          first_w REAL NOT NULL CHECK (first_w > 0), first_h REAL NOT NULL CHECK (first_h > 0),
+          last_x REAL NOT NULL, last_y REAL NOT NULL,
+          last_w REAL NOT NULL CHECK (last_w > 0), last_h REAL NOT NULL CHECK (last_h > 0),
+          frame_width INTEGER NOT NULL CHECK (frame_width BETWEEN 1 AND 65535),
+          frame_height INTEGER NOT NULL CHECK (frame_height BETWEEN 1 AND 65535),
+          -- Largest box area over the track, as a fraction of the frame.
+          max_area REAL NOT NULL CHECK (max_area BETWEEN 0 AND 1),
+          CHECK (first_x >= -1 AND first_y >= -1 AND first_x + first_w <= frame_width + 1
+                 AND first_y + first_h <= frame_height + 1),
+          CHECK (last_x >= -1 AND last_y >= -1 AND last_x + last_w <= frame_width + 1
+                 AND last_y + last_h <= frame_height + 1),
+          FOREIGN KEY (exhibit_id, camera_id) REFERENCES exhibit(id, camera_id) ON DELETE CASCADE
+        ) STRICT;
+
+        CREATE INDEX track_by_class ON track
+          (class, start_utc, end_utc, direction, camera_id, exhibit_id, speed, max_area, duration);
+        CREATE INDEX track_by_start ON track
+          (start_utc, end_utc, class, direction, camera_id, exhibit_id, speed, max_area, duration);
+        CREATE INDEX track_by_exhibit ON track (exhibit_id);
+
+        CREATE TABLE track_colour (
+          track_id INTEGER NOT NULL REFERENCES track(id) ON DELETE CASCADE,
+          colour TEXT NOT NULL CHECK (colour IN
+            ('black', 'white', 'grey', 'red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'brown')),
+          fraction REAL NOT NULL CHECK (fraction BETWEEN 0 AND 1),
+          PRIMARY KEY (track_id, colour)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX track_colour_by_colour ON track_colour (colour, fraction);
+
+        -- The stored path: one row per track, samples packed in a BLOB (format in PathCodec.swift:
+        -- little-endian records of frame index, time from the track's start, box x, y, w, h in source
+        -- pixels). One row instead of one per sample makes zone evaluation read one B-tree cell per
+        -- candidate track, and keeps the store small.
+        CREATE TABLE track_path (
+          track_id INTEGER PRIMARY KEY REFERENCES track(id) ON DELETE CASCADE,
+          sample_count INTEGER NOT NULL CHECK (sample_count >= 1),
+          samples BLOB NOT NULL CHECK (length(samples) = 1 + 24 * sample_count)
+        ) STRICT;
+
+        CREATE TABLE thumbnail (
+          track_id INTEGER PRIMARY KEY REFERENCES track(id) ON DELETE CASCADE,
+          format TEXT NOT NULL CHECK (length(format) BETWEEN 1 AND 32),
+          bytes BLOB NOT NULL CHECK (length(bytes) > 0)
+        ) STRICT;
+
+        CREATE TABLE zone (
+          id INTEGER PRIMARY KEY,
+          camera_id INTEGER NOT NULL REFERENCES camera(id) ON DELETE CASCADE,
+          name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64 AND name NOT GLOB '\(namePattern)'),
+          kind TEXT NOT NULL CHECK (kind IN ('polygon', 'line')),
+          -- [[x, y], …] in normalised coordinates.
+          points TEXT NOT NULL CHECK (json_valid(points) AND json_type(points) = 'array'),
+          saved_at REAL NOT NULL,
+          CHECK (kind = 'polygon' AND json_array_length(points) >= 3
+                 OR kind = 'line' AND json_array_length(points) = 2),
+          UNIQUE (camera_id, name)
+        ) STRICT;
+
+        CREATE VIRTUAL TABLE track_extent USING rtree (id, min_camera, max_camera, min_x, max_x, min_y, max_y);
+        CREATE TRIGGER track_extent_delete AFTER DELETE ON track BEGIN
+          DELETE FROM track_extent WHERE id = OLD.id;
+        END;
+        """)
+  }
+}

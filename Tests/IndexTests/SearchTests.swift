@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+@testable import Index
+
+/// Attribute filters, zones through the store, paging and the JSON contract.
+@Suite struct SearchTests {
+  /// E1 on camera "north" from 10:00 (+01:00), E2 on camera "south" from 12:00 (+01:00).
+  /// T1 red car right 0–10 s; T2 blue person left 5–25 s; T3 grey/red (0.15) bus-truck down 30–32 s, fast;
+  /// T4 (E2) white two-wheeler up-right 0–4 s, big; T5 (E2) green/blue person stationary 100–160 s.
+  func fixture() throws -> IndexStore {
+    let store = try IndexStore.inMemory()
+    _ = try store.ingest(
+      metadata(sha: "a", camera: "north"),
+      tracks: [
+        makeTrack(.car, colours: [ColourFraction(.red, 0.6)], direction: .right, speed: 0.1, from: 0, to: 10),
+        makeTrack(.person, colours: [ColourFraction(.blue, 0.5)], direction: .left, speed: 0.05, from: 5, to: 25),
+        makeTrack(
+          .busTruck, colours: [ColourFraction(.grey, 0.7), ColourFraction(.red, 0.15)], direction: .down,
+          speed: 0.9, from: 30, to: 32),
+      ], completion: completion)
+    _ = try store.ingest(
+      metadata(sha: "b", camera: "south", start: "2026-03-01T12:00:00+01:00"),
+      tracks: [
+        makeTrack(
+          .twoWheeler, colours: [ColourFraction(.white, 0.4)], direction: .upRight, speed: 0.3, from: 0, to: 4,
+          area: 0.3),
+        makeTrack(
+          .person, colours: [ColourFraction(.green, 0.45), ColourFraction(.blue, 0.25)], direction: .stationary,
+          speed: 0, from: 100, to: 160),
+      ], completion: completion)
+    return store
+  }
+
+  func ids(_ store: IndexStore, _ query: TrackQuery) throws -> [String] {
+    try store.search(query).results.map(\.track)
+  }
+
+  @Test func everythingInStartOrder() throws {
+    let store = try fixture()
+    let result = try store.search(TrackQuery())
+    #expect(result.total == 5)
+    #expect(result.results.map(\.track) == ["T1", "T2", "T3", "T4", "T5"])
+  }
+
+  @Test func eachKindOfFilter() throws {
+    let store = try fixture()
+    #expect(try ids(store, TrackQuery(classes: [.person])) == ["T2", "T5"])
+    #expect(try ids(store, TrackQuery(colours: [.red])) == ["T1"], "0.15 red is below the default 0.2")
+    #expect(try ids(store, TrackQuery(colours: [.red], minColourFraction: 0.1)) == ["T1", "T3"])
+    #expect(try ids(store, TrackQuery(colours: [.blue])) == ["T2", "T5"])
+    #expect(try ids(store, TrackQuery(directions: [.upRight])) == ["T4"])
+    #expect(try ids(store, TrackQuery(cameras: ["south"])) == ["T4", "T5"])
+    #expect(try ids(store, TrackQuery(exhibits: ["E1"])) == ["T1", "T2", "T3"])
+    #expect(try ids(store, TrackQuery(minDuration: 15)) == ["T2", "T5"])
+    #expect(try ids(store, TrackQuery(minSpeed: 0.1, maxSpeed: 0.3)) == ["T1", "T4"])
+    #expect(try ids(store, TrackQuery(minSize: 0.25)) == ["T4"])
+  }
+
+  @Test func orWithinAKindAndAcrossKinds() throws {
+    let store = try fixture()
+    #expect(try ids(store, TrackQuery(classes: [.car, .twoWheeler])) == ["T1", "T4"])
+    #expect(try ids(store, TrackQuery(colours: [.red, .white])) == ["T1", "T4"])
+    #expect(try ids(store, TrackQuery(classes: [.person], colours: [.blue], cameras: ["south"])) == ["T5"])
+    #expect(try ids(store, TrackQuery(classes: [.person], directions: [.left, .right])) == ["T2"])
+    #expect(try ids(store, TrackQuery(classes: [.car], colours: [.blue])) == [])
+  }
+
+  @Test func timeRangeUsesTheExhibitStartAndOverlap() throws {
+    let store = try fixture()
+    // E1 starts 10:00:00+01:00 = 09:00:00Z. T2 spans 10:00:05–10:00:25 local.
+    #expect(
+      try ids(store, TrackQuery(from: date("2026-03-01T10:00:20+01:00"), to: date("2026-03-01T10:00:31+01:00")))
+        == ["T2", "T3"])
+    // Same instant written with another offset.
+    #expect(
+      try ids(store, TrackQuery(from: date("2026-03-01T09:00:20Z"), to: date("2026-03-01T09:00:31Z"))) == ["T2", "T3"])
+    // [from, to): a track starting exactly at `to` is out; one ending exactly at `from` is out.
+    #expect(try ids(store, TrackQuery(from: date("2026-03-01T10:00:10+01:00"), to: date("2026-03-01T10:00:30+01:00"))) == ["T2"])
+    #expect(try ids(store, TrackQuery(from: date("2026-03-01T12:00:00+01:00"))) == ["T4", "T5"])
+    #expect(try ids(store, TrackQuery(to: date("2026-03-01T10:00:05+01:00"))) == ["T1"])
+  }
+
+  @Test func pagingAndTotal() throws {
+    let store = try fixture()
+    let page = try store.search(TrackQuery(limit: 2, offset: 1))
+    #expect(page.total == 5)
+    #expect(page.results.map(\.track) == ["T2", "T3"])
+    let beyond = try store.search(TrackQuery(limit: 2, offset: 10))
+    #expect(beyond.total == 5 && beyond.results.isEmpty)
+    let countOnly = try store.search(TrackQuery(classes: [.person], limit: 0))
+    #expect(countOnly.total == 2 && countOnly.results.isEmpty)
+  }
+
+  @Test func unknownCameraOrExhibitIsAnErrorNotAnEmptyResult() throws {
+    let store = try fixture()
+    #expect(throws: QueryError.unknownValue(kind: "camera", value: "nort", valid: ["north", "south"])) {
+      try store.search(TrackQuery(cameras: ["nort"]))
+    }
+    #expect(throws: QueryError.unknownValue(kind: "exhibit", value: "E9", valid: ["E1", "E2"])) {
+      try store.search(TrackQuery(exhibits: ["E9"]))
+    }
+  }
+
+  @Test func summaryFieldsAndJSONContract() throws {
+    let store = try fixture()
+    let summary = try #require(try store.search(TrackQuery(classes: [.busTruck])).results.first)
+    #expect(summary.track == "T3" && summary.exhibit == "E1" && summary.camera == "north")
+    #expect(summary.start.iso8601() == "2026-03-01T10:00:30.000+01:00")
+    #expect(summary.end.iso8601() == "2026-03-01T10:00:32.000+01:00")
+    #expect(summary.startOffset == 30 && summary.endOffset == 32)
+    #expect(summary.colours == [ColourFraction(.grey, 0.7), ColourFraction(.red, 0.15)])
+    #expect(summary.firstBox == Box(x: 118, y: 392, width: 20, height: 40))
+    #expect(summary.frameWidth == 640 && summary.frameHeight == 480)
+    let data = try JSONEncoder().encode(summary)
+    let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    #expect(
+      Set(object.keys) == [
+        "track", "exhibit", "camera", "class", "classConfidence", "colours", "direction", "speed", "start", "end",
+        "startOffset", "endOffset", "firstBox", "lastBox", "frameWidth", "frameHeight",
+      ])
+    #expect(object["class"] as? String == "bus-truck")
+    #expect(object["start"] as? String == "2026-03-01T10:00:30.000+01:00")
+    #expect((object["firstBox"] as? [Double]) == [118, 392, 20, 40])
+    #expect(try JSONDecoder().decode(TrackSummary.self, from: data) == summary)
+    let colours = try #require(object["colours"] as? [[String: Any]])
+    #expect(colours.first?["colour"] as? String == "grey")
+  }
+
+  @Test func fractionalSecondsAndNegativeOffsets() throws {
+    let time = try WallClockTime(iso8601: "2026-03-01T10:00:03.2-05:30")
+    #expect(time.iso8601() == "2026-03-01T10:00:03.200-05:30")
+    #expect(WallClockTime(date: time.date, utcOffsetSeconds: 3600).iso8601() == "2026-03-01T16:30:03.200+01:00")
+    #expect(try WallClockTime(iso8601: "2024-02-29T23:59:59Z").iso8601(fractionDigits: 0) == "2024-02-29T23:59:59+00:00")
+  }
+
+  @Test func zoneSearchThroughTheStore() throws {
+    let store = try IndexStore.inMemory()
+    _ = try store.ingest(
+      metadata(sha: "c", camera: "gate"),
+      tracks: [
+        // Walks left to right along y = 0.9 (bottom), passing the lower-left quadrant between samples.
+        makeTrack(.person, path: [(0, 0.1, 0.9), (10, 0.9, 0.9)]),
+        // Stays in the top-right.
+        makeTrack(.person, path: [(0, 0.8, 0.2), (10, 0.9, 0.3)]),
+        // A car that enters the lower-left quadrant from above and stays 6 s.
+        makeTrack(.car, path: [(0, 0.2, 0.2), (2, 0.2, 0.7), (8, 0.25, 0.75)]),
+      ], completion: completion)
+    _ = try store.ingest(
+      metadata(sha: "d", camera: "other"), tracks: [makeTrack(.person, path: [(0, 0.1, 0.9), (10, 0.9, 0.9)])],
+      completion: completion)
+    let lowerLeft = Zone(camera: "gate", shape: polygon("0,0.5 0.5,0.5 0.5,1 0,1"))
+    let enters = try store.search(TrackQuery(zone: ZoneQuery(zone: lowerLeft, rule: .enters)))
+    #expect(enters.total == 1 && enters.results.map(\.track) == ["T3"])
+    #expect(enters.results[0].zoneFirst.map { abs($0 - 1.2) < 1e-6 } == true)
+    let inside = try store.search(TrackQuery(zone: ZoneQuery(zone: lowerLeft, rule: .inside)))
+    #expect(inside.results.map(\.track) == ["T1", "T3"], "T1 starts inside; the other camera's T4 is excluded")
+    #expect(inside.results[0].zoneFirst == 0 && inside.results[0].zoneLast.map { abs($0 - 5) < 1e-4 } == true)
+    let dwell = try store.search(TrackQuery(classes: [.car], zone: ZoneQuery(zone: lowerLeft, rule: .dwell(seconds: 5))))
+    #expect(dwell.results.map(\.track) == ["T3"])
+    let crossing = Zone(camera: "gate", shape: .line(Point(x: 0.5, y: 0.8), Point(x: 0.5, y: 1)))
+    let crosses = try store.search(TrackQuery(zone: ZoneQuery(zone: crossing, rule: .crosses(.either))))
+    #expect(crosses.results.map(\.track) == ["T1"])
+    #expect(crosses.results[0].zoneFirst.map { abs($0 - 5) < 1e-4 } == true)
+    let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(crosses.results[0])) as? [String: Any]
+    #expect(json?["zoneFirst"] != nil && json?["zoneLast"] != nil)
+
+    try store.saveZone(lowerLeft, name: "lower left")
+    let saved = try #require(try store.zone(named: "lower left", camera: "gate"))
+    #expect(saved.shape == lowerLeft.shape && saved.name == "lower left")
+    let parsed = try QueryParser.zone("@lower left", camera: "gate", lookup: store.zone(named:camera:))
+    #expect(try store.search(TrackQuery(zone: ZoneQuery(zone: parsed, rule: .enters))).total == 1)
+    #expect(throws: QueryError.unknownZone(name: "door", camera: "gate")) {
+      try QueryParser.zone("@door", camera: "gate", lookup: store.zone(named:camera:))
+    }
+    #expect(throws: IndexError.self) { try store.saveZone(lowerLeft, name: "lower left") }
+    try store.saveZone(lowerLeft, name: "lower left", replacing: true)
+    #expect(try store.zones(camera: "gate").map(\.name) == ["lower left"])
+  }
+}

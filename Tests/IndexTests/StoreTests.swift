@@ -1,0 +1,201 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Index
+
+/// The store: schema, constraints, atomic exhibit writes, duplicates, deletions.
+@Suite struct StoreTests {
+  @Test func migrationCreatesStrictTables() throws {
+    let store = try IndexStore.inMemory()
+    let strict = try store.writer.read { db in
+      try Row.fetchAll(db, sql: "SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table'")
+        .reduce(into: [String: Int]()) { $0[$1["name"]] = $1["strict"] }
+    }
+    for table in ["camera", "exhibit", "track", "track_colour", "track_path", "thumbnail", "zone"] {
+      #expect(strict[table] == 1, "\(table) is STRICT")
+    }
+    let rtree = try store.writer.read { db in
+      try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE name = 'track_extent'")
+    }
+    #expect(rtree?.contains("rtree") == true)
+  }
+
+  @Test func constraintsAreEnforcedBySQLite() throws {
+    let store = try IndexStore.inMemory()
+    _ = try store.ingest(metadata(), tracks: [makeTrack()], completion: completion)
+    let insert = """
+      INSERT INTO track (exhibit_id, camera_id, class, class_confidence, direction, speed, start_offset, end_offset,
+        start_utc, end_utc, first_x, first_y, first_w, first_h, last_x, last_y, last_w, last_h, frame_width,
+        frame_height, max_area)
+      VALUES (1, 1, ?, ?, 'left', 0, ?, 5, 0, 5, 0, 0, 10, 10, 0, 0, 10, 10, 640, 480, 0.1)
+      """
+    let attempts: [(String, StatementArguments)] = [
+      ("class 'face'", ["face", 0.5, 0]),
+      ("confidence above 1", ["car", 1.5, 0]),
+      ("start after end", ["car", 0.5, 6]),
+      ("a string in a REAL column", ["car", "high", 0]),
+    ]
+    for (what, arguments) in attempts {
+      #expect(throws: DatabaseError.self, "\(what)") {
+        try store.writer.write { db in try db.execute(sql: insert, arguments: arguments) }
+      }
+    }
+    #expect(throws: DatabaseError.self, "a track on another camera than its exhibit") {
+      try store.writer.write { db in
+        try db.execute(sql: "INSERT INTO camera (name) VALUES ('other')")
+        try db.execute(sql: insert.replacingOccurrences(of: "VALUES (1, 1,", with: "VALUES (1, 2,"), arguments: ["car", 0.5, 0])
+      }
+    }
+    #expect(throws: DatabaseError.self, "a camera name with a slash") {
+      try store.writer.write { db in try db.execute(sql: "INSERT INTO camera (name) VALUES ('a/b')") }
+    }
+    #expect(throws: DatabaseError.self, "an unknown colour") {
+      try store.writer.write { db in try db.execute(sql: "INSERT INTO track_colour VALUES (1, 'skin', 0.5)") }
+    }
+    #expect(throws: DatabaseError.self, "a complete exhibit without its duration") {
+      try store.writer.write { db in
+        try db.execute(sql: "UPDATE exhibit SET duration = NULL WHERE id = 1")
+      }
+    }
+  }
+
+  @Test func failureHalfwayLeavesNothing() throws {
+    let store = try IndexStore.inMemory()
+    // SQLite aborts the third track insert, after the exhibit and two tracks were written in the transaction.
+    try store.writer.write { db in
+      try db.execute(
+        sql: "CREATE TEMP TRIGGER boom AFTER INSERT ON track WHEN NEW.id = 3 BEGIN SELECT RAISE(ABORT, 'boom'); END")
+    }
+    #expect(throws: IndexError.self) {
+      try store.ingest(metadata(), tracks: [makeTrack(), makeTrack(), makeTrack()], completion: completion)
+    }
+    #expect(try store.exhibits(includingIncomplete: true).isEmpty)
+    #expect(try store.exhibit(withSHA256: String(repeating: "a", count: 64)) == nil)
+    let counts = try store.writer.read { db in
+      try ["track", "track_colour", "track_path", "track_extent", "camera"].map {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)")!
+      }
+    }
+    #expect(counts == [0, 0, 0, 0, 0])
+    // A Swift-side refusal in the middle of the batch also writes nothing.
+    var bad = makeTrack()
+    bad.classConfidence = 2
+    #expect(throws: IndexError.invalidTrack(index: 1, reason: "class confidence 2.0 outside 0..1")) {
+      try store.ingest(metadata(), tracks: [makeTrack(), bad], completion: completion)
+    }
+    #expect(try store.exhibits(includingIncomplete: true).isEmpty)
+  }
+
+  @Test func chunkedIngestIsInvisibleUntilCommitted() throws {
+    let store = try IndexStore.inMemory()
+    let exhibit = try store.beginExhibit(metadata())
+    #expect(exhibit == "E1")
+    #expect(try store.addTracks([makeTrack(), makeTrack()], toExhibit: exhibit) == ["T1", "T2"])
+    #expect(try store.search(TrackQuery()).total == 0)
+    #expect(try store.exhibits().isEmpty)
+    #expect(try store.track("T1") == nil)
+    #expect(try store.exhibit(withSHA256: String(repeating: "a", count: 64))?.isComplete == false)
+    #expect(throws: IndexError.invalidTrack(index: 0, reason: "empty path")) {
+      try store.addTracks([NewTrack(objectClass: .car, classConfidence: 1, colours: [], direction: .left, speed: 0, path: [])], toExhibit: exhibit)
+    }
+    try store.commitExhibit(exhibit, completion: completion)
+    #expect(try store.search(TrackQuery()).total == 2)
+    #expect(throws: IndexError.exhibitAlreadyComplete("E1")) { try store.addTracks([makeTrack()], toExhibit: exhibit) }
+    #expect(throws: IndexError.exhibitAlreadyComplete("E1")) { try store.commitExhibit(exhibit, completion: completion) }
+  }
+
+  @Test func interruptedIngestIsCleanedUpAndRedone() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lrj-index-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("index.sqlite").path
+    do {
+      let store = try IndexStore(path: path)
+      let exhibit = try store.beginExhibit(metadata())
+      _ = try store.addTracks([makeTrack(), makeTrack()], toExhibit: exhibit)
+      // The process dies here: no commit.
+    }
+    let store = try IndexStore(path: path)
+    #expect(try store.search(TrackQuery()).total == 0)
+    let again = try store.beginExhibit(metadata())
+    #expect(again == "E2", "ids are never reused")
+    #expect(try store.exhibits(includingIncomplete: true).map(\.id) == ["E2"], "the leftover E1 was removed")
+    _ = try store.addTracks([makeTrack(.person)], toExhibit: again)
+    try store.commitExhibit(again, completion: completion)
+    let result = try store.search(TrackQuery())
+    #expect(result.total == 1 && result.results[0].track == "T3" && result.results[0].objectClass == .person)
+    #expect(try store.removeIncompleteExhibits().isEmpty)
+  }
+
+  @Test func duplicateSHA256IsDetected() throws {
+    let store = try IndexStore.inMemory()
+    _ = try store.ingest(metadata(), tracks: [makeTrack()], completion: completion)
+    #expect(try store.exhibit(withSHA256: String(repeating: "A", count: 64))?.id == "E1")
+    #expect(throws: IndexError.duplicateExhibit(sha256: String(repeating: "a", count: 64), existing: "E1")) {
+      try store.beginExhibit(metadata())
+    }
+    #expect(throws: IndexError.self) { try store.ingest(metadata(), tracks: [], completion: completion) }
+    let exhibit = try #require(try store.exhibit("E1"))
+    #expect(exhibit.metadata.camera == "north" && exhibit.completion == completion && exhibit.metadata.width == 640)
+    #expect(exhibit.metadata.start.iso8601(fractionDigits: 0) == "2026-03-01T10:00:00+01:00")
+  }
+
+  @Test func badExhibitsAreRefused() throws {
+    let store = try IndexStore.inMemory()
+    var bad = metadata()
+    bad.camera = "north/../x"
+    #expect(throws: IndexError.self) { try store.beginExhibit(bad) }
+    bad = metadata()
+    bad.sha256 = "xyz"
+    #expect(throws: IndexError.invalidExhibit("SHA-256 must be 64 hexadecimal digits")) { try store.beginExhibit(bad) }
+    bad = metadata()
+    bad.width = 0
+    #expect(throws: IndexError.self) { try store.beginExhibit(bad) }
+    var outside = makeTrack()
+    outside.path[0].box.x = 700
+    let exhibit = try store.beginExhibit(metadata())
+    #expect(throws: IndexError.self) { try store.addTracks([outside], toExhibit: exhibit) }
+    #expect(throws: IndexError.exhibitNotFound("E7")) { try store.addTracks([makeTrack()], toExhibit: "E7") }
+  }
+
+  @Test func deletesCascade() throws {
+    let store = try IndexStore.inMemory()
+    var withThumbnail = makeTrack()
+    withThumbnail.thumbnail = Thumbnail(format: "png", data: Data([1, 2, 3]))
+    _ = try store.ingest(metadata(), tracks: [withThumbnail, makeTrack(.person)], completion: completion)
+    _ = try store.ingest(metadata(sha: "b"), tracks: [makeTrack(.busTruck)], completion: completion)
+    #expect(try store.thumbnail(ofTrack: "T1") == Thumbnail(format: "png", data: Data([1, 2, 3])))
+    func counts() throws -> [Int] {
+      try store.writer.read { db in
+        try ["track", "track_colour", "track_path", "track_extent", "thumbnail"].map {
+          try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)")!
+        }
+      }
+    }
+    #expect(try counts() == [3, 3, 3, 3, 1])
+    try store.deleteTrack("T1")
+    #expect(try counts() == [2, 2, 2, 2, 0])
+    #expect(try store.search(TrackQuery()).results.map(\.track) == ["T2", "T3"])
+    #expect(throws: IndexError.trackNotFound("T1")) { try store.deleteTrack("T1") }
+    try store.deleteExhibit("E1")
+    #expect(try counts() == [1, 1, 1, 1, 0])
+    #expect(try store.search(TrackQuery()).results.map(\.track) == ["T3"])
+    #expect(throws: IndexError.exhibitNotFound("E1")) { try store.deleteExhibit("E1") }
+    _ = try store.ingest(metadata(sha: "c"), tracks: [makeTrack()], completion: completion)
+    #expect(try store.search(TrackQuery(exhibits: ["E3"])).results.map(\.track) == ["T4"], "ids are never reused")
+  }
+
+  @Test func pathsAndBoxesRoundTrip() throws {
+    let store = try IndexStore.inMemory()
+    let path = pixelPath([(0, 0.2, 0.5), (0.25, 0.3, 0.5), (0.5, 0.4, 0.6)])
+    let track = NewTrack(objectClass: .car, classConfidence: 0.9, colours: [], direction: .right, speed: 0.2, path: path)
+    _ = try store.ingest(
+      metadata(), tracks: [track, makeTrack(path: [(0.25, 0.5, 0.5), (0.5, 0.6, 0.6)])], completion: completion)
+    #expect(try store.path(ofTrack: "T1") == path)
+    let boxes = try store.boxes(ofExhibit: "E1")
+    #expect(boxes.map(\.frameIndex) == [0, 6, 6, 12, 12] || boxes.map(\.frameIndex) == [0, 6, 6, 13, 13])
+    #expect(boxes.map(\.track) == ["T1", "T1", "T2", "T1", "T2"])
+    #expect(try store.trackCounts(ofExhibit: "E1") == [.car: 2])
+    #expect(throws: IndexError.exhibitNotFound("E2")) { try store.boxes(ofExhibit: "E2") }
+  }
+}
