@@ -48,7 +48,11 @@ let package = Package(
       swiftSettings: swiftSettings),
     .target(
       name: "Ingest",
-      dependencies: ["Media", "Index", .product(name: "Logging", package: "swift-log")],
+      dependencies: [
+        "Media", "Index",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: swiftSettings),
     .target(
       name: "Synopsis",
@@ -67,7 +71,7 @@ let package = Package(
     .executableTarget(
       name: "lrj",
       dependencies: [
-        "Consultation", "Media",
+        "Consultation", "Media", "Index", "Ingest",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -241,6 +241,12 @@ extension IndexStore {
     return metadata
   }
 
+  /// Checks a camera name before any work is done with it (the store checks it again on write).
+  /// - Throws: ``IndexError/invalidName(_:)``.
+  public static func validateCameraName(_ name: String) throws {
+    try validateName(name, what: "camera")
+  }
+
   static func validateName(_ name: String, what: String) throws {
     let allowed = name.unicodeScalars.allSatisfy {
       ($0.isASCII && (CharacterSet.alphanumerics.contains($0))) || "-_. ".unicodeScalars.contains($0)

@@ -101,7 +101,7 @@ struct Analyzer {
     let started = Date()
 
     var background: BackgroundModel?
-    var tracker = Tracker()
+    var tracker = Tracker(frame: model)
     var evidence: [Int: TrackEvidence] = [:]
     var described: [DescribedTrack] = []
     var bootstrap: [(frame: VideoFrame, model: ModelFrame)] = []
@@ -122,7 +122,13 @@ struct Analyzer {
     func process(_ frame: VideoFrame, _ modelFrame: ModelFrame, with model: inout BackgroundModel) {
       guard case .yuv(let picture) = frame.image else { return }
       let raw = model.apply(modelFrame)
-      let blobs = BlobFinder.blobs(in: BlobFinder.clean(raw), minimumArea: minimumArea)
+      let cleaned = BlobFinder.clean(raw)
+      var blobs = BlobFinder.blobs(in: cleaned, minimumArea: minimumArea)
+      blobs.removeAll { blob in
+        guard model.isGhost(blob.box, mask: cleaned, frame: modelFrame) else { return false }
+        model.absorb(blob.box, mask: cleaned, frame: modelFrame)
+        return true
+      }
       finish(tracker.step(blobs: blobs, frameIndex: frame.index, time: frame.time))
       for track in tracker.active where track.observations.last?.frameIndex == frame.index {
         guard let observation = track.observations.last, !observation.grouped else { continue }

@@ -129,6 +129,53 @@ struct BackgroundModel {
     return mask
   }
 
+  /// Whether a blob is a ghost: a hole the background model still shows an object in (a parked
+  /// car that drove off). Along the blob's outline the background has strong edges but the
+  /// current picture does not; a real object is the other way round.
+  func isGhost(_ box: Rect, mask: Mask, frame: ModelFrame) -> Bool {
+    let x0 = max(1, Int(box.x) - 1)
+    let y0 = max(1, Int(box.y) - 1)
+    let x1 = min(width - 2, Int(box.maxX.rounded(.up)) + 1)
+    let y1 = min(height - 2, Int(box.maxY.rounded(.up)) + 1)
+    guard x0 < x1, y0 < y1 else { return false }
+    var frameEdges: Float = 0
+    var backgroundEdges: Float = 0
+    var count = 0
+    for y in y0...y1 {
+      for x in x0...x1 {
+        let i = y * width + x
+        guard mask.bits[i] == 1,
+          mask.bits[i - 1] == 0 || mask.bits[i + 1] == 0 || mask.bits[i - width] == 0 || mask.bits[i + width] == 0
+        else { continue }
+        frameEdges += abs(Float(frame.y[i + 1]) - Float(frame.y[i - 1]))
+          + abs(Float(frame.y[i + width]) - Float(frame.y[i - width]))
+        backgroundEdges += abs(meanY[i + 1] - meanY[i - 1]) + abs(meanY[i + width] - meanY[i - width])
+        count += 1
+      }
+    }
+    guard count >= 8 else { return false }
+    return backgroundEdges / Float(count) > 12 && frameEdges < 0.5 * backgroundEdges
+  }
+
+  /// Takes the picture inside `box`, where `mask` is set, as background at once.
+  mutating func absorb(_ box: Rect, mask: Mask, frame: ModelFrame) {
+    let x0 = max(0, Int(box.x) - 2)
+    let y0 = max(0, Int(box.y) - 2)
+    let x1 = min(width - 1, Int(box.maxX.rounded(.up)) + 2)
+    let y1 = min(height - 1, Int(box.maxY.rounded(.up)) + 2)
+    guard x0 <= x1, y0 <= y1 else { return }
+    for y in y0...y1 {
+      for x in x0...x1 {
+        let i = y * width + x
+        guard mask.bits[i] == 1 else { continue }
+        meanY[i] = Float(frame.y[i])
+        meanCb[i] = Float(frame.cb[i])
+        meanCr[i] = Float(frame.cr[i])
+        foregroundAge[i] = 0
+      }
+    }
+  }
+
   /// The current background as a model frame (for inspection and tests).
   var background: ModelFrame {
     func bytes(_ plane: [Float]) -> [UInt8] { plane.map { UInt8(max(0, min(255, $0.rounded()))) } }

@@ -1,3 +1,5 @@
+import Media
+
 /// One observation of a tracked object at an analysed frame, in model pixels.
 struct Observation {
   var frameIndex: Int
@@ -44,10 +46,13 @@ struct Tracker {
   }
 
   let settings: Settings
+  /// The picture size (model pixels), to tell objects entering or leaving it.
+  let frame: PixelSize
   private(set) var active: [TrackState] = []
   private var nextID = 1
 
-  init(settings: Settings = Settings()) {
+  init(frame: PixelSize, settings: Settings = Settings()) {
+    self.frame = frame
     self.settings = settings
   }
 
@@ -81,7 +86,7 @@ struct Tracker {
     var consumedBlobs = Set<Int>()
     for (b, blob) in blobs.enumerated() {
       let covered = predictions.indices.filter { t in
-        active[t].confirmed && predictions[t].intersectionArea(blob.box) > 0.4 * predictions[t].area
+        active[t].confirmed && predictions[t].intersectionArea(blob.box) > 0.2 * predictions[t].area
       }
       if covered.count >= 2 && covered.allSatisfy({ blob.box.area > 1.3 * predictions[$0].area }) {
         groupedTracks.formUnion(covered)
@@ -103,7 +108,15 @@ struct Tracker {
     for t in active.indices {
       var track = active[t]
       let predicted = predictions[t]
-      if let b = assignment[t] {
+      if let b = assignment[t], !touchesEdge(blobs[b].box), Self.isMerge(blobs[b].box, track: track, predicted: predicted) {
+        // Much bigger than the object: it merged with something not tracked; keep the prediction.
+        track.box = predicted
+        track.lastTime = time
+        track.lastHitTime = time
+        track.grouped = true
+        track.observations.append(Observation(frameIndex: frameIndex, time: time, box: predicted, grouped: true))
+        survivors.append(track)
+      } else if let b = assignment[t] {
         update(&track, with: blobs[b].box, predicted: predicted, frameIndex: frameIndex, time: time)
         survivors.append(track)
       } else if groupedTracks.contains(t) {
@@ -155,11 +168,6 @@ struct Tracker {
     box.height = 0.5 * measured.height + 0.5 * previous.height
     box.x = measured.centreX - box.width / 2
     box.y = measured.maxY - box.height  // keep the feet where they were measured
-    let observedVX = (measured.centreX - previous.centreX) / dt
-    let observedVY = (measured.maxY - previous.maxY) / dt
-    let weight = track.hits < 3 ? 0.6 : 0.3
-    track.velocityX += weight * (observedVX - track.velocityX)
-    track.velocityY += weight * (observedVY - track.velocityY)
     track.box = box
     track.lastTime = time
     track.lastHitTime = time
@@ -167,7 +175,41 @@ struct Tracker {
     track.grouped = false
     if track.hits >= settings.confirmHits { track.confirmed = true }
     track.observations.append(Observation(frameIndex: frameIndex, time: time, box: box, grouped: false))
-    _ = predicted
+    (track.velocityX, track.velocityY) = Self.velocity(of: track.observations)
+    _ = (predicted, dt)
+  }
+
+  /// Whether a box touches the picture's edge (its object may be entering or leaving).
+  func touchesEdge(_ box: Rect) -> Bool {
+    box.x <= 2 || box.y <= 2 || box.maxX >= Double(frame.width - 2) || box.maxY >= Double(frame.height - 2)
+  }
+
+  /// A blob is a merge when it is much bigger than a well-established track's predicted box.
+  static func isMerge(_ blob: Rect, track: TrackState, predicted: Rect) -> Bool {
+    track.confirmed && track.hits >= 5 && blob.area > 1.8 * predicted.area
+      && (blob.width > 1.35 * predicted.width || blob.height > 1.35 * predicted.height)
+  }
+
+  /// Velocity of the box centre by least squares over the last second of measurements.
+  static func velocity(of observations: [Observation]) -> (Double, Double) {
+    guard let last = observations.last else { return (0, 0) }
+    let recent = observations.suffix(16).filter { !$0.grouped && last.time - $0.time <= 1.0 }
+    guard recent.count >= 2 else { return (0, 0) }
+    let n = Double(recent.count)
+    let meanT = recent.map(\.time).reduce(0, +) / n
+    let meanX = recent.map(\.box.centreX).reduce(0, +) / n
+    let meanY = recent.map(\.box.centreY).reduce(0, +) / n
+    var stt = 0.0
+    var stx = 0.0
+    var sty = 0.0
+    for o in recent {
+      let dt = o.time - meanT
+      stt += dt * dt
+      stx += dt * (o.box.centreX - meanX)
+      sty += dt * (o.box.centreY - meanY)
+    }
+    guard stt > 1e-9 else { return (0, 0) }
+    return (stx / stt, sty / stt)
   }
 
   /// Joins blobs that lie mostly inside the same confirmed track's predicted box and inside no
