@@ -16,14 +16,14 @@ struct BackgroundModel {
     /// Learning rate of foreground pixels, per analysed frame.
     var foregroundRate: Float = 0.002
     /// Foreground when the luma difference exceeds this many standard deviations…
-    var sigmas: Float = 3.5
+    var sigmas: Float = 2.5
     /// …and at least this many levels.
-    var minimumLumaDifference: Float = 14
+    var minimumLumaDifference: Float = 8
     /// Foreground when the chroma difference (|ΔCb| + |ΔCr|) exceeds this.
     var chromaDifference: Float = 22
     /// Shadows: darker than the background by a ratio in this range, chroma within `shadowChroma`.
-    var shadowRatio: ClosedRange<Float> = 0.45...0.9
-    var shadowChroma: Float = 10
+    var shadowRatio: ClosedRange<Float> = 0.65...0.92
+    var shadowChroma: Float = 6
     /// Frames a pixel may stay foreground before it is absorbed into the background.
     var absorbAfter: Int = 150
   }

@@ -50,7 +50,7 @@ struct Describer {
     let heights = boxes.map { $0.height * scaleY }.sorted()
     let medianHeight = heights[heights.count / 2]
     // A track whose feet moved less than half its height and 2 % of the picture never moved.
-    let moved = displacement >= max(0.5 * medianHeight, 0.02 * Double(sourceWidth))
+    let moved = displacement >= max(0.3 * medianHeight, 0.015 * Double(sourceWidth))
     guard moved else { return nil }
 
     let duration = last.time - first.time

@@ -85,8 +85,10 @@ struct Tracker {
     var groupedTracks = Set<Int>()
     var consumedBlobs = Set<Int>()
     for (b, blob) in blobs.enumerated() {
+      // A track leaving the picture (its predicted box at the edge) joins no group.
       let covered = predictions.indices.filter { t in
-        active[t].confirmed && predictions[t].intersectionArea(blob.box) > 0.2 * predictions[t].area
+        active[t].confirmed && !touchesEdge(predictions[t])
+          && predictions[t].intersectionArea(blob.box) > 0.2 * predictions[t].area
       }
       if covered.count >= 2 && covered.allSatisfy({ blob.box.area > 1.3 * predictions[$0].area }) {
         groupedTracks.formUnion(covered)
@@ -108,7 +110,7 @@ struct Tracker {
     for t in active.indices {
       var track = active[t]
       let predicted = predictions[t]
-      if let b = assignment[t], !touchesEdge(blobs[b].box), Self.isMerge(blobs[b].box, track: track, predicted: predicted) {
+      if let b = assignment[t], !touchesEdge(blobs[b].box), mergesWithAnother(blobs[b].box, track: t, predictions: predictions) {
         // Much bigger than the object: it merged with something not tracked; keep the prediction.
         track.box = predicted
         track.lastTime = time
@@ -184,10 +186,14 @@ struct Tracker {
     box.x <= 2 || box.y <= 2 || box.maxX >= Double(frame.width - 2) || box.maxY >= Double(frame.height - 2)
   }
 
-  /// A blob is a merge when it is much bigger than a well-established track's predicted box.
-  static func isMerge(_ blob: Rect, track: TrackState, predicted: Rect) -> Bool {
-    track.confirmed && track.hits >= 5 && blob.area > 1.8 * predicted.area
-      && (blob.width > 1.35 * predicted.width || blob.height > 1.35 * predicted.height)
+  /// A blob merges a confirmed track with another track when it is much bigger than the track's
+  /// predicted box and also covers another (even tentative) track's predicted box.
+  func mergesWithAnother(_ blob: Rect, track t: Int, predictions: [Rect]) -> Bool {
+    guard active[t].confirmed, active[t].hits >= 5, blob.area > 1.8 * predictions[t].area else { return false }
+    return predictions.indices.contains { other in
+      other != t && predictions[other].intersectionArea(blob) > 0.3 * predictions[other].area
+        && predictions[other].intersectionArea(predictions[t]) < 0.5 * predictions[other].area
+    }
   }
 
   /// Velocity of the box centre by least squares over the last second of measurements.

@@ -22,6 +22,12 @@ struct IngestCommand: ParsableCommand {
   @Flag(help: "Print one JSON object per file when it finishes.")
   var json = false
 
+  @Option(help: ArgumentHelp("Width of the background model in pixels (tuning).", visibility: .hidden))
+  var modelWidth: Int?
+
+  @Option(help: ArgumentHelp("Analysed frames per second (tuning).", visibility: .hidden))
+  var analysisRate: Double?
+
   @Argument(help: "Exhibit files.")
   var files: [String]
 
@@ -37,7 +43,12 @@ struct IngestCommand: ParsableCommand {
       for file in files {
         let bar = ProgressBar(label: (file as NSString).lastPathComponent)
         do {
-          let report = try workspace.ingest(path: file, camera: camera, start: startTime) { bar.update($0) }
+          var settings = AnalysisSettings()
+          if let modelWidth { settings.modelWidth = modelWidth }
+          if let analysisRate { settings.analysisRate = analysisRate }
+          let report = try workspace.ingest(path: file, camera: camera, start: startTime, settings: settings) {
+            bar.update($0)
+          }
           bar.clear()
           print(json ? Terminal.json(report) : Self.summary(report))
         } catch {
