@@ -34,6 +34,8 @@ test: deps
 
 bench: deps
 	Benchmarks/decode-bench.sh
+	Benchmarks/ingest-bench.sh
+	Benchmarks/index-bench.sh
 
 samples: deps
 	$(SWIFT) build -c release --product lrj-samplegen

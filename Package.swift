@@ -86,11 +86,12 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Media"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
     .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "IndexTests", dependencies: ["Index"], swiftSettings: swiftSettings),
-    .testTarget(name: "IngestTests", dependencies: ["Ingest"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "IngestTests", dependencies: ["Ingest", "Index", "Media", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "SynopsisTests", dependencies: ["Synopsis"], swiftSettings: swiftSettings),
     .testTarget(
       name: "ConsultationTests", dependencies: ["Consultation", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(
-      name: "lrjTests", dependencies: ["lrj", "lrj-samplegen", "Media", "TestSupport"], swiftSettings: swiftSettings),
+      name: "lrjTests", dependencies: ["lrj", "lrj-samplegen", "Media", "Index", "TestSupport"], swiftSettings: swiftSettings),
   ]
 )

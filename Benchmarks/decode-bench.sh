@@ -5,16 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-120}
-source_clip=../shared/footage/cvtrafficcam-street/traffic.mp4
+source Benchmarks/inputs.sh
 [ -f "$source_clip" ] || { echo "skipped: $source_clip is absent"; exit 0; }
-work=${LRJ_BENCH_DIR:-/tmp/lrj-bench}
-mkdir -p "$work"
-input="$work/traffic-720p-${seconds}s.mp4"
-if [ ! -f "$input" ]; then
-  echo "making $input (traffic.mp4 looped, scaled to 1280x720, H.264)"
-  ffmpeg -v error -stream_loop -1 -i "$source_clip" -t "$seconds" -vf scale=1280:720 -c:v libx264 \
-    -preset veryfast -g 50 -bf 0 -an -y "$input"
-fi
+input=$(make_input "$seconds")
 swift build -c release --product lrj >/dev/null
 lrj=.build/release/lrj
 frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$input")

@@ -6,13 +6,12 @@ import Media
 
 /// How footage is analysed.
 public struct AnalysisSettings: Sendable {
-  /// Width of the frames colours and thumbnails are taken from (DESIGN.md §6: at most 640).
-  public var analysisWidth = 640
-  /// Width of the background model and of blob finding.
+  /// Width of the background model, blob finding and colours (DESIGN.md §6: at most 640); the
+  /// picture is reduced by a whole factor to about this width. Thumbnails come from the source.
   public var modelWidth = 320
   /// Analysed frames per second (the others are decoded but not looked at); path samples come at
   /// this rate, at least 4 Hz.
-  public var analysisRate = 12.5
+  public var analysisRate = 8.0
   /// Seconds of footage whose per-pixel median starts the background.
   public var bootstrapSeconds = 4.0
   /// Tracks shorter than this are dropped.
@@ -70,7 +69,28 @@ final class ExhibitHasher {
   }
 }
 
+/// One analysed frame, made by the decoding thread: the reduced picture the analysis works on and
+/// the source picture thumbnails are cut from.
+struct AnalysedFrame: Sendable {
+  var index: Int
+  var time: Double
+  var model: YUVImage
+  var source: YUVImage?
+}
+
+/// What the decoding thread tells the analysis, in order.
+enum DecodingMessage: Sendable {
+  case opened(VideoInfo, stride: Int, factor: Int)
+  case frame(AnalysedFrame)
+  case finished(frames: Int, firstTime: Double, lastTime: Double, skippedPackets: Int, sha256: String)
+  case failed(MediaError)
+}
+
 /// Finds, follows and describes every moving object of one video file.
+///
+/// A decoding thread reads the file (hashing it in the same pass), decodes every frame and reduces
+/// the analysed ones; the calling thread models the background, finds blobs, tracks and
+/// describes. A bounded queue between them keeps memory flat whatever the footage's length.
 struct Analyzer {
   let settings: AnalysisSettings
   let logger = Logger(label: "lrj.ingest")
@@ -80,21 +100,82 @@ struct Analyzer {
     self.settings = settings
   }
 
+  /// Starts the decoding thread; its messages arrive through the returned queue.
+  static func startDecoding(path: String, settings: AnalysisSettings, cancelled: Flag) -> BoundedQueue<DecodingMessage> {
+    let queue = BoundedQueue<DecodingMessage>(capacity: 8)
+    let thread = Thread {
+      do {
+        let hasher = ExhibitHasher()
+        let decoder = try Decoder(
+          path: path, format: FrameFormat(layout: .yuv420), threads: settings.threads, fast: true,
+          onRead: { hasher.observe(offset: $0, bytes: $1) })
+        let info = decoder.info
+        let frameRate = info.frameRate > 0 ? info.frameRate : 25
+        let stride = max(1, Int((frameRate / settings.analysisRate).rounded()))
+        let factor = max(1, Int((Double(info.width) / Double(settings.modelWidth)).rounded()))
+        queue.put(.opened(info, stride: stride, factor: factor))
+        var frames = 0
+        var first: Double?
+        var last = 0.0
+        while !cancelled.isSet {
+          if frames % stride == 0 {
+            guard let frame = try decoder.nextFrame() else { break }
+            guard case .yuv(let picture) = frame.image else { break }
+            queue.put(.frame(AnalysedFrame(index: frame.index, time: frame.time,
+                                           model: picture.boxDownscaled(by: factor), source: picture)))
+            first = first ?? frame.time
+            last = frame.time
+          } else {
+            guard let skipped = try decoder.skipFrame() else { break }
+            last = skipped.time
+          }
+          frames += 1
+        }
+        guard frames > 0 else { throw MediaError(.decodeFailed, path: path, "no frame could be decoded") }
+        let sha256: String
+        do { sha256 = try hasher.finish(path: path) } catch {
+          throw MediaError(.unreadable, path: path, "cannot be read to the end: \(error.localizedDescription)")
+        }
+        queue.put(.finished(frames: frames, firstTime: first ?? 0, lastTime: last,
+                            skippedPackets: decoder.skippedPackets, sha256: sha256))
+      } catch let error as MediaError {
+        queue.put(.failed(error))
+      } catch {
+        queue.put(.failed(MediaError(.decodeFailed, path: path, String(describing: error))))
+      }
+    }
+    thread.start()
+    return queue
+  }
+
   func analyse(path: String, progress: ((AnalysisProgress) -> Void)? = nil) throws -> AnalysisResult {
-    let hasher = ExhibitHasher()
-    let decoder = try Decoder(
-      path: path, format: .analysis(maxWidth: settings.analysisWidth), threads: settings.threads,
-      onRead: { hasher.observe(offset: $0, bytes: $1) })
-    let info = decoder.info
-    let analysis = decoder.outputSize
-    let factor = max(1, analysis.width / settings.modelWidth)
-    let model = PixelSize(width: analysis.width / factor, height: analysis.height / factor)
+    let cancelled = Flag()
+    let queue = Self.startDecoding(path: path, settings: settings, cancelled: cancelled)
+    // On any exit, stop the decoding thread and let it finish.
+    var done = false
+    defer {
+      if !done {
+        cancelled.set()
+        while true {
+          switch queue.take() {
+          case .finished, .failed: break
+          default: continue
+          }
+          break
+        }
+      }
+    }
+    guard case .opened(let info, let stride, let factor) = queue.take() else {
+      done = true
+      if case .failed(let error) = queue.lastTaken { throw error }
+      throw MediaError(.decodeFailed, path: path, "the decoder stopped before opening the file")
+    }
     let frameRate = info.frameRate > 0 ? info.frameRate : 25
-    let stride = max(1, Int((frameRate / settings.analysisRate).rounded()))
+    let model = PixelSize(width: info.width / factor, height: info.height / factor)
     let analysedRate = frameRate / Double(stride)
     let describer = Describer(
       sourceWidth: info.width, sourceHeight: info.height,
-      scaleX: Double(info.width) / Double(model.width), scaleY: Double(info.height) / Double(model.height),
+      scaleX: Double(factor), scaleY: Double(factor),
       frameRate: frameRate, minimumDuration: settings.minimumTrackSeconds)
     let minimumArea = max(4, Int(settings.minimumBlobFraction * Double(model.width * model.height)))
     let expected = info.duration.map { Int($0 * frameRate) }
@@ -104,11 +185,11 @@ struct Analyzer {
     var tracker = Tracker(frame: model)
     var evidence: [Int: TrackEvidence] = [:]
     var described: [DescribedTrack] = []
-    var bootstrap: [(frame: VideoFrame, model: ModelFrame)] = []
+    var bootstrap: [(frame: AnalysedFrame, model: ModelFrame)] = []
     let bootstrapCount = max(5, Int(settings.bootstrapSeconds * analysedRate))
-    var frames = 0
-    var firstTime: Double?
-    var lastTime = 0.0
+    // Source pictures kept in the bootstrap buffer, for thumbnails: at most about 150 MB.
+    let sourceBytes = info.width * info.height * 3 / 2
+    let bootstrapSources = max(1, 150_000_000 / max(1, sourceBytes))
 
     func finish(_ ended: [TrackState]) {
       for state in ended {
@@ -119,8 +200,7 @@ struct Analyzer {
       }
     }
 
-    func process(_ frame: VideoFrame, _ modelFrame: ModelFrame, with model: inout BackgroundModel) {
-      guard case .yuv(let picture) = frame.image else { return }
+    func process(_ frame: AnalysedFrame, _ modelFrame: ModelFrame, with model: inout BackgroundModel) {
       let raw = model.apply(modelFrame)
       let cleaned = BlobFinder.clean(raw)
       var blobs = BlobFinder.blobs(in: cleaned, minimumArea: minimumArea)
@@ -134,41 +214,48 @@ struct Analyzer {
         guard let observation = track.observations.last, !observation.grouped else { continue }
         var gathered = evidence[track.id] ?? TrackEvidence()
         if track.hits % 2 == 0 {
-          sampleColours(picture, mask: raw, box: observation.box, factor: factor, into: &gathered.colourCounts)
+          sampleColours(modelFrame, mask: raw, box: observation.box, into: &gathered.colourCounts)
         }
-        keepBestView(picture, box: observation.box, factor: factor, model: model.width, into: &gathered)
+        if let source = frame.source {
+          keepBestView(source, box: observation.box, factor: factor, model: model.width, modelHeight: model.height,
+                       into: &gathered)
+        }
         evidence[track.id] = gathered
       }
     }
 
-    while true {
-      let analyse = frames % stride == 0
-      if analyse {
-        guard let frame = try decoder.nextFrame() else { break }
-        frames += 1
-        if firstTime == nil { firstTime = frame.time }
-        lastTime = frame.time
-        guard case .yuv(let picture) = frame.image else { continue }
-        let modelFrame = Self.downscale(picture, factor: factor, to: model)
+    var outcome: (frames: Int, firstTime: Double, lastTime: Double, skippedPackets: Int, sha256: String)?
+    while outcome == nil {
+      switch queue.take() {
+      case .opened:
+        continue
+      case .failed(let error):
+        done = true
+        throw error
+      case .finished(let frames, let firstTime, let lastTime, let skippedPackets, let sha256):
+        done = true
+        outcome = (frames, firstTime, lastTime, skippedPackets, sha256)
+      case .frame(var frame):
+        let modelFrame = ModelFrame(
+          width: frame.model.width, height: frame.model.height, y: frame.model.luma.pixels,
+          cb: frame.model.cb.pixels, cr: frame.model.cr.pixels)
         if var current = background {
           process(frame, modelFrame, with: &current)
           background = current
         } else {
+          if bootstrap.count >= bootstrapSources { frame.source = nil }
           bootstrap.append((frame, modelFrame))
           if bootstrap.count >= bootstrapCount {
             var current = BackgroundModel(bootstrap: bootstrap.map(\.model))
-            for (buffered, buffeledModel) in bootstrap { process(buffered, buffeledModel, with: &current) }
+            for (buffered, bufferedModel) in bootstrap { process(buffered, bufferedModel, with: &current) }
             bootstrap = []
             background = current
           }
         }
-      } else {
-        guard let skipped = try decoder.skipFrame() else { break }
-        frames += 1
-        lastTime = skipped.time
-      }
-      if frames % 50 == 0 {
-        progress?(AnalysisProgress(frames: frames, expectedFrames: expected, elapsed: Date().timeIntervalSince(started)))
+        if frame.index % 50 < stride {
+          progress?(AnalysisProgress(frames: frame.index + 1, expectedFrames: expected,
+                                     elapsed: Date().timeIntervalSince(started)))
+        }
       }
     }
     if !bootstrap.isEmpty {
@@ -177,60 +264,33 @@ struct Analyzer {
       for (buffered, bufferedModel) in bootstrap { process(buffered, bufferedModel, with: &current) }
     }
     finish(tracker.finish())
-    guard frames > 0 else {
-      throw MediaError(.decodeFailed, path: path, "no frame could be decoded")
-    }
-    let sha256 = try hasher.finish(path: path)
-    progress?(AnalysisProgress(frames: frames, expectedFrames: expected, elapsed: Date().timeIntervalSince(started)))
-    described.sort { ($0.boxes.first?.frameIndex ?? 0, $0.track.path.count) < ($1.boxes.first?.frameIndex ?? 0, $1.track.path.count) }
+    let result = outcome!
+    progress?(AnalysisProgress(frames: result.frames, expectedFrames: expected, elapsed: Date().timeIntervalSince(started)))
+    described.sort { ($0.boxes.first?.frameIndex ?? 0) < ($1.boxes.first?.frameIndex ?? 0) }
     return AnalysisResult(
-      info: info, sha256: sha256, frames: frames, firstTime: firstTime ?? 0, lastTime: lastTime,
-      skippedPackets: decoder.skippedPackets, tracks: described)
-  }
-
-  /// Averages factor x factor blocks of an analysis picture into a model frame.
-  static func downscale(_ picture: YUVImage, factor: Int, to size: PixelSize) -> ModelFrame {
-    func plane(_ source: GrayImage) -> [UInt8] {
-      if factor == 1 && source.width == size.width { return source.pixels }
-      var out = [UInt8](repeating: 0, count: size.width * size.height)
-      let area = factor * factor
-      source.pixels.withUnsafeBufferPointer { p in
-        for y in 0..<size.height {
-          for x in 0..<size.width {
-            var sum = 0
-            for dy in 0..<factor {
-              let row = (y * factor + dy) * source.width + x * factor
-              for dx in 0..<factor { sum += Int(p[row + dx]) }
-            }
-            out[y * size.width + x] = UInt8(truncatingIfNeeded: (sum + area / 2) / area)
-          }
-        }
-      }
-      return out
-    }
-    return ModelFrame(width: size.width, height: size.height, y: plane(picture.luma), cb: plane(picture.cb),
-                      cr: plane(picture.cr))
+      info: info, sha256: result.sha256, frames: result.frames, firstTime: result.firstTime, lastTime: result.lastTime,
+      skippedPackets: result.skippedPackets, tracks: described)
   }
 
   /// Counts the colour names of the foreground pixels inside `box` (model pixels).
-  private func sampleColours(_ picture: YUVImage, mask: Mask, box: Rect, factor: Int, into counts: inout [Int]) {
+  private func sampleColours(_ frame: ModelFrame, mask: Mask, box: Rect, into counts: inout [Int]) {
     let x0 = max(0, Int(box.x))
     let y0 = max(0, Int(box.y))
     let x1 = min(mask.width, Int(box.maxX.rounded(.up)))
     let y1 = min(mask.height, Int(box.maxY.rounded(.up)))
     guard x0 < x1, y0 < y1 else { return }
-    let offset = factor / 2
     for y in y0..<y1 {
       for x in x0..<x1 where mask.bits[y * mask.width + x] == 1 {
-        let i = (y * factor + offset) * picture.width + x * factor + offset
-        counts[Int(namer.colourIndex(y: picture.luma.pixels[i], cb: picture.cb.pixels[i], cr: picture.cr.pixels[i]))] += 1
+        let i = y * frame.width + x
+        counts[Int(namer.colourIndex(y: frame.y[i], cb: frame.cb[i], cr: frame.cr[i]))] += 1
       }
     }
   }
 
-  /// Keeps a crop of the largest view of the object that does not touch the picture's edge.
-  private func keepBestView(_ picture: YUVImage, box: Rect, factor: Int, model: Int, into evidence: inout TrackEvidence) {
-    let modelHeight = picture.height / factor
+  /// Keeps a crop, from the source picture, of the largest view of the object that does not
+  /// touch the picture's edge (at most about 240 pixels tall).
+  private func keepBestView(_ source: YUVImage, box: Rect, factor: Int, model: Int, modelHeight: Int,
+                            into evidence: inout TrackEvidence) {
     let touchesEdge = box.x < 1 || box.y < 1 || box.maxX > Double(model - 1) || box.maxY > Double(modelHeight - 1)
     let area = box.area * (touchesEdge ? 0.5 : 1)
     guard area > evidence.bestArea * 1.1 || evidence.thumbnail == nil else { return }
@@ -238,23 +298,11 @@ struct Analyzer {
     let scale = Double(factor)
     let x0 = max(0, Int(((box.x - margin * box.width) * scale).rounded(.down)))
     let y0 = max(0, Int(((box.y - margin * box.height) * scale).rounded(.down)))
-    let x1 = min(picture.width, Int(((box.maxX + margin * box.width) * scale).rounded(.up)))
-    let y1 = min(picture.height, Int(((box.maxY + margin * box.height) * scale).rounded(.up)))
+    let x1 = min(source.width, Int(((box.maxX + margin * box.width) * scale).rounded(.up)))
+    let y1 = min(source.height, Int(((box.maxY + margin * box.height) * scale).rounded(.up)))
     guard x1 - x0 >= 2, y1 - y0 >= 2 else { return }
-    var pixels = [UInt8](repeating: 0, count: (x1 - x0) * (y1 - y0) * 3)
-    var o = 0
-    for y in y0..<y1 {
-      for x in x0..<x1 {
-        let i = y * picture.width + x
-        let (r, g, b) = ColourNamer.rgb(
-          y: Int(picture.luma.pixels[i]), cb: Int(picture.cb.pixels[i]), cr: Int(picture.cr.pixels[i]))
-        pixels[o] = UInt8(r * 255)
-        pixels[o + 1] = UInt8(g * 255)
-        pixels[o + 2] = UInt8(b * 255)
-        o += 3
-      }
-    }
+    let step = max(1, (y1 - y0) / 240)
     evidence.bestArea = area
-    evidence.thumbnail = RGBImage(width: x1 - x0, height: y1 - y0, pixels: pixels)
+    evidence.thumbnail = source.rgbCrop(x: x0, y: y0, width: x1 - x0, height: y1 - y0, step: step)
   }
 }

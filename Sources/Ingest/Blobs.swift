@@ -12,38 +12,40 @@ enum BlobFinder {
   /// removes isolated noise and fills pinholes, then one 3x3 dilation that joins the parts of one
   /// object (head, body, legs).
   static func clean(_ mask: Mask) -> Mask {
-    let w = mask.width
-    let h = mask.height
-    var majority = Mask(width: w, height: h)
-    mask.bits.withUnsafeBufferPointer { m in
-      majority.bits.withUnsafeMutableBufferPointer { out in
+    var cleaned = Mask(width: mask.width, height: mask.height)
+    let majority = threshold(boxSums(mask.bits, width: mask.width, height: mask.height), atLeast: 5,
+                             width: mask.width, height: mask.height)
+    cleaned.bits = threshold(boxSums(majority, width: mask.width, height: mask.height), atLeast: 1,
+                             width: mask.width, height: mask.height)
+    return cleaned
+  }
+
+  /// For every inner pixel, the sum of its 3x3 neighbourhood (vertical sums first, then
+  /// horizontal: six additions a pixel); the border stays 0.
+  private static func boxSums(_ bits: [UInt8], width w: Int, height h: Int) -> [UInt8] {
+    var vertical = [UInt8](repeating: 0, count: w * h)
+    var sums = [UInt8](repeating: 0, count: w * h)
+    bits.withUnsafeBufferPointer { m in
+      vertical.withUnsafeMutableBufferPointer { v in
         for y in 1..<(h - 1) {
-          for x in 1..<(w - 1) {
-            let i = y * w + x
-            let sum =
-              Int(m[i - w - 1]) + Int(m[i - w]) + Int(m[i - w + 1]) + Int(m[i - 1]) + Int(m[i]) + Int(m[i + 1])
-              + Int(m[i + w - 1]) + Int(m[i + w]) + Int(m[i + w + 1])
-            out[i] = sum >= 5 ? 1 : 0
-          }
+          let row = y * w
+          for x in 0..<w { v[row + x] = m[row - w + x] &+ m[row + x] &+ m[row + w + x] }
         }
       }
     }
-    var dilated = Mask(width: w, height: h)
-    majority.bits.withUnsafeBufferPointer { m in
-      dilated.bits.withUnsafeMutableBufferPointer { out in
+    vertical.withUnsafeBufferPointer { v in
+      sums.withUnsafeMutableBufferPointer { out in
         for y in 1..<(h - 1) {
-          for x in 1..<(w - 1) {
-            let i = y * w + x
-            if m[i] == 1 || m[i - 1] == 1 || m[i + 1] == 1 || m[i - w] == 1 || m[i + w] == 1 || m[i - w - 1] == 1
-              || m[i - w + 1] == 1 || m[i + w - 1] == 1 || m[i + w + 1] == 1
-            {
-              out[i] = 1
-            }
-          }
+          let row = y * w
+          for x in 1..<(w - 1) { out[row + x] = v[row + x - 1] &+ v[row + x] &+ v[row + x + 1] }
         }
       }
     }
-    return dilated
+    return sums
+  }
+
+  private static func threshold(_ sums: [UInt8], atLeast minimum: UInt8, width: Int, height: Int) -> [UInt8] {
+    sums.map { $0 >= minimum ? 1 : 0 }
   }
 
   /// Connected regions (8-connectivity) of at least `minimumArea` pixels, boxes shrunk by the

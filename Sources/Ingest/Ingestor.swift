@@ -73,6 +73,7 @@ public struct Ingestor: Sendable {
     }
 
     let result = try Analyzer(settings: settings).analyse(path: path, progress: progress)
+    logger.info("analysed", metadata: ["file": "\(path)", "seconds": "\(Date().timeIntervalSince(started))"])
     let metadata = ExhibitMetadata(
       fileName: (path as NSString).lastPathComponent, sha256: result.sha256, sizeBytes: result.info.fileSize,
       container: result.info.container, codec: result.info.codec, width: result.info.width,

@@ -56,7 +56,9 @@ public final class Decoder {
   ///   video, still image, no video stream, unsupported codec, absurd dimensions).
   ///   - onRead: shown every block of bytes read from the file with its offset, in the order
   ///     FFmpeg reads them (to hash the file in the same pass).
-  public init(path: String, format: FrameFormat = .sourceRGB, threads: Int = 0,
+  ///   - fast: decode faster for analysis: skip H.264/HEVC deblocking (pictures are slightly
+  ///     blockier; fine for motion analysis, not for viewing).
+  public init(path: String, format: FrameFormat = .sourceRGB, threads: Int = 0, fast: Bool = false,
               onRead: ((_ offset: Int64, _ bytes: UnsafeRawBufferPointer) -> Void)? = nil) throws(MediaError) {
     FFmpeg.setUp
     self.path = path
@@ -140,6 +142,10 @@ public final class Decoder {
     codecContext.pointee.thread_count = Int32(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount)
     codecContext.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
     codecContext.pointee.pkt_timebase = stream.pointee.time_base
+    if fast {
+      codecContext.pointee.skip_loop_filter = AVDISCARD_ALL
+      codecContext.pointee.flags2 |= AV_CODEC_FLAG2_FAST
+    }
     let openCodecStatus = avcodec_open2(codecContext, codec, nil)
     guard openCodecStatus >= 0 else {
       throw MediaError(.unsupportedCodec, path: path, FFmpeg.failure("avcodec_open2", openCodecStatus))
@@ -332,6 +338,9 @@ public final class Decoder {
     let source = PixelSize(width: Int(frame.pointee.width), height: Int(frame.pointee.height))
     let sourceFormat = AVPixelFormat(rawValue: frame.pointee.format)
     let is420 = sourceFormat == AV_PIX_FMT_YUV420P || sourceFormat == AV_PIX_FMT_YUVJ420P
+    if is420 && format.layout == .yuv420 && outputSize == source {
+      return .yuv(PlaneCopy.copy420(frame, size: source))
+    }
     let factor = source.width / outputSize.width
     if is420 && format.layout == .yuv444 && factor >= 2 && factor % 2 == 0 && outputSize.width * factor == source.width
       && outputSize.height * factor == source.height

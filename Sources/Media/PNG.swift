@@ -60,6 +60,7 @@ public enum PNG {
     image.width = png_uint_32(width)
     image.height = png_uint_32(height)
     image.format = format
+    image.flags = lrj_png_flag_fast()  // speed over size: thumbnails are encoded during ingest
     var size = 0
     // First pass: ask for the size; second: write.
     let sized = pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, 0, nil) }

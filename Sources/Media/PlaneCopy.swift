@@ -21,6 +21,18 @@ enum PlaneCopy {
     }
   }
 
+  /// A 4:2:0 frame's planes copied as they are.
+  static func copy420(_ frame: UnsafeMutablePointer<AVFrame>, size: PixelSize) -> YUVImage {
+    let chroma = PixelSize(width: (size.width + 1) / 2, height: (size.height + 1) / 2)
+    return YUVImage(
+      luma: GrayImage(width: size.width, height: size.height,
+                      pixels: average(frame.pointee.data.0!, stride: Int(frame.pointee.linesize.0), block: 1, output: size)),
+      cb: GrayImage(width: chroma.width, height: chroma.height,
+                    pixels: average(frame.pointee.data.1!, stride: Int(frame.pointee.linesize.1), block: 1, output: chroma)),
+      cr: GrayImage(width: chroma.width, height: chroma.height,
+                    pixels: average(frame.pointee.data.2!, stride: Int(frame.pointee.linesize.2), block: 1, output: chroma)))
+  }
+
   /// The analysis fast path of DESIGN.md §6 for a 4:2:0 frame exactly `factor` times `output`
   /// (factor even): luma averaged over factor x factor blocks, chroma over half that (the chroma
   /// planes are already half size), giving all three planes at `output` size with no swscale pass.
