@@ -200,7 +200,7 @@ extension Geometry {
   /// The closed time intervals during which the path, interpolated linearly between its samples, is inside
   /// the closed polygon. Intervals are sorted, disjoint and do not touch; a path that only touches the
   /// boundary yields zero-length intervals.
-  static func insideIntervals(_ path: [PathPoint], polygon: [Point]) -> [TimeInterval] {
+  static func insideIntervals(_ path: [PathPoint], polygon: [Point], grid: ZoneGrid? = nil) -> [TimeInterval] {
     var intervals: [TimeInterval] = []
     func add(_ start: Double, _ end: Double) {
       if let last = intervals.last, start <= last.end + 1e-9 {
@@ -220,6 +220,15 @@ extension Geometry {
       let b = path[k + 1]
       let duration = b.time - a.time
       if !box.intersects(a.position, b.position) { continue }  // far from the polygon: outside throughout
+      if let grid {
+        switch grid.classify(a.position, b.position) {
+        case .outside: continue
+        case .inside:
+          add(a.time, b.time)
+          continue
+        case .boundary: break
+        }
+      }
       if a.position == b.position {
         if contains(polygon, a.position) { add(a.time, b.time) }
         continue
@@ -255,7 +264,7 @@ extension Geometry {
   /// The instants at which the interpolated path crosses the segment a→b, with the crossing's sense:
   /// `+1` from the left of a→b to its right (as seen on the image), `-1` the other way. Touching the line
   /// and turning back is not a crossing.
-  static func crossings(_ path: [PathPoint], a: Point, b: Point) -> [(time: Double, sense: Int)] {
+  static func crossings(_ path: [PathPoint], a: Point, b: Point, grid: ZoneGrid? = nil) -> [(time: Double, sense: Int)] {
     var result: [(time: Double, sense: Int)] = []
     let dx = b.x - a.x
     let dy = b.y - a.y
@@ -275,6 +284,7 @@ extension Geometry {
       let previous = path[lastIndex]
       if lastIndex == index - 1 {
         if !box.intersects(previous.position, sample.position) { continue }
+        if let grid, grid.classify(previous.position, sample.position) == .outside { continue }
         let o0 = orient(a, b, previous.position)
         let o1 = orient(a, b, sample.position)
         let s = o0 / (o0 - o1)
@@ -295,5 +305,65 @@ extension Geometry {
       }
     }
     return result
+  }
+}
+
+/// A 32×32 classification of the image's cells against a zone: cells wholly inside a polygon, cells that do
+/// not meet the shape, and cells its boundary passes through. A path segment whose bounding box lies in cells
+/// of one of the first two kinds is decided without geometry; others get the exact computation. The answer
+/// is the same either way; the grid only saves work.
+struct ZoneGrid: Sendable {
+  enum State: UInt8 {
+    case outside, inside, boundary
+  }
+
+  static let size = 32
+  private var states: [State]
+
+  init(_ shape: ZoneShape) {
+    let n = Self.size
+    states = Array(repeating: .outside, count: n * n)
+    let e = 1e-9
+    let points = shape.points
+    let edges =
+      points.count == 2 ? [(points[0], points[1])] : points.indices.map { (points[$0], points[($0 + 1) % points.count]) }
+    for row in 0..<n {
+      for column in 0..<n {
+        let x0 = Double(column) / Double(n) - e
+        let x1 = Double(column + 1) / Double(n) + e
+        let y0 = Double(row) / Double(n) - e
+        let y1 = Double(row + 1) / Double(n) + e
+        let corners = [Point(x: x0, y: y0), Point(x: x1, y: y0), Point(x: x1, y: y1), Point(x: x0, y: y1)]
+        let boundaryMeets =
+          points.contains { $0.x >= x0 && $0.x <= x1 && $0.y >= y0 && $0.y <= y1 }
+          || edges.contains { a, b in
+            (0..<4).contains { Geometry.segmentsIntersect(a, b, corners[$0], corners[($0 + 1) % 4]) }
+          }
+        if boundaryMeets {
+          states[row * n + column] = .boundary
+        } else if case .polygon(let polygon) = shape, Geometry.contains(polygon, corners[0]) {
+          // The boundary does not enter the cell, so the cell is wholly on the side of its corner.
+          states[row * n + column] = .inside
+        }
+      }
+    }
+  }
+
+  private static func cell(_ value: Double) -> Int { min(size - 1, max(0, Int((value * Double(size)).rounded(.down)))) }
+
+  /// How the segment a–b relates to the zone, judged on the cells of its bounding box.
+  func classify(_ a: Point, _ b: Point) -> State {
+    // Positions outside the image (a box overhanging the frame) are decided exactly.
+    guard a.x >= 0, a.x <= 1, a.y >= 0, a.y <= 1, b.x >= 0, b.x <= 1, b.y >= 0, b.y <= 1 else { return .boundary }
+    let c0 = Self.cell(min(a.x, b.x))
+    let c1 = Self.cell(max(a.x, b.x))
+    let r0 = Self.cell(min(a.y, b.y))
+    let r1 = Self.cell(max(a.y, b.y))
+    let first = states[r0 * Self.size + c0]
+    if first == .boundary { return .boundary }
+    for row in r0...r1 {
+      for column in c0...c1 where states[row * Self.size + column] != first { return .boundary }
+    }
+    return first
   }
 }

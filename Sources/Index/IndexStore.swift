@@ -172,8 +172,13 @@ public struct IndexStore: Sendable {
   public func deleteTrack(_ track: String) throws {
     guard let row = Identifier.row(of: track, prefix: "T") else { throw IndexError.invalidIdentifier(track) }
     try write { db in
+      guard
+        let exhibit = try Row.fetchOne(
+          db, sql: "SELECT t.exhibit_id, e.complete FROM track t JOIN exhibit e ON e.id = t.exhibit_id WHERE t.id = ?",
+          arguments: [row])
+      else { throw IndexError.trackNotFound(track) }
       try db.execute(sql: "DELETE FROM track WHERE id = ?", arguments: [row])
-      if db.changesCount == 0 { throw IndexError.trackNotFound(track) }
+      if exhibit[1] as Int == 1 { try SearchBlock.rebuild(db, exhibitRow: exhibit[0]) }
     }
     logger.notice("track deleted", metadata: ["track": "\(track)"])
   }
@@ -337,7 +342,7 @@ extension IndexStore {
     let exhibitID = Identifier.exhibit(exhibitRow)
     guard
       let exhibit = try Row.fetchOne(
-        db, sql: "SELECT camera_id, width, height, start_utc, complete, max_track_duration FROM exhibit WHERE id = ?",
+        db, sql: "SELECT camera_id, width, height, start_utc, complete FROM exhibit WHERE id = ?",
         arguments: [exhibitRow])
     else { throw IndexError.exhibitNotFound(exhibitID) }
     guard exhibit["complete"] as Int == 0 else { throw IndexError.exhibitAlreadyComplete(exhibitID) }
@@ -345,15 +350,14 @@ extension IndexStore {
     let width: Int = exhibit["width"]
     let height: Int = exhibit["height"]
     let start: Double = exhibit["start_utc"]
-    var longest: Double = exhibit["max_track_duration"]
     for (index, track) in tracks.enumerated() { try validate(track, index: index, width: width, height: height) }
 
     let insertTrack = try db.cachedStatement(
       sql: """
         INSERT INTO track (exhibit_id, camera_id, class, class_confidence, direction, speed, start_offset,
           end_offset, start_utc, end_utc, first_x, first_y, first_w, first_h, last_x, last_y, last_w, last_h,
-          frame_width, frame_height, max_area)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          frame_width, frame_height, max_area, cells)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
     let insertColour = try db.cachedStatement(
       sql: "INSERT INTO track_colour (track_id, colour, fraction) VALUES (?, ?, ?)")
@@ -366,6 +370,7 @@ extension IndexStore {
     let frameArea = Double(width) * Double(height)
     var ids: [String] = []
     ids.reserveCapacity(tracks.count)
+    var ground: [Point] = []
     for track in tracks {
       let first = track.path[0]
       let last = track.path[track.path.count - 1]
@@ -374,9 +379,11 @@ extension IndexStore {
       var maxX = -Double.infinity
       var minY = Double.infinity
       var maxY = -Double.infinity
+      ground.removeAll(keepingCapacity: true)
       for sample in track.path {
         maxArea = max(maxArea, sample.box.width * sample.box.height / frameArea)
         let p = sample.box.groundPoint(frameWidth: Double(width), frameHeight: Double(height))
+        ground.append(p)
         minX = min(minX, p.x)
         maxX = max(maxX, p.x)
         minY = min(minY, p.y)
@@ -388,7 +395,7 @@ extension IndexStore {
         first.time, last.time, start + first.time, start + last.time,
         first.box.x, first.box.y, first.box.width, first.box.height,
         last.box.x, last.box.y, last.box.width, last.box.height,
-        width, height, area,
+        width, height, area, Int64(bitPattern: SearchBlock.cells(of: ground)),
       ])
       try insertTrack.execute()
       let row = db.lastInsertedRowID
@@ -404,10 +411,8 @@ extension IndexStore {
         insertThumbnail.setUncheckedArguments([row, thumbnail.format, thumbnail.data])
         try insertThumbnail.execute()
       }
-      longest = max(longest, last.time - first.time)
       ids.append(Identifier.track(row))
     }
-    try db.execute(sql: "UPDATE exhibit SET max_track_duration = ? WHERE id = ?", arguments: [longest, exhibitRow])
     return ids
   }
 
@@ -425,6 +430,7 @@ extension IndexStore {
         completion.duration, completion.framesDecoded, completion.skippedPackets, date.timeIntervalSince1970,
         exhibitRow,
       ])
+    try SearchBlock.rebuild(db, exhibitRow: exhibitRow)
   }
 
   static func visibleTrackRow(_ track: String) throws -> Int64 {

@@ -157,10 +157,10 @@ public struct ZoneQuery: Sendable, Hashable, Codable {
   /// Evaluates the rule on a path.
   /// - Returns: the first and last instants the rule held (seconds from the exhibit's first frame),
   ///   or nil when it never held.
-  func evaluate(_ path: [PathPoint]) -> (first: Double, last: Double)? {
+  func evaluate(_ path: [PathPoint], grids: ZoneGrids? = nil) -> (first: Double, last: Double)? {
     switch (rule, zone.shape) {
     case (.crosses(let direction), .line(let a, let b)):
-      let times = Geometry.crossings(path, a: a, b: b).filter {
+      let times = Geometry.crossings(path, a: a, b: b, grid: grids?.zone).filter {
         switch direction {
         case .either: return true
         case .leftToRight: return $0.sense > 0
@@ -170,7 +170,7 @@ public struct ZoneQuery: Sendable, Hashable, Codable {
       guard let first = times.first, let last = times.last else { return nil }
       return (first, last)
     case (_, .polygon(let polygon)):
-      let intervals = Geometry.insideIntervals(path, polygon: polygon)
+      let intervals = Geometry.insideIntervals(path, polygon: polygon, grid: grids?.zone)
       guard let start = path.first?.time, let end = path.last?.time else { return nil }
       switch rule {
       case .inside:
@@ -190,7 +190,7 @@ public struct ZoneQuery: Sendable, Hashable, Codable {
         return (first.start, last.end)
       case .from(let origin):
         guard case .polygon(let originPolygon) = origin.shape,
-          let firstInOrigin = Geometry.insideIntervals(path, polygon: originPolygon).first?.start
+          let firstInOrigin = Geometry.insideIntervals(path, polygon: originPolygon, grid: grids?.origin).first?.start
         else { return nil }
         guard let last = intervals.last(where: { $0.start > firstInOrigin + 1e-9 }) else { return nil }
         return (firstInOrigin, last.end)
@@ -199,5 +199,16 @@ public struct ZoneQuery: Sendable, Hashable, Codable {
     default:
       return nil
     }
+  }
+}
+
+/// The classification grids of a zone query's shapes, built once per search.
+struct ZoneGrids: Sendable {
+  var zone: ZoneGrid
+  var origin: ZoneGrid?
+
+  init(_ query: ZoneQuery) {
+    zone = ZoneGrid(query.zone.shape)
+    if case .from(let origin) = query.rule { self.origin = ZoneGrid(origin.shape) }
   }
 }
