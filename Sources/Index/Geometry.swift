@@ -202,63 +202,26 @@ extension Geometry {
   /// boundary yields zero-length intervals.
   static func insideIntervals(_ path: [PathPoint], polygon: [Point], grid: ZoneGrid? = nil) -> [TimeInterval] {
     var intervals: [TimeInterval] = []
-    func add(_ start: Double, _ end: Double) {
+    InsideScan.run(path, polygon: polygon, grid: grid, reverse: false) { start, end in
       if let last = intervals.last, start <= last.end + 1e-9 {
         intervals[intervals.count - 1].end = max(last.end, end)
       } else {
         intervals.append(TimeInterval(start: start, end: end))
       }
-    }
-    guard let first = path.first else { return [] }
-    if path.count == 1 {
-      if contains(polygon, first.position) { add(first.time, first.time) }
-      return intervals
-    }
-    let box = BoundingRect(points: polygon)
-    for k in 0..<(path.count - 1) {
-      let a = path[k]
-      let b = path[k + 1]
-      let duration = b.time - a.time
-      if !box.intersects(a.position, b.position) { continue }  // far from the polygon: outside throughout
-      if let grid {
-        switch grid.classify(a.position, b.position) {
-        case .outside: continue
-        case .inside:
-          add(a.time, b.time)
-          continue
-        case .boundary: break
-        }
-      }
-      if a.position == b.position {
-        if contains(polygon, a.position) { add(a.time, b.time) }
-        continue
-      }
-      // Break the segment where it meets the boundary; each piece is wholly inside or wholly outside,
-      // and the break points themselves lie on the (closed) boundary.
-      var breaks: [(s: Double, onBoundary: Bool)] = [(0, false)]
-      for s in boundaryParameters(polygon, a.position, b.position).sorted() {
-        if s > breaks[breaks.count - 1].s + epsilon {
-          breaks.append((s, true))
-        } else {
-          breaks[breaks.count - 1].onBoundary = true
-        }
-      }
-      if breaks[breaks.count - 1].s < 1 - epsilon { breaks.append((1, false)) }
-      func point(_ s: Double) -> Point {
-        Point(x: a.position.x + s * (b.position.x - a.position.x), y: a.position.y + s * (b.position.y - a.position.y))
-      }
-      for index in breaks.indices {
-        let s = breaks[index].s
-        if breaks[index].onBoundary || contains(polygon, point(s)) {
-          add(a.time + s * duration, a.time + s * duration)
-        }
-        if index + 1 < breaks.count {
-          let next = breaks[index + 1].s
-          if contains(polygon, point((s + next) / 2)) { add(a.time + s * duration, a.time + next * duration) }
-        }
-      }
+      return true
     }
     return intervals
+  }
+
+  /// The first instant the path is inside the polygon (or, with `last`, the last one), without computing
+  /// the rest of the path.
+  static func firstInside(_ path: [PathPoint], polygon: [Point], grid: ZoneGrid? = nil, last: Bool = false) -> Double? {
+    var found: Double?
+    InsideScan.run(path, polygon: polygon, grid: grid, reverse: last) { start, end in
+      found = last ? end : start
+      return false
+    }
+    return found
   }
 
   /// The instants at which the interpolated path crosses the segment a→b, with the crossing's sense:
@@ -318,7 +281,7 @@ struct ZoneGrid: Sendable {
   }
 
   static let size = 32
-  private var states: [State]
+  private(set) var states: [State]
 
   init(_ shape: ZoneShape) {
     let n = Self.size
@@ -349,21 +312,102 @@ struct ZoneGrid: Sendable {
     }
   }
 
-  private static func cell(_ value: Double) -> Int { min(size - 1, max(0, Int((value * Double(size)).rounded(.down)))) }
-
   /// How the segment a–b relates to the zone, judged on the cells of its bounding box.
   func classify(_ a: Point, _ b: Point) -> State {
+    states.withUnsafeBufferPointer { Self.classify($0, a, b) }
+  }
+
+  /// How the segment a–b relates to the zone, judged on the cells of its bounding box, given the states.
+  @inline(__always)
+  static func classify(_ states: UnsafeBufferPointer<State>, _ a: Point, _ b: Point) -> State {
     // Positions outside the image (a box overhanging the frame) are decided exactly.
     guard a.x >= 0, a.x <= 1, a.y >= 0, a.y <= 1, b.x >= 0, b.x <= 1, b.y >= 0, b.y <= 1 else { return .boundary }
-    let c0 = Self.cell(min(a.x, b.x))
-    let c1 = Self.cell(max(a.x, b.x))
-    let r0 = Self.cell(min(a.y, b.y))
-    let r1 = Self.cell(max(a.y, b.y))
-    let first = states[r0 * Self.size + c0]
-    if first == .boundary { return .boundary }
+    let scale = Double(size)
+    let c0 = min(size - 1, Int(min(a.x, b.x) * scale))
+    let c1 = min(size - 1, Int(max(a.x, b.x) * scale))
+    let r0 = min(size - 1, Int(min(a.y, b.y) * scale))
+    let r1 = min(size - 1, Int(max(a.y, b.y) * scale))
+    let first = states[r0 * size + c0]
+    if first == .boundary || (c0 == c1 && r0 == r1) { return first }
     for row in r0...r1 {
-      for column in c0...c1 where states[row * Self.size + column] != first { return .boundary }
+      for column in c0...c1 where states[row * size + column] != first { return .boundary }
     }
     return first
+  }
+}
+
+/// The per-segment work of the inside computations: for each segment of the path (in time order, or reversed),
+/// the closed sub-intervals of time it spends inside the polygon, in that order within the segment.
+enum InsideScan {
+  /// Calls `emit(start, end)` for each inside piece; stops when `emit` returns false.
+  static func run(
+    _ path: [PathPoint], polygon: [Point], grid: ZoneGrid?, reverse: Bool, emit: (Double, Double) -> Bool
+  ) {
+    guard let first = path.first else { return }
+    if path.count == 1 {
+      if Geometry.contains(polygon, first.position) { _ = emit(first.time, first.time) }
+      return
+    }
+    let box = BoundingRect(points: polygon)
+    let states = grid?.states ?? []
+    states.withUnsafeBufferPointer { states in
+      path.withUnsafeBufferPointer { path in
+        let n = path.count - 1
+        var pieces: [(Double, Double)] = []
+        for step in 0..<n {
+          let k = reverse ? n - 1 - step : step
+          let a = path[k]
+          let b = path[k + 1]
+          if !states.isEmpty {
+            switch ZoneGrid.classify(states, a.position, b.position) {
+            case .outside: continue
+            case .inside:
+              if !emit(a.time, b.time) { return }
+              continue
+            case .boundary: break
+            }
+          } else if !box.intersects(a.position, b.position) {
+            continue  // far from the polygon: outside throughout
+          }
+          pieces.removeAll(keepingCapacity: true)
+          exact(a, b, polygon) { pieces.append(($0, $1)) }
+          if reverse { pieces.reverse() }
+          for piece in pieces where !emit(piece.0, piece.1) { return }
+        }
+      }
+    }
+  }
+
+  /// The inside pieces of one segment, by exact geometry, in time order.
+  static func exact(_ a: PathPoint, _ b: PathPoint, _ polygon: [Point], emit: (Double, Double) -> Void) {
+    let duration = b.time - a.time
+    if a.position == b.position {
+      if Geometry.contains(polygon, a.position) { emit(a.time, b.time) }
+      return
+    }
+    // Break the segment where it meets the boundary; each piece is wholly inside or wholly outside,
+    // and the break points themselves lie on the (closed) boundary.
+    var breaks: [(s: Double, onBoundary: Bool)] = [(0, false)]
+    for s in Geometry.boundaryParameters(polygon, a.position, b.position).sorted() {
+      if s > breaks[breaks.count - 1].s + Geometry.epsilon {
+        breaks.append((s, true))
+      } else {
+        breaks[breaks.count - 1].onBoundary = true
+      }
+    }
+    if breaks[breaks.count - 1].s < 1 - Geometry.epsilon { breaks.append((1, false)) }
+    func point(_ s: Double) -> Point {
+      Point(x: a.position.x + s * (b.position.x - a.position.x), y: a.position.y + s * (b.position.y - a.position.y))
+    }
+    for index in breaks.indices {
+      let s = breaks[index].s
+      if breaks[index].onBoundary || Geometry.contains(polygon, point(s)) {
+        emit(a.time + s * duration, a.time + s * duration)
+      }
+      if index + 1 < breaks.count {
+        let next = breaks[index + 1].s
+        if Geometry.contains(polygon, point((s + next) / 2)) { emit(a.time + s * duration, a.time + next * duration) }
+      }
+    }
   }
 }

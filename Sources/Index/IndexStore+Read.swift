@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 
 extension IndexStore {
   // MARK: Search
@@ -17,10 +18,10 @@ extension IndexStore {
     return try read { db in
       let context = try SearchContext(db)
       guard let allowed = try context.allowedExhibits(for: query) else { return SearchResult(total: 0, results: []) }
-      var matches = try scanBlocks(db, query: query, exhibits: allowed)
       if let zone = query.zone {
-        return try zoneSearch(db, query: query, zone: zone, candidates: matches, context: context)
+        return try zoneSearch(db, query: query, zone: zone, exhibits: allowed, context: context)
       }
+      var matches = try scanBlocks(db, query: query, exhibits: allowed)
       let total = matches.count
       let wanted = min(total, query.offset + query.limit)
       selectSmallest(&matches, count: wanted)
@@ -29,11 +30,9 @@ extension IndexStore {
     }
   }
 
-  /// The tracks of the given exhibits that pass the query's attribute filters (and its zone's cells).
-  private func scanBlocks(_ db: Database, query: TrackQuery, exhibits: [Int64]) throws -> [SearchBlock.Match] {
-    let cells = query.zone.map { SearchBlock.cells(of: $0.zone.shape) }
-    let filter = SearchBlock.Filter(query, cells: cells)
-    var sql = "SELECT data FROM search_block WHERE exhibit_id IN (\(exhibits.map(String.init).joined(separator: ",")))"
+  /// The blocks of the given exhibits that may hold tracks in the query's time range.
+  private func blocks(_ db: Database, query: TrackQuery, exhibits: [Int64], columns: String) throws -> RowCursor {
+    var sql = "SELECT \(columns) FROM search_block WHERE exhibit_id IN (\(exhibits.map(String.init).joined(separator: ",")))"
     var arguments = StatementArguments()
     if let to = query.to {
       sql += " AND min_start_utc < ?"
@@ -43,79 +42,94 @@ extension IndexStore {
       sql += " AND max_end_utc > ?"
       arguments += [from.timeIntervalSince1970]
     }
+    return try Row.fetchCursor(db, sql: sql, arguments: arguments)
+  }
+
+  /// The tracks of the given exhibits that pass the query's attribute filters.
+  private func scanBlocks(_ db: Database, query: TrackQuery, exhibits: [Int64]) throws -> [SearchBlock.Match] {
+    let filter = SearchBlock.Filter(query, cells: nil)
     var matches: [SearchBlock.Match] = []
-    let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+    let cursor = try blocks(db, query: query, exhibits: exhibits, columns: "data")
     while let row = try cursor.next() {
       try row.withUnsafeData(atIndex: 0) { data in
         guard let data else { throw IndexError.corruptData("an empty search block") }
         try data.withUnsafeBytes { try SearchBlock.scan($0, filter: filter, into: &matches) }
       }
     }
-    // Colour thresholds that are not whole percentages: decide the borderline tracks on track_colour.
     let unsure = matches.filter(\.needsColourCheck).map(\.id)
     if !unsure.isEmpty {
-      var confirmed = Set<Int64>()
-      let colours = query.colours.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")
-      for chunk in stride(from: 0, to: unsure.count, by: 500).map({ unsure[$0..<min(unsure.count, $0 + 500)] }) {
-        confirmed.formUnion(
-          try Int64.fetchAll(
-            db,
-            sql: """
-              SELECT DISTINCT track_id FROM track_colour
-              WHERE track_id IN (\(chunk.map(String.init).joined(separator: ","))) AND colour IN (\(colours))
-                AND fraction >= ?
-              """,
-            arguments: [query.minColourFraction]))
-      }
+      let confirmed = try confirmColours(db, query: query, rows: unsure)
       matches.removeAll { $0.needsColourCheck && !confirmed.contains($0.id) }
     }
     return matches
   }
 
-  private func zoneSearch(
-    _ db: Database, query: TrackQuery, zone: ZoneQuery, candidates: [SearchBlock.Match], context: SearchContext
-  ) throws -> SearchResult {
-    // Spatial prefilter: the R*Tree's path bounding boxes on the zone's camera.
-    let camera = context.cameraIDs[zone.zone.camera]!
-    var near: Set<Int64>?
-    var boxes = [zone.zone.shape.bounds]
-    if case .from(let origin) = zone.rule { boxes.append(origin.shape.bounds) }
-    for box in boxes {
-      let ids = try Int64.fetchSet(
-        db,
-        sql: """
-          SELECT id FROM track_extent WHERE min_camera <= ? AND max_camera >= ?
-            AND max_x >= ? AND min_x <= ? AND max_y >= ? AND min_y <= ?
-          """,
-        arguments: [camera, camera, box.minX, box.maxX, box.minY, box.maxY])
-      near = near.map { $0.intersection(ids) } ?? ids
+  /// Colour thresholds that are not whole percentages: decides the borderline tracks on `track_colour`.
+  private func confirmColours(_ db: Database, query: TrackQuery, rows: [Int64]) throws -> Set<Int64> {
+    var confirmed = Set<Int64>()
+    let colours = query.colours.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")
+    for chunk in stride(from: 0, to: rows.count, by: 500).map({ rows[$0..<min(rows.count, $0 + 500)] }) {
+      confirmed.formUnion(
+        try Int64.fetchAll(
+          db,
+          sql: """
+            SELECT DISTINCT track_id FROM track_colour
+            WHERE track_id IN (\(chunk.map(String.init).joined(separator: ","))) AND colour IN (\(colours))
+              AND fraction >= ?
+            """,
+          arguments: [query.minColourFraction]))
     }
-    let rows = candidates.filter { near?.contains($0.id) ?? true }.map(\.id)
+    return confirmed
+  }
+
+  /// A zone search: the block scan keeps the tracks that pass the attribute filters and whose ground path
+  /// comes near the zone (bounding box and occupancy cells), then the rule is evaluated on their paths.
+  private func zoneSearch(
+    _ db: Database, query: TrackQuery, zone: ZoneQuery, exhibits: [Int64], context: SearchContext
+  ) throws -> SearchResult {
+    let filter = SearchBlock.Filter(query, cells: SearchBlock.cells(of: zone.zone.shape))
     let grids = ZoneGrids(zone)
     var hits: [(match: SearchBlock.Match, first: Double, last: Double)] = []
     var path: [PathPoint] = []
-    for chunk in stride(from: 0, to: rows.count, by: 1000).map({ rows[$0..<min(rows.count, $0 + 1000)] }) {
-      let cursor = try Row.fetchCursor(
-        db,
-        sql: """
-          SELECT t.id, t.start_utc, t.start_offset, t.frame_width, t.frame_height, p.samples
-          FROM track t JOIN track_path p ON p.track_id = t.id
-          WHERE t.id IN (\(chunk.map(String.init).joined(separator: ",")))
-          """)
-      while let row = try cursor.next() {
-        try row.withUnsafeData(atIndex: 5) { data in
-          guard let data else { throw IndexError.corruptData("a track without path") }
-          try data.withUnsafeBytes {
-            try PathCodec.groundPath(
-              $0, startOffset: row[2], frameWidth: Double(row[3] as Int), frameHeight: Double(row[4] as Int),
-              into: &path)
+    var candidates: [(base: Int, needsCheck: Bool)] = []
+    var evaluated = 0
+    let clock = ContinuousClock()
+    let started = clock.now
+    let cursor = try blocks(db, query: query, exhibits: exhibits, columns: "data, paths")
+    while let row = try cursor.next() {
+      try row.withUnsafeData(atIndex: 0) { data in
+        guard let data else { throw IndexError.corruptData("an empty search block") }
+        try data.withUnsafeBytes { records in
+          candidates.removeAll(keepingCapacity: true)
+          try SearchBlock.visit(records, filter: filter) { candidates.append(($0, $1)) }
+          guard !candidates.isEmpty else { return }
+          evaluated += candidates.count
+          try row.withUnsafeData(atIndex: 1) { paths in
+            guard let paths else { throw IndexError.corruptData("a search block without paths") }
+            try paths.withUnsafeBytes { paths in
+              for candidate in candidates {
+                try SearchBlock.groundPath(record: records, base: candidate.base, paths: paths, into: &path)
+                if let held = zone.evaluate(path, grids: grids) {
+                  let match = SearchBlock.Match(
+                    start: SearchBlock.double(records, candidate.base + 8),
+                    id: Int64(littleEndian: records.loadUnaligned(fromByteOffset: candidate.base, as: Int64.self)),
+                    needsColourCheck: candidate.needsCheck)
+                  hits.append((match, held.first, held.last))
+                }
+              }
+            }
           }
-        }
-        if let held = zone.evaluate(path, grids: grids) {
-          hits.append((SearchBlock.Match(start: row[1], id: row[0], needsColourCheck: false), held.first, held.last))
         }
       }
     }
+    let unsure = hits.filter(\.match.needsColourCheck).map(\.match.id)
+    if !unsure.isEmpty {
+      let confirmed = try confirmColours(db, query: query, rows: unsure)
+      hits.removeAll { $0.match.needsColourCheck && !confirmed.contains($0.match.id) }
+    }
+    logger.debug(
+      "zone search",
+      metadata: ["evaluated": "\(evaluated)", "hits": "\(hits.count)", "seconds": "\(clock.now - started)"])
     hits.sort { ($0.match.start, $0.match.id) < ($1.match.start, $1.match.id) }
     let page = hits.dropFirst(query.offset).prefix(query.limit)
     var results = try summaries(db, rows: page.map(\.match.id), context: context)

@@ -19,7 +19,7 @@ enum Schema {
   ///
   /// How searches use the schema (1,000,000 tracks, every search also counts all its hits):
   /// - Attribute filters run on `search_block`: per complete exhibit, blocks of up to 4,096 tracks sorted by
-  ///   start time, each track a fixed 72-byte record of its filter attributes (SearchBlock.swift). Scanning
+  ///   start time, each track a fixed 104-byte record of its filter attributes (SearchBlock.swift). Scanning
   ///   packed records in Swift costs a few nanoseconds per track where a SQLite row costs 100–200 ns, so any
   ///   combination of filters, even one no index leads with (a colour, a duration), is answered in tens of
   ///   milliseconds over a million tracks, with no query planner surprises. Blocks are derived data: written
@@ -150,7 +150,8 @@ enum Schema {
           min_start_utc REAL NOT NULL,
           max_start_utc REAL NOT NULL CHECK (max_start_utc >= min_start_utc),
           max_end_utc REAL NOT NULL CHECK (max_end_utc >= max_start_utc),
-          data BLOB NOT NULL CHECK (length(data) = 1 + 72 * track_count),
+          data BLOB NOT NULL CHECK (length(data) = 1 + 104 * track_count),
+          paths BLOB NOT NULL CHECK (length(paths) % 12 = 1),
           UNIQUE (exhibit_id, block)
         ) STRICT;
 

@@ -2,9 +2,10 @@ import Foundation
 import GRDB
 
 /// The search blocks: per complete exhibit, its tracks' filter attributes packed in fixed-size records,
-/// sorted by start time, in blocks of up to ``capacity`` tracks (table `search_block`).
+/// sorted by start time, in blocks of up to ``capacity`` tracks (table `search_block`), with the tracks'
+/// ground paths packed alongside for zone rules.
 ///
-/// Record format (version 1), 72 bytes, little-endian:
+/// Record format (version 1), 104 bytes, little-endian:
 ///
 /// | offset | type | field |
 /// |---|---|---|
@@ -19,13 +20,22 @@ import GRDB
 /// | 57 | UInt8 | direction, index in `Direction.allCases` |
 /// | 58 | 11 × UInt8 | per colour of `Colour.allCases`: 0 when absent, else 1 + the largest k in 0…100 with fraction ≥ k/100 |
 /// | 69 | 3 bytes | zero |
+/// | 72 | Float64 | start offset in the exhibit (`track.start_offset`) |
+/// | 80 | UInt32 | byte offset of the track's ground path in the block's `paths` |
+/// | 84 | UInt32 | number of samples of the ground path |
+/// | 88 | 4 × Float32 | bounding box of the ground path: min x, max x, min y, max y |
+///
+/// `paths` (version 1): one byte `1`, then per track and sample 12 bytes: `Float32` seconds since the track's
+/// first sample, `Float32` x and y of the ground position (bottom-centre of the box over the frame size), from
+/// the stored boxes of `track_path`. Zone rules are evaluated on these positions.
 ///
 /// Numbers are the very values of the `track` row, so filters compare exactly what SQL would. A colour
 /// threshold that is a whole percentage is decided by the colour byte alone; any other threshold is decided by
 /// it except within one percentage point, where `track_colour` is consulted.
 enum SearchBlock {
   static let version: UInt8 = 1
-  static let recordSize = 72
+  static let recordSize = 104
+  static let pathSampleSize = 12
   static let capacity = 4096
 
   /// Rewrites the blocks of an exhibit from its tracks (after its commit, or after a deletion).
@@ -48,10 +58,12 @@ enum SearchBlock {
     let directionIndex = Dictionary(uniqueKeysWithValues: Direction.allCases.enumerated().map { ($1.rawValue, UInt8($0)) })
     let insert = try db.cachedStatement(
       sql: """
-        INSERT INTO search_block (exhibit_id, block, track_count, min_start_utc, max_start_utc, max_end_utc, data)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO search_block (exhibit_id, block, track_count, min_start_utc, max_start_utc, max_end_utc, data,
+          paths)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """)
     var bytes: [UInt8] = []
+    var paths: [UInt8] = []
     var count = 0
     var block = 0
     var minStart = 0.0
@@ -59,7 +71,7 @@ enum SearchBlock {
     var maxEnd = -Double.infinity
     func flush() throws {
       guard count > 0 else { return }
-      insert.setUncheckedArguments([exhibitRow, block, count, minStart, maxStart, maxEnd, Data(bytes)])
+      insert.setUncheckedArguments([exhibitRow, block, count, minStart, maxStart, maxEnd, Data(bytes), Data(paths)])
       try insert.execute()
       block += 1
       count = 0
@@ -68,14 +80,17 @@ enum SearchBlock {
     let tracks = try Row.fetchCursor(
       db,
       sql: """
-        SELECT id, start_utc, end_utc, duration, speed, max_area, cells, class, direction FROM track
-        WHERE exhibit_id = ? ORDER BY start_utc, id
+        SELECT t.id, t.start_utc, t.end_utc, t.duration, t.speed, t.max_area, t.cells, t.class, t.direction,
+          t.start_offset, t.frame_width, t.frame_height, p.samples
+        FROM track t JOIN track_path p ON p.track_id = t.id
+        WHERE t.exhibit_id = ? ORDER BY t.start_utc, t.id
         """,
       arguments: [exhibitRow])
     while let row = try tracks.next() {
       if count == 0 {
         bytes = [version]
         bytes.reserveCapacity(1 + recordSize * capacity)
+        paths = [version]
         minStart = row[1]
       }
       let id: Int64 = row[0]
@@ -84,6 +99,38 @@ enum SearchBlock {
       }
       let start: Double = row[1]
       let end: Double = row[2]
+      let startOffset: Double = row[9]
+      let frameWidth = Double(row[10] as Int)
+      let frameHeight = Double(row[11] as Int)
+      let pathOffset = paths.count
+      var sampleCount = 0
+      var minX = Float.infinity
+      var maxX = -Float.infinity
+      var minY = Float.infinity
+      var maxY = -Float.infinity
+      try row.withUnsafeData(atIndex: 12) { data in
+        guard let data else { throw IndexError.corruptData("\(Identifier.track(id)) has no path") }
+        try PathCodec.forEach(data, startOffset: 0) { _, time, box in
+          let p = box.groundPoint(frameWidth: frameWidth, frameHeight: frameHeight)
+          let x = Float(p.x)
+          let y = Float(p.y)
+          func put(_ value: Float) {
+            let bits = value.bitPattern.littleEndian
+            paths.append(UInt8(truncatingIfNeeded: bits))
+            paths.append(UInt8(truncatingIfNeeded: bits >> 8))
+            paths.append(UInt8(truncatingIfNeeded: bits >> 16))
+            paths.append(UInt8(truncatingIfNeeded: bits >> 24))
+          }
+          put(Float(time))
+          put(x)
+          put(y)
+          minX = min(minX, x)
+          maxX = max(maxX, x)
+          minY = min(minY, y)
+          maxY = max(maxY, y)
+          sampleCount += 1
+        }
+      }
       var record = [UInt8](repeating: 0, count: recordSize)
       record.withUnsafeMutableBytes { raw in
         raw.storeBytes(of: id.littleEndian, toByteOffset: 0, as: Int64.self)
@@ -96,6 +143,13 @@ enum SearchBlock {
         raw[56] = objectClass
         raw[57] = direction
         if let levels = colours[id] { for k in 0..<11 { raw[58 + k] = levels[k] } }
+        raw.storeBytes(of: startOffset.bitPattern.littleEndian, toByteOffset: 72, as: UInt64.self)
+        raw.storeBytes(of: UInt32(pathOffset).littleEndian, toByteOffset: 80, as: UInt32.self)
+        raw.storeBytes(of: UInt32(sampleCount).littleEndian, toByteOffset: 84, as: UInt32.self)
+        raw.storeBytes(of: minX.bitPattern.littleEndian, toByteOffset: 88, as: UInt32.self)
+        raw.storeBytes(of: maxX.bitPattern.littleEndian, toByteOffset: 92, as: UInt32.self)
+        raw.storeBytes(of: minY.bitPattern.littleEndian, toByteOffset: 96, as: UInt32.self)
+        raw.storeBytes(of: maxY.bitPattern.littleEndian, toByteOffset: 100, as: UInt32.self)
       }
       bytes.append(contentsOf: record)
       maxStart = start
@@ -180,6 +234,8 @@ enum SearchBlock {
     var maxSpeed = Double.infinity
     var minSize = -Double.infinity
     var cells: UInt64 = ~0
+    /// The zone's bounding box (min x, max x, min y, max y): the ground path's box must meet it.
+    var box: (Float, Float, Float, Float) = (-.infinity, .infinity, -.infinity, .infinity)
 
     init(_ query: TrackQuery, cells: UInt64?) {
       if !query.classes.isEmpty {
@@ -204,6 +260,14 @@ enum SearchBlock {
       if let value = query.maxSpeed { maxSpeed = value }
       if let value = query.minSize { minSize = value }
       if let cells { self.cells = cells }
+      if let zone = query.zone {
+        // Float rounding of the stored boxes: widen by a hair so that a box that touches still passes.
+        let bounds = zone.zone.shape.bounds
+        box = (
+          Float(bounds.minX).nextDown.nextDown, Float(bounds.maxX).nextUp.nextUp, Float(bounds.minY).nextDown.nextDown,
+          Float(bounds.maxY).nextUp.nextUp
+        )
+      }
     }
   }
 
@@ -216,22 +280,45 @@ enum SearchBlock {
 
   /// Appends the records of a block that pass the filter.
   static func scan(_ data: UnsafeRawBufferPointer, filter: Filter, into matches: inout [Match]) throws {
+    try visit(data, filter: filter) { base, needsCheck in
+      matches.append(
+        Match(
+          start: double(data, base + 8),
+          id: Int64(littleEndian: data.loadUnaligned(fromByteOffset: base, as: Int64.self)),
+          needsColourCheck: needsCheck))
+    }
+  }
+
+  @inline(__always) static func double(_ data: UnsafeRawBufferPointer, _ offset: Int) -> Double {
+    Double(bitPattern: UInt64(littleEndian: data.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+  }
+
+  @inline(__always) static func float(_ data: UnsafeRawBufferPointer, _ offset: Int) -> Float {
+    Float(bitPattern: UInt32(littleEndian: data.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+  }
+
+  /// Calls `body` with the byte offset of each record of a block that passes the filter, and whether its
+  /// colour test needs `track_colour` to decide.
+  @inline(__always)
+  static func visit(_ data: UnsafeRawBufferPointer, filter: Filter, _ body: (Int, Bool) throws -> Void) throws {
     guard data.count >= 1, data[0] == version, (data.count - 1) % recordSize == 0 else {
       throw IndexError.corruptData("a search block of \(data.count) bytes")
     }
     let count = (data.count - 1) / recordSize
-    func double(_ base: Int, _ offset: Int) -> Double {
-      Double(bitPattern: UInt64(littleEndian: data.loadUnaligned(fromByteOffset: base + offset, as: UInt64.self)))
-    }
     for index in 0..<count {
       let base = 1 + index * recordSize
       guard filter.classes & (1 << data[base + 56]) != 0, filter.directions & (1 << UInt16(data[base + 57])) != 0
       else { continue }
-      let start = double(base, 8)
-      guard start < filter.to, double(base, 16) > filter.from, double(base, 24) >= filter.minDuration else { continue }
-      let speed = double(base, 32)
-      guard speed >= filter.minSpeed, speed <= filter.maxSpeed, double(base, 40) >= filter.minSize else { continue }
-      guard UInt64(littleEndian: data.loadUnaligned(fromByteOffset: base + 48, as: UInt64.self)) & filter.cells != 0
+      let start = double(data, base + 8)
+      guard start < filter.to, double(data, base + 16) > filter.from, double(data, base + 24) >= filter.minDuration
+      else { continue }
+      let speed = double(data, base + 32)
+      guard speed >= filter.minSpeed, speed <= filter.maxSpeed, double(data, base + 40) >= filter.minSize else {
+        continue
+      }
+      guard UInt64(littleEndian: data.loadUnaligned(fromByteOffset: base + 48, as: UInt64.self)) & filter.cells != 0,
+        float(data, base + 92) >= filter.box.0, float(data, base + 88) <= filter.box.1,
+        float(data, base + 100) >= filter.box.2, float(data, base + 96) <= filter.box.3
       else { continue }
       var needsCheck = false
       if !filter.colours.isEmpty {
@@ -246,8 +333,27 @@ enum SearchBlock {
         }
         if sure { needsCheck = false } else if !needsCheck { continue }
       }
-      let id = Int64(littleEndian: data.loadUnaligned(fromByteOffset: base, as: Int64.self))
-      matches.append(Match(start: start, id: id, needsColourCheck: needsCheck))
+      try body(base, needsCheck)
+    }
+  }
+
+  /// The ground path of the record at `base`, decoded from the block's `paths` into `result`.
+  static func groundPath(
+    record data: UnsafeRawBufferPointer, base: Int, paths: UnsafeRawBufferPointer, into result: inout [PathPoint]
+  ) throws {
+    result.removeAll(keepingCapacity: true)
+    let startOffset = double(data, base + 72)
+    let offset = Int(UInt32(littleEndian: data.loadUnaligned(fromByteOffset: base + 80, as: UInt32.self)))
+    let count = Int(UInt32(littleEndian: data.loadUnaligned(fromByteOffset: base + 84, as: UInt32.self)))
+    guard paths.count >= 1, paths[0] == version, offset >= 1, offset + count * pathSampleSize <= paths.count else {
+      throw IndexError.corruptData("a search block's paths")
+    }
+    for k in 0..<count {
+      let at = offset + k * pathSampleSize
+      result.append(
+        PathPoint(
+          time: startOffset + Double(float(paths, at)),
+          position: Point(x: Double(float(paths, at + 4)), y: Double(float(paths, at + 8)))))
     }
   }
 }

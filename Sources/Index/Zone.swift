@@ -169,6 +169,12 @@ public struct ZoneQuery: Sendable, Hashable, Codable {
       }.map(\.time)
       guard let first = times.first, let last = times.last else { return nil }
       return (first, last)
+    case (.inside, .polygon(let polygon)):
+      // Only the first and the last instants inside are needed: scan from each end.
+      guard let first = Geometry.firstInside(path, polygon: polygon, grid: grids?.zone),
+        let last = Geometry.firstInside(path, polygon: polygon, grid: grids?.zone, last: true)
+      else { return nil }
+      return (first, last)
     case (_, .polygon(let polygon)):
       let intervals = Geometry.insideIntervals(path, polygon: polygon, grid: grids?.zone)
       guard let start = path.first?.time, let end = path.last?.time else { return nil }
@@ -190,7 +196,7 @@ public struct ZoneQuery: Sendable, Hashable, Codable {
         return (first.start, last.end)
       case .from(let origin):
         guard case .polygon(let originPolygon) = origin.shape,
-          let firstInOrigin = Geometry.insideIntervals(path, polygon: originPolygon, grid: grids?.origin).first?.start
+          let firstInOrigin = Geometry.firstInside(path, polygon: originPolygon, grid: grids?.origin)
         else { return nil }
         guard let last = intervals.last(where: { $0.start > firstInOrigin + 1e-9 }) else { return nil }
         return (firstInOrigin, last.end)

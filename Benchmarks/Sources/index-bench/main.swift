@@ -12,6 +12,7 @@ struct Options {
   var out = "bench-out"
   var reuse = false
   var chunk = 5_000
+  var only: String?
 }
 
 var options = Options()
@@ -22,8 +23,9 @@ while let argument = arguments.popFirst() {
   case "--runs": options.runs = Int(arguments.popFirst() ?? "") ?? options.runs
   case "--out": options.out = arguments.popFirst() ?? options.out
   case "--reuse": options.reuse = true
+  case "--only": options.only = arguments.popFirst()
   default:
-    print("usage: index-bench [--tracks N] [--runs N] [--out DIR] [--reuse]")
+    print("usage: index-bench [--tracks N] [--runs N] [--out DIR] [--reuse] [--only TEXT]")
     exit(2)
   }
 }
@@ -103,8 +105,14 @@ let directionMix: [(Direction, Double)] = [
   let (dx, dy) = directionVectors[direction]!
   var x = uniform(0.05...0.95)
   var y = uniform(0.35...0.98)
-  var vx = dx * speed
-  var vy = dy * speed * 16 / 9
+  // Objects travel in a straight line and the track ends where they leave the image, so a long track is a
+  // slow object (loitering, queueing, parked): the speed is capped by the room left ahead in the image.
+  let aspect = Double(width) / Double(height)
+  let roomX = dx > 0 ? (0.98 - x) / dx : dx < 0 ? (x - 0.02) / -dx : .infinity
+  let roomY = dy > 0 ? (0.99 - y) / (dy * aspect) : dy < 0 ? (y - 0.3) / (-dy * aspect) : .infinity
+  speed = min(speed, min(roomX, roomY) / duration)
+  let vx = dx * speed
+  let vy = dy * speed * aspect
   var samples: [PathSample] = []
   let count = max(2, Int(duration * 4) + 1)
   samples.reserveCapacity(count)
@@ -112,10 +120,8 @@ let directionMix: [(Direction, Double)] = [
     let t = k == count - 1 ? duration : Double(k) / 4
     if k > 0 {
       let step = t - samples[k - 1].time + startOffset
-      x += vx * step + uniform(-0.003...0.003)
-      y += vy * step + uniform(-0.003...0.003)
-      if x < 0.02 || x > 0.98 { vx = -vx; x = min(0.98, max(0.02, x)) }
-      if y < 0.2 || y > 0.99 { vy = -vy; y = min(0.99, max(0.2, y)) }
+      x = min(0.98, max(0.02, x + vx * step + uniform(-0.002...0.002)))
+      y = min(0.99, max(0.3, y + vy * step + uniform(-0.002...0.002)))
     }
     let scale = 0.4 + y  // nearer the bottom, bigger
     let w = min(0.5, baseW * scale) * Double(width)
@@ -151,7 +157,7 @@ let directionMix: [(Direction, Double)] = [
 try FileManager.default.createDirectory(atPath: options.out, withIntermediateDirectories: true)
 let databasePath = options.out + "/index.sqlite"
 var logger = Logger(label: "index-bench")
-logger.logLevel = .warning
+logger.logLevel = ProcessInfo.processInfo.environment["INDEX_BENCH_DEBUG"] == nil ? .warning : .debug
 if !options.reuse {
   for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
 }
@@ -272,7 +278,7 @@ print("query latency over \(options.runs) runs (after one warm-up run), millisec
 print("kind       p50      p95      max   hits (last run)  query")
 var worst: [String: Double] = [:]
 let clock = ContinuousClock()
-for benchmark in benchmarks {
+for benchmark in benchmarks where options.only.map({ benchmark.name.contains($0) }) ?? true {
   _ = try store!.search(benchmark.query(0))
   var times: [Double] = []
   var hits = 0
