@@ -148,10 +148,16 @@ enum Geometry {
   /// The parameters s in [0, 1] where the segment p0 + s (p1 − p0) meets the polygon's boundary.
   /// Where the segment runs along an edge, both ends of the shared part are returned.
   static func boundaryParameters(_ polygon: [Point], _ p0: Point, _ p1: Point) -> [Double] {
+    var result: [Double] = []
+    boundaryParameters(polygon, p0, p1, into: &result)
+    return result
+  }
+
+  /// As ``boundaryParameters(_:_:_:)``, appending to `result`.
+  static func boundaryParameters(_ polygon: [Point], _ p0: Point, _ p1: Point, into result: inout [Double]) {
     let dx = p1.x - p0.x
     let dy = p1.y - p0.y
     let lengthSquared = dx * dx + dy * dy
-    var result: [Double] = []
     let n = polygon.count
     for i in 0..<n {
       let a = polygon[i]
@@ -179,7 +185,6 @@ enum Geometry {
         }
       }
     }
-    return result
   }
 }
 
@@ -221,6 +226,80 @@ extension Geometry {
       found = last ? end : start
       return false
     }
+    return found
+  }
+
+  /// The first (or last) entry into the polygon: the start of an inside interval after the path's first
+  /// instant. Scans only as far as needed from the chosen end.
+  static func entry(_ path: [PathPoint], polygon: [Point], grid: ZoneGrid?, last: Bool) -> Double? {
+    guard let t0 = path.first?.time else { return nil }
+    var found: Double?
+    if !last {
+      var lastEnd: Double?
+      InsideScan.run(path, polygon: polygon, grid: grid, reverse: false) { start, end in
+        if let previous = lastEnd, start <= previous + 1e-9 {
+          lastEnd = max(previous, end)
+          return true
+        }
+        if start > t0 + 1e-9 {
+          found = start
+          return false
+        }
+        lastEnd = end
+        return true
+      }
+      return found
+    }
+    // Backwards: an interval's start is known once a gap precedes it, or at the path's beginning.
+    var currentStart: Double?
+    InsideScan.run(path, polygon: polygon, grid: grid, reverse: true) { start, end in
+      if let current = currentStart, end < current - 1e-9 {
+        found = current
+        return false
+      }
+      currentStart = min(currentStart ?? start, start)
+      return true
+    }
+    if found == nil, let current = currentStart, current > t0 + 1e-9 { found = current }
+    return found
+  }
+
+  /// The first (or last) exit from the polygon: the end of an inside interval before the path's last instant.
+  static func exit(_ path: [PathPoint], polygon: [Point], grid: ZoneGrid?, last: Bool) -> Double? {
+    guard let t1 = path.last?.time else { return nil }
+    var found: Double?
+    if last {
+      var currentStart: Double?
+      var first = true
+      InsideScan.run(path, polygon: polygon, grid: grid, reverse: true) { start, end in
+        if first {
+          first = false
+          if end < t1 - 1e-9 {
+            found = end
+            return false
+          }
+          currentStart = start
+          return true
+        }
+        if let current = currentStart, end < current - 1e-9 {
+          found = end
+          return false
+        }
+        currentStart = min(currentStart ?? start, start)
+        return true
+      }
+      return found
+    }
+    var intervalEnd: Double?
+    InsideScan.run(path, polygon: polygon, grid: grid, reverse: false) { start, end in
+      if let previous = intervalEnd, start > previous + 1e-9 {
+        found = previous
+        return false
+      }
+      intervalEnd = max(intervalEnd ?? end, end)
+      return true
+    }
+    if found == nil, let end = intervalEnd, end < t1 - 1e-9 { found = end }
     return found
   }
 
@@ -354,6 +433,7 @@ enum InsideScan {
       path.withUnsafeBufferPointer { path in
         let n = path.count - 1
         var pieces: [(Double, Double)] = []
+        var scratch = Scratch()
         for step in 0..<n {
           let k = reverse ? n - 1 - step : step
           let a = path[k]
@@ -370,7 +450,7 @@ enum InsideScan {
             continue  // far from the polygon: outside throughout
           }
           pieces.removeAll(keepingCapacity: true)
-          exact(a, b, polygon) { pieces.append(($0, $1)) }
+          exact(a, b, polygon, scratch: &scratch) { pieces.append(($0, $1)) }
           if reverse { pieces.reverse() }
           for piece in pieces where !emit(piece.0, piece.1) { return }
         }
@@ -378,8 +458,16 @@ enum InsideScan {
     }
   }
 
+  /// Buffers reused from one segment to the next.
+  struct Scratch {
+    var crossings: [Double] = []
+    var breaks: [(s: Double, onBoundary: Bool)] = []
+  }
+
   /// The inside pieces of one segment, by exact geometry, in time order.
-  static func exact(_ a: PathPoint, _ b: PathPoint, _ polygon: [Point], emit: (Double, Double) -> Void) {
+  static func exact(
+    _ a: PathPoint, _ b: PathPoint, _ polygon: [Point], scratch: inout Scratch, emit: (Double, Double) -> Void
+  ) {
     let duration = b.time - a.time
     if a.position == b.position {
       if Geometry.contains(polygon, a.position) { emit(a.time, b.time) }
@@ -387,15 +475,20 @@ enum InsideScan {
     }
     // Break the segment where it meets the boundary; each piece is wholly inside or wholly outside,
     // and the break points themselves lie on the (closed) boundary.
-    var breaks: [(s: Double, onBoundary: Bool)] = [(0, false)]
-    for s in Geometry.boundaryParameters(polygon, a.position, b.position).sorted() {
-      if s > breaks[breaks.count - 1].s + Geometry.epsilon {
-        breaks.append((s, true))
+    scratch.crossings.removeAll(keepingCapacity: true)
+    Geometry.boundaryParameters(polygon, a.position, b.position, into: &scratch.crossings)
+    if scratch.crossings.count > 1 { scratch.crossings.sort() }
+    scratch.breaks.removeAll(keepingCapacity: true)
+    scratch.breaks.append((0, false))
+    for s in scratch.crossings {
+      if s > scratch.breaks[scratch.breaks.count - 1].s + Geometry.epsilon {
+        scratch.breaks.append((s, true))
       } else {
-        breaks[breaks.count - 1].onBoundary = true
+        scratch.breaks[scratch.breaks.count - 1].onBoundary = true
       }
     }
-    if breaks[breaks.count - 1].s < 1 - Geometry.epsilon { breaks.append((1, false)) }
+    if scratch.breaks[scratch.breaks.count - 1].s < 1 - Geometry.epsilon { scratch.breaks.append((1, false)) }
+    let breaks = scratch.breaks
     func point(_ s: Double) -> Point {
       Point(x: a.position.x + s * (b.position.x - a.position.x), y: a.position.y + s * (b.position.y - a.position.y))
     }

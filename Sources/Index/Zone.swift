@@ -157,7 +157,9 @@ public struct ZoneQuery: Sendable, Hashable, Codable {
   /// Evaluates the rule on a path.
   /// - Returns: the first and last instants the rule held (seconds from the exhibit's first frame),
   ///   or nil when it never held.
-  func evaluate(_ path: [PathPoint], grids: ZoneGrids? = nil) -> (first: Double, last: Double)? {
+  func evaluate(_ path: [PathPoint], grids: ZoneGrids? = nil, scanFromEnds: Bool = true) -> (
+    first: Double, last: Double
+  )? {
     switch (rule, zone.shape) {
     case (.crosses(let direction), .line(let a, let b)):
       let times = Geometry.crossings(path, a: a, b: b, grid: grids?.zone).filter {
@@ -169,12 +171,28 @@ public struct ZoneQuery: Sendable, Hashable, Codable {
       }.map(\.time)
       guard let first = times.first, let last = times.last else { return nil }
       return (first, last)
-    case (.inside, .polygon(let polygon)):
+    case (.enters, .polygon(let polygon)) where scanFromEnds:
+      guard let first = Geometry.entry(path, polygon: polygon, grid: grids?.zone, last: false),
+        let last = Geometry.entry(path, polygon: polygon, grid: grids?.zone, last: true)
+      else { return nil }
+      return (first, last)
+    case (.exits, .polygon(let polygon)) where scanFromEnds:
+      guard let first = Geometry.exit(path, polygon: polygon, grid: grids?.zone, last: false),
+        let last = Geometry.exit(path, polygon: polygon, grid: grids?.zone, last: true)
+      else { return nil }
+      return (first, last)
+    case (.inside, .polygon(let polygon)) where scanFromEnds:
       // Only the first and the last instants inside are needed: scan from each end.
       guard let first = Geometry.firstInside(path, polygon: polygon, grid: grids?.zone),
         let last = Geometry.firstInside(path, polygon: polygon, grid: grids?.zone, last: true)
       else { return nil }
       return (first, last)
+    case (.from(let origin), .polygon) where scanFromEnds:
+      // Not in the origin zone at all: nothing else to compute.
+      guard case .polygon(let originPolygon) = origin.shape,
+        Geometry.firstInside(path, polygon: originPolygon, grid: grids?.origin) != nil
+      else { return nil }
+      return evaluate(path, grids: grids, scanFromEnds: false)
     case (_, .polygon(let polygon)):
       let intervals = Geometry.insideIntervals(path, polygon: polygon, grid: grids?.zone)
       guard let start = path.first?.time, let end = path.last?.time else { return nil }

@@ -25,6 +25,11 @@ import Testing
     for shape in shapes {
       guard case .polygon(let points) = shape else { continue }
       let grid = ZoneGrid(shape)
+      let origin = Zone(camera: "c", shape: polygon("0.0,0.0 0.5,0.0 0.5,0.5 0.0,0.5"))
+      let queries = [ZoneRule.inside, .enters, .exits, .dwell(seconds: 1), .from(origin)].map {
+        let query = ZoneQuery(zone: Zone(camera: "c", shape: shape), rule: $0)
+        return (query, ZoneGrids(query))
+      }
       for _ in 0..<300 {
         var t = 0.0
         var p = Point(x: Double.random(in: 0...1, using: &random), y: Double.random(in: 0...1, using: &random))
@@ -36,6 +41,12 @@ import Testing
           p.y = min(1, max(0, p.y + Double.random(in: -0.08...0.08, using: &random)))
         }
         #expect(Geometry.insideIntervals(path, polygon: points, grid: grid) == Geometry.insideIntervals(path, polygon: points))
+        // Scanning from the ends gives the rules' answers that the full interval list gives.
+        for (query, grids) in queries {
+          let fast = query.evaluate(path, grids: grids)
+          let slow = query.evaluate(path, scanFromEnds: false)
+          #expect(fast?.first == slow?.first && fast?.last == slow?.last, "\(query.rule)")
+        }
       }
     }
     let line = ZoneShape.line(Point(x: 0.1, y: 0.3), Point(x: 0.9, y: 0.6))
