@@ -365,30 +365,50 @@ struct ZoneGrid: Sendable {
   init(_ shape: ZoneShape) {
     let n = Self.size
     states = Array(repeating: .outside, count: n * n)
-    let e = 1e-9
-    let points = shape.points
-    let edges =
-      points.count == 2 ? [(points[0], points[1])] : points.indices.map { (points[$0], points[($0 + 1) % points.count]) }
+    let polygon: [Point]? = if case .polygon(let points) = shape { points } else { nil }
     for row in 0..<n {
       for column in 0..<n {
-        let x0 = Double(column) / Double(n) - e
-        let x1 = Double(column + 1) / Double(n) + e
-        let y0 = Double(row) / Double(n) - e
-        let y1 = Double(row + 1) / Double(n) + e
-        let corners = [Point(x: x0, y: y0), Point(x: x1, y: y0), Point(x: x1, y: y1), Point(x: x0, y: y1)]
-        let boundaryMeets =
-          points.contains { $0.x >= x0 && $0.x <= x1 && $0.y >= y0 && $0.y <= y1 }
-          || edges.contains { a, b in
-            (0..<4).contains { Geometry.segmentsIntersect(a, b, corners[$0], corners[($0 + 1) % 4]) }
-          }
-        if boundaryMeets {
+        let rect = Self.rect(row: row, column: column, cells: n)
+        if Self.boundaryMeets(shape, rect) {
           states[row * n + column] = .boundary
-        } else if case .polygon(let polygon) = shape, Geometry.contains(polygon, corners[0]) {
+        } else if let polygon, Geometry.contains(polygon, Point(x: rect.minX, y: rect.minY)) {
           // The boundary does not enter the cell, so the cell is wholly on the side of its corner.
           states[row * n + column] = .inside
         }
       }
     }
+  }
+
+  /// The closed square of a grid cell, widened by a hair so that a boundary on its edge counts as meeting it.
+  static func rect(row: Int, column: Int, cells n: Int) -> BoundingRect {
+    let e = 1e-9
+    var rect = BoundingRect(points: [])
+    rect.minX = Double(column) / Double(n) - e
+    rect.maxX = Double(column + 1) / Double(n) + e
+    rect.minY = Double(row) / Double(n) - e
+    rect.maxY = Double(row + 1) / Double(n) + e
+    return rect
+  }
+
+  /// True when the shape's outline (a polygon's edges, or the line) has a point in the rectangle.
+  static func boundaryMeets(_ shape: ZoneShape, _ r: BoundingRect) -> Bool {
+    let points = shape.points
+    let corners = (
+      Point(x: r.minX, y: r.minY), Point(x: r.maxX, y: r.minY), Point(x: r.maxX, y: r.maxY), Point(x: r.minX, y: r.maxY)
+    )
+    let edgeCount = points.count == 2 ? 1 : points.count
+    for i in 0..<edgeCount {
+      let a = points[i]
+      let b = points[(i + 1) % points.count]
+      if a.x >= r.minX && a.x <= r.maxX && a.y >= r.minY && a.y <= r.maxY { return true }
+      if !r.intersects(a, b) { continue }
+      if Geometry.segmentsIntersect(a, b, corners.0, corners.1) || Geometry.segmentsIntersect(a, b, corners.1, corners.2)
+        || Geometry.segmentsIntersect(a, b, corners.2, corners.3) || Geometry.segmentsIntersect(a, b, corners.3, corners.0)
+      {
+        return true
+      }
+    }
+    return false
   }
 
   /// How the segment a–b relates to the zone, judged on the cells of its bounding box.

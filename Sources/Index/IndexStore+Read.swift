@@ -9,8 +9,8 @@ extension IndexStore {
   ///
   /// Only complete exhibits are searched. The count and the page come from one read transaction, so they
   /// agree even while another process ingests. Attribute filters are evaluated on the search blocks; a zone
-  /// rule is then evaluated on the stored path of each remaining track whose path comes near the zone (the
-  /// R*Tree and the occupancy cells say which).
+  /// rule is then evaluated on the ground path of each remaining track whose path comes near the zone (its
+  /// bounding box and occupancy cells say which).
   /// - Throws: ``QueryError`` for a bad query (including unknown cameras or exhibits), ``IndexError`` for
   ///   storage failures.
   public func search(_ query: TrackQuery) throws -> SearchResult {
@@ -216,6 +216,32 @@ extension IndexStore {
   }
 
   // MARK: Tracks
+
+  /// The tracks of complete exhibits whose ground path's bounding box meets the zone's bounding box, from
+  /// the R*Tree: a quick spatial preselection (a superset of the tracks a zone rule can match), in id order.
+  /// - Throws: ``QueryError`` for a bad shape or an unknown camera.
+  public func tracks(near zone: Zone) throws -> [String] {
+    try zone.shape.validate()
+    let box = zone.shape.bounds
+    return try read { db in
+      let context = try SearchContext(db)
+      guard let camera = context.cameraIDs[zone.camera] else {
+        throw QueryError.unknownValue(kind: "camera", value: zone.camera, valid: context.cameraIDs.keys.sorted())
+      }
+      let complete = context.exhibits.keys.map(String.init).joined(separator: ",")
+      guard !complete.isEmpty else { return [] }
+      return try Int64.fetchAll(
+        db,
+        sql: """
+          SELECT x.id FROM track_extent x JOIN track t ON t.id = x.id
+          WHERE x.min_camera <= ? AND x.max_camera >= ? AND x.max_x >= ? AND x.min_x <= ? AND x.max_y >= ?
+            AND x.min_y <= ? AND t.exhibit_id IN (\(complete))
+          ORDER BY x.id
+          """,
+        arguments: [camera, camera, box.minX, box.maxX, box.minY, box.maxY]
+      ).map(Identifier.track)
+    }
+  }
 
   /// One track of a complete exhibit, or nil. - Throws: ``IndexError/invalidIdentifier(_:)``.
   public func track(_ track: String) throws -> TrackSummary? {

@@ -25,9 +25,13 @@ enum Schema {
   ///   milliseconds over a million tracks, with no query planner surprises. Blocks are derived data: written
   ///   from the tables by the exhibit's commit and rewritten by a deletion, in the same transaction; an
   ///   exhibit is searchable exactly when its blocks exist.
-  /// - `track_extent` (R*Tree): each track's ground-position bounding box, with its camera as a third
-  ///   dimension, prefilters zone queries to the tracks whose path comes near the zone; `track.cells` (an
-  ///   8×8 occupancy grid of the path) refines the prefilter in the block scan.
+  /// - Zone queries scan the same blocks: a record also holds the track's ground-path bounding box and an
+  ///   8×8 occupancy grid (`track.cells`), so only tracks whose path comes near the zone have their path
+  ///   (packed in the block's `paths`) evaluated.
+  /// - `track_extent` (R*Tree): each track's ground-path bounding box with its camera as a third dimension,
+  ///   for spatial lookups in SQL (``IndexStore/tracks(near:)``). The search itself does not use it: at
+  ///   1,000,000 tracks, reading candidate ids from it and then each candidate's path row cost about 4 µs a
+  ///   track, against well under 1 µs for the block records.
   /// - `track_by_exhibit` (exhibit, start): building an exhibit's blocks in start order, deleting an exhibit
   ///   (the cascade) and exporting its boxes.
   /// - Primary keys serve the rest: a track's colours, path and thumbnail by track id.

@@ -195,24 +195,14 @@ enum SearchBlock {
   /// The cells whose closed square meets the shape: a path that touches the shape has a cell in this set.
   static func cells(of shape: ZoneShape) -> UInt64 {
     var mask: UInt64 = 0
-    let e = 1e-9
+    let polygon: [Point]? = if case .polygon(let points) = shape { points } else { nil }
     for row in 0..<8 {
       for column in 0..<8 {
-        let x0 = Double(column) / 8 - e
-        let x1 = Double(column + 1) / 8 + e
-        let y0 = Double(row) / 8 - e
-        let y1 = Double(row + 1) / 8 + e
-        let corners = [Point(x: x0, y: y0), Point(x: x1, y: y0), Point(x: x1, y: y1), Point(x: x0, y: y1)]
-        func inRect(_ p: Point) -> Bool { p.x >= x0 && p.x <= x1 && p.y >= y0 && p.y <= y1 }
-        let points = shape.points
-        var meets = points.contains(where: inRect)
-        if !meets, case .polygon(let polygon) = shape { meets = corners.contains { Geometry.contains(polygon, $0) } }
-        if !meets {
-          let edges = points.count == 2 ? [(points[0], points[1])] : points.indices.map { (points[$0], points[($0 + 1) % points.count]) }
-          meets = edges.contains { a, b in
-            (0..<4).contains { Geometry.segmentsIntersect(a, b, corners[$0], corners[($0 + 1) % 4]) }
-          }
-        }
+        let rect = ZoneGrid.rect(row: row, column: column, cells: 8)
+        // The cell meets the shape when the outline enters it, or when it lies inside the polygon.
+        let meets =
+          ZoneGrid.boundaryMeets(shape, rect)
+          || (polygon.map { Geometry.contains($0, Point(x: rect.minX, y: rect.minY)) } ?? false)
         if meets { mask |= 1 << UInt64(row * 8 + column) }
       }
     }

@@ -164,6 +164,7 @@ import Testing
     let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(crosses.results[0])) as? [String: Any]
     #expect(json?["zoneFirst"] != nil && json?["zoneLast"] != nil)
 
+    #expect(try store.tracks(near: lowerLeft) == ["T1", "T3"], "R*Tree preselection by bounding box")
     try store.saveZone(lowerLeft, name: "lower left")
     let saved = try #require(try store.zone(named: "lower left", camera: "gate"))
     #expect(saved.shape == lowerLeft.shape && saved.name == "lower left")
