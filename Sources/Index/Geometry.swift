@@ -458,6 +458,12 @@ enum InsideScan {
           let k = reverse ? n - 1 - step : step
           let a = path[k]
           let b = path[k + 1]
+          // Far from the polygon: outside throughout.
+          if b.position.x < box.minX && a.position.x < box.minX || b.position.x > box.maxX && a.position.x > box.maxX
+            || b.position.y < box.minY && a.position.y < box.minY || b.position.y > box.maxY && a.position.y > box.maxY
+          {
+            continue
+          }
           if !states.isEmpty {
             switch ZoneGrid.classify(states, a.position, b.position) {
             case .outside: continue
@@ -466,8 +472,6 @@ enum InsideScan {
               continue
             case .boundary: break
             }
-          } else if !box.intersects(a.position, b.position) {
-            continue  // far from the polygon: outside throughout
           }
           pieces.removeAll(keepingCapacity: true)
           exact(a, b, polygon, scratch: &scratch) { pieces.append(($0, $1)) }
