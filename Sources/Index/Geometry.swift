@@ -306,7 +306,8 @@ extension Geometry {
   /// The instants at which the interpolated path crosses the segment a→b, with the crossing's sense:
   /// `+1` from the left of a→b to its right (as seen on the image), `-1` the other way. Touching the line
   /// and turning back is not a crossing.
-  static func crossings(_ path: [PathPoint], a: Point, b: Point, grid: ZoneGrid? = nil) -> [(time: Double, sense: Int)] {
+  static func crossings(_ path: [PathPoint], a: Point, b: Point, grid: ZoneGrid? = nil) -> [(time: Double, sense: Int)]
+  {
     var result: [(time: Double, sense: Int)] = []
     let dx = b.x - a.x
     let dy = b.y - a.y
@@ -402,8 +403,10 @@ struct ZoneGrid: Sendable {
       let b = points[(i + 1) % points.count]
       if a.x >= r.minX && a.x <= r.maxX && a.y >= r.minY && a.y <= r.maxY { return true }
       if !r.intersects(a, b) { continue }
-      if Geometry.segmentsIntersect(a, b, corners.0, corners.1) || Geometry.segmentsIntersect(a, b, corners.1, corners.2)
-        || Geometry.segmentsIntersect(a, b, corners.2, corners.3) || Geometry.segmentsIntersect(a, b, corners.3, corners.0)
+      if Geometry.segmentsIntersect(a, b, corners.0, corners.1)
+        || Geometry.segmentsIntersect(a, b, corners.1, corners.2)
+        || Geometry.segmentsIntersect(a, b, corners.2, corners.3)
+        || Geometry.segmentsIntersect(a, b, corners.3, corners.0)
       {
         return true
       }

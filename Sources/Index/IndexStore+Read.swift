@@ -32,7 +32,8 @@ extension IndexStore {
 
   /// The blocks of the given exhibits that may hold tracks in the query's time range.
   private func blocks(_ db: Database, query: TrackQuery, exhibits: [Int64], columns: String) throws -> RowCursor {
-    var sql = "SELECT \(columns) FROM search_block WHERE exhibit_id IN (\(exhibits.map(String.init).joined(separator: ",")))"
+    var sql =
+      "SELECT \(columns) FROM search_block WHERE exhibit_id IN (\(exhibits.map(String.init).joined(separator: ",")))"
     var arguments = StatementArguments()
     if let to = query.to {
       sql += " AND min_start_utc < ?"
@@ -393,7 +394,8 @@ extension IndexStore {
       guard let camera = try Int64.fetchOne(db, sql: "SELECT id FROM camera WHERE name = ?", arguments: [zone.camera])
       else {
         throw QueryError.unknownValue(
-          kind: "camera", value: zone.camera, valid: try String.fetchAll(db, sql: "SELECT name FROM camera ORDER BY name"))
+          kind: "camera", value: zone.camera,
+          valid: try String.fetchAll(db, sql: "SELECT name FROM camera ORDER BY name"))
       }
       try db.execute(
         sql: """
@@ -485,7 +487,9 @@ struct SearchContext {
     var cameras = Set<Int64>()
     let knownCameras = cameraIDs.keys.sorted()
     for name in query.cameras {
-      guard let id = cameraIDs[name] else { throw QueryError.unknownValue(kind: "camera", value: name, valid: knownCameras) }
+      guard let id = cameraIDs[name] else {
+        throw QueryError.unknownValue(kind: "camera", value: name, valid: knownCameras)
+      }
       cameras.insert(id)
     }
     if let zone = query.zone {

@@ -214,7 +214,9 @@ public struct IndexStore: Sendable {
     let row = try Self.visibleTrackRow(track)
     return try read { db in
       try Self.requireVisibleTrack(db, row: row, id: track)
-      guard let stored = try Row.fetchOne(db, sql: "SELECT format, bytes FROM thumbnail WHERE track_id = ?", arguments: [row])
+      guard
+        let stored = try Row.fetchOne(
+          db, sql: "SELECT format, bytes FROM thumbnail WHERE track_id = ?", arguments: [row])
       else { return nil }
       return Thumbnail(format: stored["format"], data: stored["bytes"])
     }
@@ -231,17 +233,23 @@ extension IndexStore {
     guard metadata.sha256.count == 64, metadata.sha256.allSatisfy(\.isHexDigit) else {
       throw fail("SHA-256 must be 64 hexadecimal digits")
     }
-    guard !metadata.fileName.isEmpty, metadata.fileName.utf8.count <= 4096 else { throw fail("empty or too long file name") }
+    guard !metadata.fileName.isEmpty, metadata.fileName.utf8.count <= 4096 else {
+      throw fail("empty or too long file name")
+    }
     guard metadata.sizeBytes >= 0 else { throw fail("negative size") }
     guard (1...65535).contains(metadata.width), (1...65535).contains(metadata.height) else {
       throw fail("frame size \(metadata.width)x\(metadata.height) out of range")
     }
-    guard metadata.fps.isFinite, metadata.fps > 0, metadata.fps <= 10000 else { throw fail("frame rate \(metadata.fps)") }
+    guard metadata.fps.isFinite, metadata.fps > 0, metadata.fps <= 10000 else {
+      throw fail("frame rate \(metadata.fps)")
+    }
     guard metadata.start.date.timeIntervalSince1970.isFinite else { throw fail("start time is not finite") }
     guard abs(metadata.start.utcOffsetSeconds) <= 64800, metadata.start.utcOffsetSeconds % 60 == 0 else {
       throw fail("UTC offset must be whole minutes within ±18 h")
     }
-    guard metadata.container.utf8.count <= 256, metadata.codec.utf8.count <= 256 else { throw fail("format name too long") }
+    guard metadata.container.utf8.count <= 256, metadata.codec.utf8.count <= 256 else {
+      throw fail("format name too long")
+    }
     try validateName(metadata.camera, what: "camera")
     return metadata
   }
@@ -320,7 +328,8 @@ extension IndexStore {
       try db.execute(sql: "DELETE FROM exhibit WHERE id = ?", arguments: [existing["id"] as Int64])
       logger.notice("removed the leftover of an interrupted ingest", metadata: ["exhibit": "\(id)"])
     }
-    try db.execute(sql: "INSERT INTO camera (name) VALUES (?) ON CONFLICT (name) DO NOTHING", arguments: [metadata.camera])
+    try db.execute(
+      sql: "INSERT INTO camera (name) VALUES (?) ON CONFLICT (name) DO NOTHING", arguments: [metadata.camera])
     let camera = try Int64.fetchOne(db, sql: "SELECT id FROM camera WHERE name = ?", arguments: [metadata.camera])!
     try db.execute(
       sql: """
@@ -364,7 +373,9 @@ extension IndexStore {
     let insertPath = try db.cachedStatement(
       sql: "INSERT INTO track_path (track_id, sample_count, samples) VALUES (?, ?, ?)")
     let insertExtent = try db.cachedStatement(
-      sql: "INSERT INTO track_extent (id, min_camera, max_camera, min_x, max_x, min_y, max_y) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      sql:
+        "INSERT INTO track_extent (id, min_camera, max_camera, min_x, max_x, min_y, max_y) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    )
     let insertThumbnail = try db.cachedStatement(
       sql: "INSERT INTO thumbnail (track_id, format, bytes) VALUES (?, ?, ?)")
     let frameArea = Double(width) * Double(height)

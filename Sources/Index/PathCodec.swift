@@ -45,7 +45,9 @@ enum PathCodec {
         let base = 1 + index * recordSize
         let frame = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: UInt32.self))
         func float(_ k: Int) -> Double {
-          Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 + 4 * k, as: UInt32.self))))
+          Double(
+            Float(
+              bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 + 4 * k, as: UInt32.self))))
         }
         try body(Int(frame), startOffset + float(0), Box(x: float(1), y: float(2), width: float(3), height: float(4)))
       }
@@ -70,7 +72,8 @@ enum PathCodec {
     }
     let count = (data.count - 1) / recordSize
     func float(_ base: Int, _ k: Int) -> Double {
-      Double(Float(bitPattern: UInt32(littleEndian: data.loadUnaligned(fromByteOffset: base + 4 + 4 * k, as: UInt32.self))))
+      Double(
+        Float(bitPattern: UInt32(littleEndian: data.loadUnaligned(fromByteOffset: base + 4 + 4 * k, as: UInt32.self))))
     }
     for index in 0..<count {
       let base = 1 + index * recordSize

@@ -54,8 +54,10 @@ enum SearchBlock {
       guard let index = colourIndex[row[1]] else { throw IndexError.corruptData("colour \(row[1] as String)") }
       colours[row[0], default: [UInt8](repeating: 0, count: 11)][index] = 1 + level(row[2])
     }
-    let classIndex = Dictionary(uniqueKeysWithValues: ObjectClass.allCases.enumerated().map { ($1.rawValue, UInt8($0)) })
-    let directionIndex = Dictionary(uniqueKeysWithValues: Direction.allCases.enumerated().map { ($1.rawValue, UInt8($0)) })
+    let classIndex = Dictionary(
+      uniqueKeysWithValues: ObjectClass.allCases.enumerated().map { ($1.rawValue, UInt8($0)) })
+    let directionIndex = Dictionary(
+      uniqueKeysWithValues: Direction.allCases.enumerated().map { ($1.rawValue, UInt8($0)) })
     let insert = try db.cachedStatement(
       sql: """
         INSERT INTO search_block (exhibit_id, block, track_count, min_start_utc, max_start_utc, max_end_utc, data,
@@ -186,7 +188,8 @@ enum SearchBlock {
     guard var previous = path.first else { return 0 }
     var mask = cells(minX: previous.x, maxX: previous.x, minY: previous.y, maxY: previous.y)
     for p in path.dropFirst() {
-      mask |= cells(minX: min(p.x, previous.x), maxX: max(p.x, previous.x), minY: min(p.y, previous.y), maxY: max(p.y, previous.y))
+      mask |= cells(
+        minX: min(p.x, previous.x), maxX: max(p.x, previous.x), minY: min(p.y, previous.y), maxY: max(p.y, previous.y))
       previous = p
     }
     return mask
@@ -234,7 +237,9 @@ enum SearchBlock {
       }
       if !query.directions.isEmpty {
         directions = 0
-        for (i, d) in Direction.allCases.enumerated() where query.directions.contains(d) { directions |= 1 << UInt16(i) }
+        for (i, d) in Direction.allCases.enumerated() where query.directions.contains(d) {
+          directions |= 1 << UInt16(i)
+        }
       }
       let f = query.minColourFraction
       let k = Int(SearchBlock.level(f))

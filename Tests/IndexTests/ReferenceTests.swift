@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Index
 
 /// Random tracks and queries: the store's answers must equal a plain evaluation of the definitions.
@@ -40,7 +41,9 @@ import Testing
           p.x = min(1, max(0, p.x + Double.random(in: -0.08...0.08, using: &random)))
           p.y = min(1, max(0, p.y + Double.random(in: -0.08...0.08, using: &random)))
         }
-        #expect(Geometry.insideIntervals(path, polygon: points, grid: grid) == Geometry.insideIntervals(path, polygon: points))
+        #expect(
+          Geometry.insideIntervals(path, polygon: points, grid: grid) == Geometry.insideIntervals(path, polygon: points)
+        )
         // Scanning from the ends gives the rules' answers that the full interval list gives.
         for (query, grids) in queries {
           let fast = query.evaluate(path, grids: grids)
@@ -54,7 +57,8 @@ import Testing
     for _ in 0..<300 {
       let path = (0..<20).map {
         PathPoint(
-          time: Double($0), position: Point(x: Double.random(in: 0...1, using: &random), y: Double.random(in: 0...1, using: &random)))
+          time: Double($0),
+          position: Point(x: Double.random(in: 0...1, using: &random), y: Double.random(in: 0...1, using: &random)))
       }
       let exact = Geometry.crossings(path, a: line.points[0], b: line.points[1])
       let fast = Geometry.crossings(path, a: line.points[0], b: line.points[1], grid: grid)
@@ -106,14 +110,17 @@ import Testing
     var nonEmpty = 0
     var zoneHits = 0
     for round in 0..<60 {
-      var query = TrackQuery(limit: Int.random(in: 1...30, using: &random), offset: Int.random(in: 0...20, using: &random))
+      var query = TrackQuery(
+        limit: Int.random(in: 1...30, using: &random), offset: Int.random(in: 0...20, using: &random))
       if Bool.random(using: &random) { query.classes = Set(ObjectClass.allCases.shuffled(using: &random).prefix(2)) }
       if Bool.random(using: &random) { query.colours = Set(Colour.allCases.shuffled(using: &random).prefix(3)) }
       query.minColourFraction = [0.2, 0.1, 0.25, 0.123, 0.3337][round % 5]
       if Bool.random(using: &random) { query.directions = Set(Direction.allCases.shuffled(using: &random).prefix(4)) }
       if round % 4 == 0 { query.cameras = ["south", "east"] }
       let base = date("2026-03-01T10:00:00+01:00")
-      if Bool.random(using: &random) { query.from = base.addingTimeInterval(Double.random(in: 0...7000, using: &random)) }
+      if Bool.random(using: &random) {
+        query.from = base.addingTimeInterval(Double.random(in: 0...7000, using: &random))
+      }
       if Bool.random(using: &random) {
         query.to = (query.from ?? base).addingTimeInterval(Double.random(in: 1...4000, using: &random))
       }
@@ -138,7 +145,9 @@ import Testing
         if !query.directions.isEmpty && !query.directions.contains(t.direction) { continue }
         if !query.colours.isEmpty
           && !t.colours.contains(where: { query.colours.contains($0.colour) && $0.fraction >= query.minColourFraction })
-        { continue }
+        {
+          continue
+        }
         if !query.cameras.isEmpty && !query.cameras.contains(item.camera) { continue }
         if let from = query.from, !(end > from.timeIntervalSince1970) { continue }
         if let to = query.to, !(start < to.timeIntervalSince1970) { continue }
@@ -171,7 +180,9 @@ import Testing
       #expect(result.results.map(\.track) == page.map(\.id), "round \(round)")
       if query.zone != nil {
         for (got, want) in zip(result.results, page) {
-          #expect(abs((got.zoneFirst ?? -1) - (want.first ?? -1)) < 1e-4 && abs((got.zoneLast ?? -1) - (want.last ?? -1)) < 1e-4)
+          #expect(
+            abs((got.zoneFirst ?? -1) - (want.first ?? -1)) < 1e-4
+              && abs((got.zoneLast ?? -1) - (want.last ?? -1)) < 1e-4)
         }
       }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Index
 
 /// Attribute filters, zones through the store, paging and the JSON contract.
@@ -75,7 +76,10 @@ import Testing
     #expect(
       try ids(store, TrackQuery(from: date("2026-03-01T09:00:20Z"), to: date("2026-03-01T09:00:31Z"))) == ["T2", "T3"])
     // [from, to): a track starting exactly at `to` is out; one ending exactly at `from` is out.
-    #expect(try ids(store, TrackQuery(from: date("2026-03-01T10:00:10+01:00"), to: date("2026-03-01T10:00:30+01:00"))) == ["T2"])
+    #expect(
+      try ids(store, TrackQuery(from: date("2026-03-01T10:00:10+01:00"), to: date("2026-03-01T10:00:30+01:00"))) == [
+        "T2"
+      ])
     #expect(try ids(store, TrackQuery(from: date("2026-03-01T12:00:00+01:00"))) == ["T4", "T5"])
     #expect(try ids(store, TrackQuery(to: date("2026-03-01T10:00:05+01:00"))) == ["T1"])
   }
@@ -130,7 +134,8 @@ import Testing
     let time = try WallClockTime(iso8601: "2026-03-01T10:00:03.2-05:30")
     #expect(time.iso8601() == "2026-03-01T10:00:03.200-05:30")
     #expect(WallClockTime(date: time.date, utcOffsetSeconds: 3600).iso8601() == "2026-03-01T16:30:03.200+01:00")
-    #expect(try WallClockTime(iso8601: "2024-02-29T23:59:59Z").iso8601(fractionDigits: 0) == "2024-02-29T23:59:59+00:00")
+    #expect(
+      try WallClockTime(iso8601: "2024-02-29T23:59:59Z").iso8601(fractionDigits: 0) == "2024-02-29T23:59:59+00:00")
   }
 
   @Test func zoneSearchThroughTheStore() throws {
@@ -155,7 +160,8 @@ import Testing
     let inside = try store.search(TrackQuery(zone: ZoneQuery(zone: lowerLeft, rule: .inside)))
     #expect(inside.results.map(\.track) == ["T1", "T3"], "T1 starts inside; the other camera's T4 is excluded")
     #expect(inside.results[0].zoneFirst == 0 && inside.results[0].zoneLast.map { abs($0 - 5) < 1e-4 } == true)
-    let dwell = try store.search(TrackQuery(classes: [.car], zone: ZoneQuery(zone: lowerLeft, rule: .dwell(seconds: 5))))
+    let dwell = try store.search(
+      TrackQuery(classes: [.car], zone: ZoneQuery(zone: lowerLeft, rule: .dwell(seconds: 5))))
     #expect(dwell.results.map(\.track) == ["T3"])
     let crossing = Zone(camera: "gate", shape: .line(Point(x: 0.5, y: 0.8), Point(x: 0.5, y: 1)))
     let crosses = try store.search(TrackQuery(zone: ZoneQuery(zone: crossing, rule: .crosses(.either))))

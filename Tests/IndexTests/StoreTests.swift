@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import Index
 
 /// The store: schema, constraints, atomic exhibit writes, duplicates, deletions.
@@ -43,7 +44,8 @@ import Testing
     #expect(throws: DatabaseError.self, "a track on another camera than its exhibit") {
       try store.writer.write { db in
         try db.execute(sql: "INSERT INTO camera (name) VALUES ('other')")
-        try db.execute(sql: insert.replacingOccurrences(of: "VALUES (1, 1,", with: "VALUES (1, 2,"), arguments: ["car", 0.5, 0])
+        try db.execute(
+          sql: insert.replacingOccurrences(of: "VALUES (1, 1,", with: "VALUES (1, 2,"), arguments: ["car", 0.5, 0])
       }
     }
     #expect(throws: DatabaseError.self, "a camera name with a slash") {
@@ -96,12 +98,16 @@ import Testing
     #expect(try store.track("T1") == nil)
     #expect(try store.exhibit(withSHA256: String(repeating: "a", count: 64))?.isComplete == false)
     #expect(throws: IndexError.invalidTrack(index: 0, reason: "empty path")) {
-      try store.addTracks([NewTrack(objectClass: .car, classConfidence: 1, colours: [], direction: .left, speed: 0, path: [])], toExhibit: exhibit)
+      try store.addTracks(
+        [NewTrack(objectClass: .car, classConfidence: 1, colours: [], direction: .left, speed: 0, path: [])],
+        toExhibit: exhibit)
     }
     try store.commitExhibit(exhibit, completion: completion)
     #expect(try store.search(TrackQuery()).total == 2)
     #expect(throws: IndexError.exhibitAlreadyComplete("E1")) { try store.addTracks([makeTrack()], toExhibit: exhibit) }
-    #expect(throws: IndexError.exhibitAlreadyComplete("E1")) { try store.commitExhibit(exhibit, completion: completion) }
+    #expect(throws: IndexError.exhibitAlreadyComplete("E1")) {
+      try store.commitExhibit(exhibit, completion: completion)
+    }
   }
 
   @Test func interruptedIngestIsCleanedUpAndRedone() throws {
@@ -188,7 +194,8 @@ import Testing
   @Test func pathsAndBoxesRoundTrip() throws {
     let store = try IndexStore.inMemory()
     let path = pixelPath([(0, 0.2, 0.5), (0.25, 0.3, 0.5), (0.5, 0.4, 0.6)])
-    let track = NewTrack(objectClass: .car, classConfidence: 0.9, colours: [], direction: .right, speed: 0.2, path: path)
+    let track = NewTrack(
+      objectClass: .car, classConfidence: 0.9, colours: [], direction: .right, speed: 0.2, path: path)
     _ = try store.ingest(
       metadata(), tracks: [track, makeTrack(path: [(0.25, 0.5, 0.5), (0.5, 0.6, 0.6)])], completion: completion)
     #expect(try store.path(ofTrack: "T1") == path)

@@ -65,7 +65,9 @@ let exhibitCount = cameraCount * hoursPerCamera
 let tracksPerExhibit = (options.tracks + exhibitCount - 1) / exhibitCount
 let firstStart = try WallClockTime(iso8601: "2026-03-01T00:00:00+01:00")
 
-let classMix: [(ObjectClass, Double)] = [(.person, 0.55), (.car, 0.30), (.twoWheeler, 0.08), (.busTruck, 0.04), (.other, 0.03)]
+let classMix: [(ObjectClass, Double)] = [
+  (.person, 0.55), (.car, 0.30), (.twoWheeler, 0.08), (.busTruck, 0.04), (.other, 0.03),
+]
 let colourMix: [(Colour, Double)] = [
   (.black, 0.22), (.grey, 0.18), (.white, 0.16), (.blue, 0.12), (.red, 0.07), (.brown, 0.06), (.green, 0.05),
   (.yellow, 0.04), (.orange, 0.04), (.purple, 0.03), (.pink, 0.03),
@@ -164,7 +166,8 @@ if !options.reuse {
 var store: IndexStore? = try IndexStore(path: databasePath, logger: logger)
 let existing = try store!.search(TrackQuery(limit: 0)).total
 if existing == 0 {
-  print("generating \(exhibitCount) exhibits × \(tracksPerExhibit) tracks (\(cameraCount) cameras × \(hoursPerCamera) h)")
+  print(
+    "generating \(exhibitCount) exhibits × \(tracksPerExhibit) tracks (\(cameraCount) cameras × \(hoursPerCamera) h)")
   let clock = ContinuousClock()
   let began = clock.now
   var written = 0
@@ -188,13 +191,18 @@ if existing == 0 {
         _ = try store!.addTracks(chunk, toExhibit: exhibit)
         index += chunk.count
       }
-      try store!.commitExhibit(exhibit, completion: ExhibitCompletion(duration: 3600, framesDecoded: 90_000, skippedPackets: 0))
+      try store!.commitExhibit(
+        exhibit, completion: ExhibitCompletion(duration: 3600, framesDecoded: 90_000, skippedPackets: 0))
       written += count
     }
     let elapsed = clock.now - began
-    print("  camera \(camera): \(written) tracks, \(samples) path samples, \(elapsed.formatted(.units(allowed: [.seconds])))")
+    print(
+      "  camera \(camera): \(written) tracks, \(samples) path samples, \(elapsed.formatted(.units(allowed: [.seconds])))"
+    )
   }
-  print("generated \(written) tracks (\(samples) samples, \(String(format: "%.1f", Double(samples) / Double(written))) per track) in \((clock.now - began).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))")
+  print(
+    "generated \(written) tracks (\(samples) samples, \(String(format: "%.1f", Double(samples) / Double(written))) per track) in \((clock.now - began).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))"
+  )
 }
 // Reopen so the WAL is checkpointed into the main file before measuring its size.
 store = nil
@@ -211,66 +219,108 @@ print("store: \(total) tracks, \(bytes / 1_000_000) MB on disk, \(bytes / Int64(
 }
 
 @MainActor func hourWindow(_ run: Int, hours: Double) -> (Date, Date) {
-  let from = firstStart.date.addingTimeInterval(Double((run * 7) % (hoursPerCamera - Int(hours.rounded(.up)))) * 3600 + 600)
+  let from = firstStart.date.addingTimeInterval(
+    Double((run * 7) % (hoursPerCamera - Int(hours.rounded(.up)))) * 3600 + 600)
   return (from, from.addingTimeInterval(hours * 3600))
 }
 
 @MainActor func camera(_ run: Int) -> String { "cam-\(run % cameraCount + 1)" }
 
-@MainActor func zone(_ run: Int, _ text: String) -> Zone { Zone(camera: camera(run), shape: .polygon(try! QueryParser.polygon(text))) }
+@MainActor func zone(_ run: Int, _ text: String) -> Zone {
+  Zone(camera: camera(run), shape: .polygon(try! QueryParser.polygon(text)))
+}
 
 let door = "0.05,0.55 0.25,0.55 0.25,0.95 0.05,0.95"
 let counter = "0.7,0.45 0.95,0.45 0.95,0.8 0.7,0.8"
 let plaza = "0.1,0.4 0.5,0.35 0.9,0.4 0.9,0.95 0.1,0.95"
 let benchmarks: [(kind: String, name: String, query: @MainActor (Int) -> TrackQuery)] = [
-  ("attribute", "red car going right (all cameras, all time)", { _ in
-    TrackQuery(classes: [.car], colours: [.red], directions: [.right], limit: 50)
-  }),
-  ("attribute", "person on one camera in a 1 h window", { run in
-    let (from, to) = hourWindow(run, hours: 1)
-    return TrackQuery(classes: [.person], cameras: [camera(run)], from: from, to: to, limit: 50)
-  }),
-  ("attribute", "blue or green, at least 20 s", { _ in TrackQuery(colours: [.blue, .green], minDuration: 20, limit: 50) }),
-  ("attribute", "anything in a 10 min window", { run in
-    let (from, _) = hourWindow(run, hours: 1)
-    return TrackQuery(from: from, to: from.addingTimeInterval(600), limit: 50)
-  }),
-  ("attribute", "two-wheeler or bus-truck, speed 0.2–0.5, size ≥ 2 %", { _ in
-    TrackQuery(classes: [.twoWheeler, .busTruck], minSpeed: 0.2, maxSpeed: 0.5, minSize: 0.02, limit: 50)
-  }),
-  ("attribute", "person going left, page 21 (offset 1000)", { _ in
-    TrackQuery(classes: [.person], directions: [.left], limit: 50, offset: 1000)
-  }),
-  ("attribute", "black car, one camera, 6 h", { run in
-    let (from, to) = hourWindow(run, hours: 6)
-    return TrackQuery(classes: [.car], colours: [.black], cameras: [camera(run)], from: from, to: to, limit: 50)
-  }),
+  (
+    "attribute", "red car going right (all cameras, all time)",
+    { _ in
+      TrackQuery(classes: [.car], colours: [.red], directions: [.right], limit: 50)
+    }
+  ),
+  (
+    "attribute", "person on one camera in a 1 h window",
+    { run in
+      let (from, to) = hourWindow(run, hours: 1)
+      return TrackQuery(classes: [.person], cameras: [camera(run)], from: from, to: to, limit: 50)
+    }
+  ),
+  (
+    "attribute", "blue or green, at least 20 s",
+    { _ in TrackQuery(colours: [.blue, .green], minDuration: 20, limit: 50) }
+  ),
+  (
+    "attribute", "anything in a 10 min window",
+    { run in
+      let (from, _) = hourWindow(run, hours: 1)
+      return TrackQuery(from: from, to: from.addingTimeInterval(600), limit: 50)
+    }
+  ),
+  (
+    "attribute", "two-wheeler or bus-truck, speed 0.2–0.5, size ≥ 2 %",
+    { _ in
+      TrackQuery(classes: [.twoWheeler, .busTruck], minSpeed: 0.2, maxSpeed: 0.5, minSize: 0.02, limit: 50)
+    }
+  ),
+  (
+    "attribute", "person going left, page 21 (offset 1000)",
+    { _ in
+      TrackQuery(classes: [.person], directions: [.left], limit: 50, offset: 1000)
+    }
+  ),
+  (
+    "attribute", "black car, one camera, 6 h",
+    { run in
+      let (from, to) = hourWindow(run, hours: 6)
+      return TrackQuery(classes: [.car], colours: [.black], cameras: [camera(run)], from: from, to: to, limit: 50)
+    }
+  ),
   ("attribute", "no filter (count all)", { _ in TrackQuery(limit: 50) }),
-  ("zone", "enters the door zone (one camera, all time)", { run in
-    TrackQuery(zone: ZoneQuery(zone: zone(run, door), rule: .enters), limit: 50)
-  }),
-  ("zone", "car crosses a line left to right (one camera)", { run in
-    let line = Zone(camera: camera(run), shape: .line(Point(x: 0.5, y: 0.4), Point(x: 0.5, y: 0.95)))
-    return TrackQuery(classes: [.car], zone: ZoneQuery(zone: line, rule: .crosses(.leftToRight)), limit: 50)
-  }),
-  ("zone", "person dwells ≥ 10 s in the counter zone, 6 h", { run in
-    let (from, to) = hourWindow(run, hours: 6)
-    return TrackQuery(
-      classes: [.person], from: from, to: to, zone: ZoneQuery(zone: zone(run, counter), rule: .dwell(seconds: 10)),
-      limit: 50)
-  }),
-  ("zone", "from the door zone to the counter zone", { run in
-    TrackQuery(zone: ZoneQuery(zone: zone(run, counter), rule: .from(zone(run, door))), limit: 50)
-  }),
-  ("zone", "inside a large zone (half the image, one camera)", { run in
-    TrackQuery(zone: ZoneQuery(zone: zone(run, plaza), rule: .inside), limit: 50)
-  }),
-  ("zone", "red car enters the door zone, 1 h", { run in
-    let (from, to) = hourWindow(run, hours: 1)
-    return TrackQuery(
-      classes: [.car], colours: [.red], from: from, to: to, zone: ZoneQuery(zone: zone(run, door), rule: .enters),
-      limit: 50)
-  }),
+  (
+    "zone", "enters the door zone (one camera, all time)",
+    { run in
+      TrackQuery(zone: ZoneQuery(zone: zone(run, door), rule: .enters), limit: 50)
+    }
+  ),
+  (
+    "zone", "car crosses a line left to right (one camera)",
+    { run in
+      let line = Zone(camera: camera(run), shape: .line(Point(x: 0.5, y: 0.4), Point(x: 0.5, y: 0.95)))
+      return TrackQuery(classes: [.car], zone: ZoneQuery(zone: line, rule: .crosses(.leftToRight)), limit: 50)
+    }
+  ),
+  (
+    "zone", "person dwells ≥ 10 s in the counter zone, 6 h",
+    { run in
+      let (from, to) = hourWindow(run, hours: 6)
+      return TrackQuery(
+        classes: [.person], from: from, to: to, zone: ZoneQuery(zone: zone(run, counter), rule: .dwell(seconds: 10)),
+        limit: 50)
+    }
+  ),
+  (
+    "zone", "from the door zone to the counter zone",
+    { run in
+      TrackQuery(zone: ZoneQuery(zone: zone(run, counter), rule: .from(zone(run, door))), limit: 50)
+    }
+  ),
+  (
+    "zone", "inside a large zone (half the image, one camera)",
+    { run in
+      TrackQuery(zone: ZoneQuery(zone: zone(run, plaza), rule: .inside), limit: 50)
+    }
+  ),
+  (
+    "zone", "red car enters the door zone, 1 h",
+    { run in
+      let (from, to) = hourWindow(run, hours: 1)
+      return TrackQuery(
+        classes: [.car], colours: [.red], from: from, to: to, zone: ZoneQuery(zone: zone(run, door), rule: .enters),
+        limit: 50)
+    }
+  ),
 ]
 
 print("")
@@ -298,4 +348,7 @@ for benchmark in benchmarks where options.only.map({ benchmark.name.contains($0)
       + benchmark.name)
 }
 print("")
-print(String(format: "worst p95: attribute %.1f ms (target ≤ 100), zone %.1f ms (target ≤ 300)", worst["attribute"] ?? 0, worst["zone"] ?? 0))
+print(
+  String(
+    format: "worst p95: attribute %.1f ms (target ≤ 100), zone %.1f ms (target ≤ 300)", worst["attribute"] ?? 0,
+    worst["zone"] ?? 0))
