@@ -92,7 +92,8 @@ public struct IndexStore: Sendable {
   /// Registers an exhibit whose ingest starts; it stays invisible until ``commitExhibit(_:completion:)``.
   ///
   /// Creates the camera on first use. If the same file (same SHA-256) was left incomplete by an interrupted
-  /// ingest, that leftover is removed first.
+  /// ingest, that leftover is removed first (an ingest of the same file still running in another process
+  /// cannot be told apart from an interrupted one: callers serialise ingests per procedure).
   /// - Returns: the exhibit id, `E1`, `E2`…
   /// - Throws: ``IndexError/duplicateExhibit(sha256:existing:)`` when a complete exhibit has this SHA-256;
   ///   ``IndexError/invalidExhibit(_:)`` or ``IndexError/invalidName(_:)`` for bad metadata.

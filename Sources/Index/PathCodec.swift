@@ -59,32 +59,4 @@ enum PathCodec {
     try forEach(data, startOffset: startOffset) { result.append(PathSample(time: $1, frameIndex: $0, box: $2)) }
     return result
   }
-
-  /// The ground positions (bottom-centre of each box, normalised by the frame size) for zone rules, written
-  /// into `result` (its storage is reused from one track to the next).
-  static func groundPath(
-    _ data: UnsafeRawBufferPointer, startOffset: Double, frameWidth: Double, frameHeight: Double,
-    into result: inout [PathPoint]
-  ) throws {
-    result.removeAll(keepingCapacity: true)
-    guard data.count >= 1, (data.count - 1) % recordSize == 0, data[0] == version else {
-      throw IndexError.corruptData("a path blob of \(data.count) bytes")
-    }
-    let count = (data.count - 1) / recordSize
-    func float(_ base: Int, _ k: Int) -> Double {
-      Double(
-        Float(bitPattern: UInt32(littleEndian: data.loadUnaligned(fromByteOffset: base + 4 + 4 * k, as: UInt32.self))))
-    }
-    for index in 0..<count {
-      let base = 1 + index * recordSize
-      let x = float(base, 1)
-      let y = float(base, 2)
-      let w = float(base, 3)
-      let h = float(base, 4)
-      result.append(
-        PathPoint(
-          time: startOffset + float(base, 0),
-          position: Point(x: (x + w / 2) / frameWidth, y: (y + h) / frameHeight)))
-    }
-  }
 }
