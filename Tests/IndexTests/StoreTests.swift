@@ -206,3 +206,32 @@ import Testing
     #expect(throws: IndexError.exhibitNotFound("E2")) { try store.boxes(ofExhibit: "E2") }
   }
 }
+
+/// More tracks than one search block holds.
+@Suite struct BlockTests {
+  @Test func exhibitsLargerThanABlock() throws {
+    let store = try IndexStore.inMemory()
+    let count = SearchBlock.capacity + 300
+    // Start times decrease with the insertion order, so the blocks must be sorted by start, not by id.
+    var tracks: [NewTrack] = []
+    for i in 0..<count {
+      let start = Double(count - i)
+      let objectClass: ObjectClass = i % 2 == 0 ? .car : .person
+      tracks.append(makeTrack(objectClass, from: start, to: start + 5))
+    }
+    let (_, ids) = try store.ingest(metadata(), tracks: tracks, completion: completion)
+    let blocks = try store.writer.read { db in
+      try Int.fetchAll(db, sql: "SELECT track_count FROM search_block ORDER BY block")
+    }
+    #expect(blocks == [SearchBlock.capacity, 300])
+    let all = try store.search(TrackQuery(limit: 3))
+    #expect(all.total == count && all.results.map(\.track) == [ids[count - 1], ids[count - 2], ids[count - 3]])
+    let cars = try store.search(TrackQuery(classes: [.car], limit: 2, offset: 2000))
+    #expect(cars.total == (count + 1) / 2)
+    let pageStarts = cars.results.map(\.startOffset)
+    #expect(pageStarts == pageStarts.sorted() && pageStarts.count == 2)
+    try store.deleteTrack(ids[count - 1])
+    let after = try store.search(TrackQuery(limit: 1))
+    #expect(after.total == count - 1 && after.results.first?.track == ids[count - 2])
+  }
+}
