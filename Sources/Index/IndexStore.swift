@@ -366,8 +366,8 @@ extension IndexStore {
       sql: """
         INSERT INTO track (exhibit_id, camera_id, class, class_confidence, direction, speed, start_offset,
           end_offset, start_utc, end_utc, first_x, first_y, first_w, first_h, last_x, last_y, last_w, last_h,
-          frame_width, frame_height, max_area, cells)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          frame_width, frame_height, max_area)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """)
     let insertColour = try db.cachedStatement(
       sql: "INSERT INTO track_colour (track_id, colour, fraction) VALUES (?, ?, ?)")
@@ -382,7 +382,6 @@ extension IndexStore {
     let frameArea = Double(width) * Double(height)
     var ids: [String] = []
     ids.reserveCapacity(tracks.count)
-    var ground: [Point] = []
     for track in tracks {
       let first = track.path[0]
       let last = track.path[track.path.count - 1]
@@ -391,11 +390,9 @@ extension IndexStore {
       var maxX = -Double.infinity
       var minY = Double.infinity
       var maxY = -Double.infinity
-      ground.removeAll(keepingCapacity: true)
       for sample in track.path {
         maxArea = max(maxArea, sample.box.width * sample.box.height / frameArea)
         let p = sample.box.groundPoint(frameWidth: Double(width), frameHeight: Double(height))
-        ground.append(p)
         minX = min(minX, p.x)
         maxX = max(maxX, p.x)
         minY = min(minY, p.y)
@@ -407,7 +404,7 @@ extension IndexStore {
         first.time, last.time, start + first.time, start + last.time,
         first.box.x, first.box.y, first.box.width, first.box.height,
         last.box.x, last.box.y, last.box.width, last.box.height,
-        width, height, area, Int64(bitPattern: SearchBlock.cells(of: ground)),
+        width, height, area,
       ])
       try insertTrack.execute()
       let row = db.lastInsertedRowID

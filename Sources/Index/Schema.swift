@@ -26,7 +26,7 @@ enum Schema {
   ///   from the tables by the exhibit's commit and rewritten by a deletion, in the same transaction; an
   ///   exhibit is searchable exactly when its blocks exist.
   /// - Zone queries scan the same blocks: a record also holds the track's ground-path bounding box and an
-  ///   8×8 occupancy grid (`track.cells`), so only tracks whose path comes near the zone have their path
+  ///   8×8 occupancy grid, so only tracks whose path comes near the zone have their path
   ///   (packed in the block's `paths`) evaluated.
   /// - `track_extent` (R*Tree): each track's ground-path bounding box with its camera as a third dimension,
   ///   for spatial lookups in SQL (``IndexStore/tracks(near:)``). The search itself does not use it: at
@@ -96,9 +96,6 @@ enum Schema {
           frame_height INTEGER NOT NULL CHECK (frame_height BETWEEN 1 AND 65535),
           -- Largest box area over the track, as a fraction of the frame.
           max_area REAL NOT NULL CHECK (max_area BETWEEN 0 AND 1),
-          -- 64-bit occupancy grid: bit 8 * row + column is set when the path's ground position may pass
-          -- through that cell of an 8x8 grid over the image (a superset: zone queries' spatial prefilter).
-          cells INTEGER NOT NULL,
           CHECK (first_x >= -1 AND first_y >= -1 AND first_x + first_w <= frame_width + 1
                  AND first_y + first_h <= frame_height + 1),
           CHECK (last_x >= -1 AND last_y >= -1 AND last_x + last_w <= frame_width + 1

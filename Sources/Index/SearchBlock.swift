@@ -15,7 +15,7 @@ import GRDB
 /// | 24 | Float64 | duration (`track.duration`) |
 /// | 32 | Float64 | speed |
 /// | 40 | Float64 | largest box area fraction |
-/// | 48 | UInt64 | occupancy cells (`track.cells`) |
+/// | 48 | UInt64 | occupancy cells of the ground path: bit 8 × row + column of an 8×8 grid over the image is set when a segment's bounding box meets that cell |
 /// | 56 | UInt8 | class, index in `ObjectClass.allCases` |
 /// | 57 | UInt8 | direction, index in `Direction.allCases` |
 /// | 58 | 11 × UInt8 | per colour of `Colour.allCases`: 0 when absent, else 1 + the largest k in 0…100 with fraction ≥ k/100 |
@@ -27,7 +27,8 @@ import GRDB
 ///
 /// `paths` (version 1): one byte `1`, then per track and sample 12 bytes: `Float32` seconds since the track's
 /// first sample, `Float32` x and y of the ground position (bottom-centre of the box over the frame size), from
-/// the stored boxes of `track_path`. Zone rules are evaluated on these positions.
+/// the stored boxes of `track_path`, thinned to one sample per ``zoneSampleInterval`` at most. Zone rules are
+/// evaluated on these positions.
 ///
 /// Numbers are the very values of the `track` row, so filters compare exactly what SQL would. A colour
 /// threshold that is a whole percentage is decided by the colour byte alone; any other threshold is decided by
@@ -37,6 +38,9 @@ enum SearchBlock {
   static let recordSize = 104
   static let pathSampleSize = 12
   static let capacity = 4096
+  /// Zone rules see a path sampled at most every 0.2 s (5 Hz): denser stored paths are thinned, keeping the
+  /// first and last samples, so that storing every frame for exports does not slow zone searches down.
+  static let zoneSampleInterval = 0.2
 
   /// Rewrites the blocks of an exhibit from its tracks (after its commit, or after a deletion).
   static func rebuild(_ db: Database, exhibitRow: Int64) throws {
@@ -66,6 +70,8 @@ enum SearchBlock {
         """)
     var bytes: [UInt8] = []
     var paths: [UInt8] = []
+    var ground: [(Float, Float, Float)] = []
+    var kept: [Point] = []
     var count = 0
     var block = 0
     var minStart = 0.0
@@ -82,7 +88,7 @@ enum SearchBlock {
     let tracks = try Row.fetchCursor(
       db,
       sql: """
-        SELECT t.id, t.start_utc, t.end_utc, t.duration, t.speed, t.max_area, t.cells, t.class, t.direction,
+        SELECT t.id, t.start_utc, t.end_utc, t.duration, t.speed, t.max_area, t.class, t.direction,
           t.start_offset, t.frame_width, t.frame_height, p.samples
         FROM track t JOIN track_path p ON p.track_id = t.id
         WHERE t.exhibit_id = ? ORDER BY t.start_utc, t.id
@@ -96,43 +102,52 @@ enum SearchBlock {
         minStart = row[1]
       }
       let id: Int64 = row[0]
-      guard let objectClass = classIndex[row[7]], let direction = directionIndex[row[8]] else {
+      guard let objectClass = classIndex[row[6]], let direction = directionIndex[row[7]] else {
         throw IndexError.corruptData("class or direction of \(Identifier.track(id))")
       }
       let start: Double = row[1]
       let end: Double = row[2]
-      let startOffset: Double = row[9]
-      let frameWidth = Double(row[10] as Int)
-      let frameHeight = Double(row[11] as Int)
+      let startOffset: Double = row[8]
+      let frameWidth = Double(row[9] as Int)
+      let frameHeight = Double(row[10] as Int)
       let pathOffset = paths.count
       var sampleCount = 0
       var minX = Float.infinity
       var maxX = -Float.infinity
       var minY = Float.infinity
       var maxY = -Float.infinity
-      try row.withUnsafeData(atIndex: 12) { data in
+      try row.withUnsafeData(atIndex: 11) { data in
         guard let data else { throw IndexError.corruptData("\(Identifier.track(id)) has no path") }
+        ground.removeAll(keepingCapacity: true)
         try PathCodec.forEach(data, startOffset: 0) { _, time, box in
           let p = box.groundPoint(frameWidth: frameWidth, frameHeight: frameHeight)
-          let x = Float(p.x)
-          let y = Float(p.y)
-          func put(_ value: Float) {
-            let bits = value.bitPattern.littleEndian
-            paths.append(UInt8(truncatingIfNeeded: bits))
-            paths.append(UInt8(truncatingIfNeeded: bits >> 8))
-            paths.append(UInt8(truncatingIfNeeded: bits >> 16))
-            paths.append(UInt8(truncatingIfNeeded: bits >> 24))
-          }
-          put(Float(time))
-          put(x)
-          put(y)
-          minX = min(minX, x)
-          maxX = max(maxX, x)
-          minY = min(minY, y)
-          maxY = max(maxY, y)
-          sampleCount += 1
+          ground.append((Float(time), Float(p.x), Float(p.y)))
         }
       }
+      // Thin paths stored denser than the zone sampling rate (every frame's box, kept for exports).
+      var lastKept = -Float.infinity
+      kept.removeAll(keepingCapacity: true)
+      for (index, sample) in ground.enumerated()
+      where index == ground.count - 1 || sample.0 >= lastKept + Float(zoneSampleInterval) - 1e-6 {
+        kept.append(Point(x: Double(sample.1), y: Double(sample.2)))
+        lastKept = sample.0
+        func put(_ value: Float) {
+          let bits = value.bitPattern.littleEndian
+          paths.append(UInt8(truncatingIfNeeded: bits))
+          paths.append(UInt8(truncatingIfNeeded: bits >> 8))
+          paths.append(UInt8(truncatingIfNeeded: bits >> 16))
+          paths.append(UInt8(truncatingIfNeeded: bits >> 24))
+        }
+        put(sample.0)
+        put(sample.1)
+        put(sample.2)
+        minX = min(minX, sample.1)
+        maxX = max(maxX, sample.1)
+        minY = min(minY, sample.2)
+        maxY = max(maxY, sample.2)
+        sampleCount += 1
+      }
+      let cells = Self.cells(of: kept)
       var record = [UInt8](repeating: 0, count: recordSize)
       record.withUnsafeMutableBytes { raw in
         raw.storeBytes(of: id.littleEndian, toByteOffset: 0, as: Int64.self)
@@ -141,7 +156,7 @@ enum SearchBlock {
         raw.storeBytes(of: (row[3] as Double).bitPattern.littleEndian, toByteOffset: 24, as: UInt64.self)
         raw.storeBytes(of: (row[4] as Double).bitPattern.littleEndian, toByteOffset: 32, as: UInt64.self)
         raw.storeBytes(of: (row[5] as Double).bitPattern.littleEndian, toByteOffset: 40, as: UInt64.self)
-        raw.storeBytes(of: UInt64(bitPattern: row[6] as Int64).littleEndian, toByteOffset: 48, as: UInt64.self)
+        raw.storeBytes(of: cells.littleEndian, toByteOffset: 48, as: UInt64.self)
         raw[56] = objectClass
         raw[57] = direction
         if let levels = colours[id] { for k in 0..<11 { raw[58 + k] = levels[k] } }

@@ -81,8 +81,9 @@ public enum CrossingDirection: String, Sendable, Hashable, Codable, CaseIterable
 /// A rule that a track's path must satisfy with respect to a zone.
 ///
 /// Paths are the stored samples of the track's ground position (bottom-centre of its box, normalised by
-/// the frame size), joined by straight lines: the rules see what happens between samples too. A zone
-/// polygon is closed: a position on an edge is inside.
+/// the frame size), joined by straight lines: the rules see what happens between samples too. Paths stored
+/// denser than 5 samples a second (every frame, for exports) are thinned to one sample per 0.2 s, keeping
+/// the first and the last. A zone polygon is closed: a position on an edge is inside.
 ///
 /// - ``enters``: the track is outside, then inside. A track whose first position is inside has not
 ///   entered, unless it leaves and comes back. Reported: the first and the last entry instants.

@@ -75,7 +75,7 @@ import Testing
       var tracks: [NewTrack] = []
       for _ in 0..<400 {
         let start = (Double.random(in: 0...600, using: &random) * 4).rounded() / 4
-        let duration = Double.random(in: 0.5...40, using: &random)
+        let duration = Double.random(in: 2.5...40, using: &random)  // samples ≥ 0.2 s apart: none thinned
         var colours: [ColourFraction] = []
         var left = 1.0
         for colour in Colour.allCases.shuffled(using: &random).prefix(Int.random(in: 0...3, using: &random)) {

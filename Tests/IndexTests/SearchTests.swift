@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import Index
@@ -182,5 +183,27 @@ import Testing
     #expect(throws: IndexError.self) { try store.saveZone(lowerLeft, name: "lower left") }
     try store.saveZone(lowerLeft, name: "lower left", replacing: true)
     #expect(try store.zones(camera: "gate").map(\.name) == ["lower left"])
+  }
+}
+
+@Suite struct DensePathTests {
+  @Test func everyFramePathsAreThinnedForZonesButKeptForExports() throws {
+    let store = try IndexStore.inMemory()
+    // 25 frames a second for 8 s, walking left to right through the square x 0.4…0.6.
+    var samples: [(Double, Double, Double)] = []
+    for frame in 0...200 {
+      let progress = Double(frame) / 200
+      samples.append((Double(frame) / 25, 0.1 + 0.8 * progress, 0.5))
+    }
+    _ = try store.ingest(metadata(), tracks: [makeTrack(.person, path: samples)], completion: completion)
+    #expect(try store.boxes(ofExhibit: "E1").count == 201, "every stored box is exported")
+    let square = Zone(camera: "north", shape: polygon("0.4,0.4 0.6,0.4 0.6,0.6 0.4,0.6"))
+    let result = try store.search(TrackQuery(zone: ZoneQuery(zone: square, rule: .inside)))
+    let hit = try #require(result.results.first)
+    #expect(abs(hit.zoneFirst! - 3) < 1e-3 && abs(hit.zoneLast! - 5) < 1e-3)
+    let blockSamples = try store.writer.read { db in
+      try Int.fetchOne(db, sql: "SELECT (length(paths) - 1) / 12 FROM search_block")
+    }
+    #expect(blockSamples == 41, "one sample per 0.2 s over 8 s, first and last included")
   }
 }
