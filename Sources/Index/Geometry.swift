@@ -189,7 +189,7 @@ enum Geometry {
 }
 
 /// A closed time interval [start, end], in seconds from the exhibit's first frame.
-struct TimeInterval: Sendable, Hashable {
+struct InsideInterval: Sendable, Hashable {
   var start: Double
   var end: Double
 }
@@ -205,13 +205,13 @@ extension Geometry {
   /// The closed time intervals during which the path, interpolated linearly between its samples, is inside
   /// the closed polygon. Intervals are sorted, disjoint and do not touch; a path that only touches the
   /// boundary yields zero-length intervals.
-  static func insideIntervals(_ path: [PathPoint], polygon: [Point], grid: ZoneGrid? = nil) -> [TimeInterval] {
-    var intervals: [TimeInterval] = []
+  static func insideIntervals(_ path: [PathPoint], polygon: [Point], grid: ZoneGrid? = nil) -> [InsideInterval] {
+    var intervals: [InsideInterval] = []
     InsideScan.run(path, polygon: polygon, grid: grid, reverse: false) { start, end in
       if let last = intervals.last, start <= last.end + 1e-9 {
         intervals[intervals.count - 1].end = max(last.end, end)
       } else {
-        intervals.append(TimeInterval(start: start, end: end))
+        intervals.append(InsideInterval(start: start, end: end))
       }
       return true
     }
