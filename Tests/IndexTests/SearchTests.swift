@@ -172,6 +172,12 @@ import Testing
     #expect(json?["zoneFirst"] != nil && json?["zoneLast"] != nil)
 
     #expect(try store.tracks(near: lowerLeft) == ["T1", "T3"], "R*Tree preselection by bounding box")
+    let elsewhere = TrackQuery(cameras: ["other"], zone: ZoneQuery(zone: lowerLeft, rule: .inside))
+    #expect(try store.search(elsewhere).total == 0, "the zone's camera AND the camera filter")
+    let otherOrigin = Zone(camera: "other", shape: polygon("0,0 0.5,0 0.5,0.5"))
+    #expect(throws: QueryError.self) {
+      try store.search(TrackQuery(zone: ZoneQuery(zone: lowerLeft, rule: .from(otherOrigin))))
+    }
     try store.saveZone(lowerLeft, name: "lower left")
     let saved = try #require(try store.zone(named: "lower left", camera: "gate"))
     #expect(saved.shape == lowerLeft.shape && saved.name == "lower left")

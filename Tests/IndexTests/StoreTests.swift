@@ -173,18 +173,18 @@ import Testing
     #expect(try store.thumbnail(ofTrack: "T1") == Thumbnail(format: "png", data: Data([1, 2, 3])))
     func counts() throws -> [Int] {
       try store.writer.read { db in
-        try ["track", "track_colour", "track_path", "track_extent", "thumbnail"].map {
+        try ["track", "track_colour", "track_path", "track_extent", "thumbnail", "search_block"].map {
           try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)")!
         }
       }
     }
-    #expect(try counts() == [3, 3, 3, 3, 1])
+    #expect(try counts() == [3, 3, 3, 3, 1, 2])
     try store.deleteTrack("T1")
-    #expect(try counts() == [2, 2, 2, 2, 0])
+    #expect(try counts() == [2, 2, 2, 2, 0, 2])
     #expect(try store.search(TrackQuery()).results.map(\.track) == ["T2", "T3"])
     #expect(throws: IndexError.trackNotFound("T1")) { try store.deleteTrack("T1") }
     try store.deleteExhibit("E1")
-    #expect(try counts() == [1, 1, 1, 1, 0])
+    #expect(try counts() == [1, 1, 1, 1, 0, 1])
     #expect(try store.search(TrackQuery()).results.map(\.track) == ["T3"])
     #expect(throws: IndexError.exhibitNotFound("E1")) { try store.deleteExhibit("E1") }
     _ = try store.ingest(metadata(sha: "c"), tracks: [makeTrack()], completion: completion)
