@@ -52,6 +52,12 @@ public struct IndexStore: Sendable {
     try Self.storage { try Schema.migrator.migrate(writer) }
   }
 
+  /// Closes the store's connections (for example before its files are erased). Any later use throws.
+  /// - Throws: ``IndexError/storage(_:)`` when a connection cannot be closed.
+  public func close() throws {
+    try Self.storage { try writer.close() }
+  }
+
   static func configuration() -> Configuration {
     var configuration = Configuration()
     configuration.foreignKeysEnabled = true

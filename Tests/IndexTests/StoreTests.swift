@@ -131,6 +131,8 @@ import Testing
     let result = try store.search(TrackQuery())
     #expect(result.total == 1 && result.results[0].track == "T3" && result.results[0].objectClass == .person)
     #expect(try store.removeIncompleteExhibits().isEmpty)
+    try store.close()
+    #expect(throws: (any Error).self) { try store.search(TrackQuery()) }
   }
 
   @Test func duplicateSHA256IsDetected() throws {
