@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 
 extension IndexStore {
   // MARK: Search
@@ -7,55 +8,167 @@ extension IndexStore {
   /// Runs a search: the total number of hits and the requested page, ordered by start time then track id.
   ///
   /// Only complete exhibits are searched. The count and the page come from one read transaction, so they
-  /// agree even while another process ingests.
+  /// agree even while another process ingests. Attribute filters are evaluated on the search blocks; a zone
+  /// rule is then evaluated on the ground path of each remaining track whose path comes near the zone (its
+  /// bounding box and occupancy cells say which).
   /// - Throws: ``QueryError`` for a bad query (including unknown cameras or exhibits), ``IndexError`` for
   ///   storage failures.
   public func search(_ query: TrackQuery) throws -> SearchResult {
     try query.validate()
     return try read { db in
       let context = try SearchContext(db)
-      guard let filter = try context.filter(for: query) else { return SearchResult(total: 0, results: []) }
+      guard let allowed = try context.allowedExhibits(for: query) else { return SearchResult(total: 0, results: []) }
       if let zone = query.zone {
-        return try zoneSearch(db, query: query, zone: zone, filter: filter, context: context)
+        return try zoneSearch(db, query: query, zone: zone, exhibits: allowed, context: context)
       }
-      let total = try Int.fetchOne(
-        db, sql: "SELECT count(*) FROM track WHERE \(filter.sql)", arguments: filter.arguments)!
-      guard query.limit > 0, query.offset < total else { return SearchResult(total: total, results: []) }
-      let rows = try Int64.fetchAll(
-        db, sql: "SELECT id FROM track WHERE \(filter.sql) ORDER BY start_utc, id LIMIT ? OFFSET ?",
-        arguments: filter.arguments + [query.limit, query.offset])
-      return SearchResult(total: total, results: try summaries(db, rows: rows, context: context))
+      var matches = try scanBlocks(db, query: query, exhibits: allowed)
+      let total = matches.count
+      let wanted = min(total, query.offset + query.limit)
+      selectSmallest(&matches, count: wanted)
+      let page = matches[min(query.offset, wanted)..<wanted].map(\.id)
+      return SearchResult(total: total, results: try summaries(db, rows: page, context: context))
     }
   }
 
-  private func zoneSearch(
-    _ db: Database, query: TrackQuery, zone: ZoneQuery, filter: SearchFilter, context: SearchContext
-  ) throws -> SearchResult {
-    var hits: [(row: Int64, start: Double, first: Double, last: Double)] = []
-    let cursor = try Row.fetchCursor(
-      db,
-      sql: """
-        SELECT t.id, t.start_utc, t.start_offset, t.frame_width, t.frame_height, p.samples
-        FROM track t JOIN track_path p ON p.track_id = t.id
-        WHERE \(filter.sql)
-        """,
-      arguments: filter.arguments)
-    while let row = try cursor.next() {
-      let path = try row.withUnsafeData(atIndex: 5) { data -> [PathPoint] in
-        guard let data else { throw IndexError.corruptData("a track without path") }
-        return try PathCodec.groundPath(
-          data, startOffset: row[2], frameWidth: Double(row[3] as Int), frameHeight: Double(row[4] as Int))
-      }
-      if let held = zone.evaluate(path) { hits.append((row[0], row[1], held.first, held.last)) }
+  /// The blocks of the given exhibits that may hold tracks in the query's time range.
+  private func blocks(_ db: Database, query: TrackQuery, exhibits: [Int64], columns: String) throws -> RowCursor {
+    var sql =
+      "SELECT \(columns) FROM search_block WHERE exhibit_id IN (\(exhibits.map(String.init).joined(separator: ",")))"
+    var arguments = StatementArguments()
+    if let to = query.to {
+      sql += " AND min_start_utc < ?"
+      arguments += [to.timeIntervalSince1970]
     }
-    hits.sort { ($0.start, $0.row) < ($1.start, $1.row) }
+    if let from = query.from {
+      sql += " AND max_end_utc > ?"
+      arguments += [from.timeIntervalSince1970]
+    }
+    return try Row.fetchCursor(db, sql: sql, arguments: arguments)
+  }
+
+  /// The tracks of the given exhibits that pass the query's attribute filters.
+  private func scanBlocks(_ db: Database, query: TrackQuery, exhibits: [Int64]) throws -> [SearchBlock.Match] {
+    let filter = SearchBlock.Filter(query, cells: nil)
+    var matches: [SearchBlock.Match] = []
+    let cursor = try blocks(db, query: query, exhibits: exhibits, columns: "data")
+    while let row = try cursor.next() {
+      try row.withUnsafeData(atIndex: 0) { data in
+        guard let data else { throw IndexError.corruptData("an empty search block") }
+        try data.withUnsafeBytes { try SearchBlock.scan($0, filter: filter, into: &matches) }
+      }
+    }
+    let unsure = matches.filter(\.needsColourCheck).map(\.id)
+    if !unsure.isEmpty {
+      let confirmed = try confirmColours(db, query: query, rows: unsure)
+      matches.removeAll { $0.needsColourCheck && !confirmed.contains($0.id) }
+    }
+    return matches
+  }
+
+  /// Colour thresholds that are not whole percentages: decides the borderline tracks on `track_colour`.
+  private func confirmColours(_ db: Database, query: TrackQuery, rows: [Int64]) throws -> Set<Int64> {
+    var confirmed = Set<Int64>()
+    let colours = query.colours.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")
+    for chunk in stride(from: 0, to: rows.count, by: 500).map({ rows[$0..<min(rows.count, $0 + 500)] }) {
+      confirmed.formUnion(
+        try Int64.fetchAll(
+          db,
+          sql: """
+            SELECT DISTINCT track_id FROM track_colour
+            WHERE track_id IN (\(chunk.map(String.init).joined(separator: ","))) AND colour IN (\(colours))
+              AND fraction >= ?
+            """,
+          arguments: [query.minColourFraction]))
+    }
+    return confirmed
+  }
+
+  /// A zone search: the block scan keeps the tracks that pass the attribute filters and whose ground path
+  /// comes near the zone (bounding box and occupancy cells), then the rule is evaluated on their paths.
+  private func zoneSearch(
+    _ db: Database, query: TrackQuery, zone: ZoneQuery, exhibits: [Int64], context: SearchContext
+  ) throws -> SearchResult {
+    let filter = SearchBlock.Filter(query, cells: SearchBlock.cells(of: zone.zone.shape))
+    let grids = ZoneGrids(zone)
+    var hits: [(match: SearchBlock.Match, first: Double, last: Double)] = []
+    var path: [PathPoint] = []
+    var candidates: [(base: Int, needsCheck: Bool)] = []
+    var evaluated = 0
+    let clock = ContinuousClock()
+    let started = clock.now
+    let cursor = try blocks(db, query: query, exhibits: exhibits, columns: "data, paths")
+    while let row = try cursor.next() {
+      try row.withUnsafeData(atIndex: 0) { data in
+        guard let data else { throw IndexError.corruptData("an empty search block") }
+        try data.withUnsafeBytes { records in
+          candidates.removeAll(keepingCapacity: true)
+          try SearchBlock.visit(records, filter: filter) { candidates.append(($0, $1)) }
+          guard !candidates.isEmpty else { return }
+          evaluated += candidates.count
+          try row.withUnsafeData(atIndex: 1) { paths in
+            guard let paths else { throw IndexError.corruptData("a search block without paths") }
+            try paths.withUnsafeBytes { paths in
+              for candidate in candidates {
+                try SearchBlock.groundPath(record: records, base: candidate.base, paths: paths, into: &path)
+                if let held = zone.evaluate(path, grids: grids) {
+                  let match = SearchBlock.Match(
+                    start: SearchBlock.double(records, candidate.base + 8),
+                    id: Int64(littleEndian: records.loadUnaligned(fromByteOffset: candidate.base, as: Int64.self)),
+                    needsColourCheck: candidate.needsCheck)
+                  hits.append((match, held.first, held.last))
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    let unsure = hits.filter(\.match.needsColourCheck).map(\.match.id)
+    if !unsure.isEmpty {
+      let confirmed = try confirmColours(db, query: query, rows: unsure)
+      hits.removeAll { $0.match.needsColourCheck && !confirmed.contains($0.match.id) }
+    }
+    logger.debug(
+      "zone search",
+      metadata: ["evaluated": "\(evaluated)", "hits": "\(hits.count)", "seconds": "\(clock.now - started)"])
+    hits.sort { ($0.match.start, $0.match.id) < ($1.match.start, $1.match.id) }
     let page = hits.dropFirst(query.offset).prefix(query.limit)
-    var results = try summaries(db, rows: page.map(\.row), context: context)
-    for (index, hit) in page.enumerated() {
+    var results = try summaries(db, rows: page.map(\.match.id), context: context)
+    for (index, hit) in page.enumerated() where index < results.count {
       results[index].zoneFirst = hit.first
       results[index].zoneLast = hit.last
     }
     return SearchResult(total: hits.count, results: results)
+  }
+
+  /// Reorders `matches` so that its first `count` elements are the smallest by (start, id), sorted.
+  private func selectSmallest(_ matches: inout [SearchBlock.Match], count: Int) {
+    func less(_ a: SearchBlock.Match, _ b: SearchBlock.Match) -> Bool { (a.start, a.id) < (b.start, b.id) }
+    guard count > 0 else { return }
+    if count * 8 >= matches.count {
+      matches.sort(by: less)
+      return
+    }
+    // Quickselect the count smallest to the front, then sort them.
+    var low = 0
+    var high = matches.count - 1
+    var generator = SystemRandomNumberGenerator()
+    while low < high {
+      let pivot = matches[Int.random(in: low...high, using: &generator)]
+      var i = low
+      var j = high
+      while i <= j {
+        while less(matches[i], pivot) { i += 1 }
+        while less(pivot, matches[j]) { j -= 1 }
+        if i <= j {
+          matches.swapAt(i, j)
+          i += 1
+          j -= 1
+        }
+      }
+      if count - 1 <= j { high = j } else if count - 1 >= i { low = i } else { break }
+    }
+    matches[0..<count].sort(by: less)
   }
 
   /// Builds the summaries of these tracks, in the given order.
@@ -104,6 +217,32 @@ extension IndexStore {
   }
 
   // MARK: Tracks
+
+  /// The tracks of complete exhibits whose ground path's bounding box meets the zone's bounding box, from
+  /// the R*Tree: a quick spatial preselection (a superset of the tracks a zone rule can match), in id order.
+  /// - Throws: ``QueryError`` for a bad shape or an unknown camera.
+  public func tracks(near zone: Zone) throws -> [String] {
+    try zone.shape.validate()
+    let box = zone.shape.bounds
+    return try read { db in
+      let context = try SearchContext(db)
+      guard let camera = context.cameraIDs[zone.camera] else {
+        throw QueryError.unknownValue(kind: "camera", value: zone.camera, valid: context.cameraIDs.keys.sorted())
+      }
+      let complete = context.exhibits.keys.map(String.init).joined(separator: ",")
+      guard !complete.isEmpty else { return [] }
+      return try Int64.fetchAll(
+        db,
+        sql: """
+          SELECT x.id FROM track_extent x JOIN track t ON t.id = x.id
+          WHERE x.min_camera <= ? AND x.max_camera >= ? AND x.max_x >= ? AND x.min_x <= ? AND x.max_y >= ?
+            AND x.min_y <= ? AND t.exhibit_id IN (\(complete))
+          ORDER BY x.id
+          """,
+        arguments: [camera, camera, box.minX, box.maxX, box.minY, box.maxY]
+      ).map(Identifier.track)
+    }
+  }
 
   /// One track of a complete exhibit, or nil. - Throws: ``IndexError/invalidIdentifier(_:)``.
   public func track(_ track: String) throws -> TrackSummary? {
@@ -255,7 +394,8 @@ extension IndexStore {
       guard let camera = try Int64.fetchOne(db, sql: "SELECT id FROM camera WHERE name = ?", arguments: [zone.camera])
       else {
         throw QueryError.unknownValue(
-          kind: "camera", value: zone.camera, valid: try String.fetchAll(db, sql: "SELECT name FROM camera ORDER BY name"))
+          kind: "camera", value: zone.camera,
+          valid: try String.fetchAll(db, sql: "SELECT name FROM camera ORDER BY name"))
       }
       try db.execute(
         sql: """
@@ -324,21 +464,15 @@ struct SearchContext {
   struct ExhibitInfo {
     var camera: Int64
     var utcOffset: Int
-    var longestTrack: Double
   }
 
   var exhibits: [Int64: ExhibitInfo] = [:]
-  var hasIncomplete = false
   var cameraNames: [Int64: String] = [:]
   var cameraIDs: [String: Int64] = [:]
 
   init(_ db: Database) throws {
-    for row in try Row.fetchAll(db, sql: "SELECT id, camera_id, utc_offset, max_track_duration, complete FROM exhibit") {
-      if row[4] as Int == 1 {
-        exhibits[row[0]] = ExhibitInfo(camera: row[1], utcOffset: row[2], longestTrack: row[3])
-      } else {
-        hasIncomplete = true
-      }
+    for row in try Row.fetchAll(db, sql: "SELECT id, camera_id, utc_offset FROM exhibit WHERE complete = 1") {
+      exhibits[row[0]] = ExhibitInfo(camera: row[1], utcOffset: row[2])
     }
     for row in try Row.fetchAll(db, sql: "SELECT id, name FROM camera") {
       cameraNames[row[0]] = row[1]
@@ -346,21 +480,16 @@ struct SearchContext {
     }
   }
 
-  /// The WHERE clause for the query's attribute filters and spatial prefilter, or nil when nothing can match.
-  func filter(for query: TrackQuery) throws -> SearchFilter? {
-    var clauses: [String] = []
-    var arguments = StatementArguments()
-    func add(_ clause: String, _ values: [any DatabaseValueConvertible]) {
-      clauses.append(clause)
-      arguments += StatementArguments(values)
-    }
-    func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
-
-    // Cameras and exhibits become one set of exhibits: complete, requested, of a requested camera.
+  /// The complete exhibits the query may match (its cameras, exhibits and zone camera), in id order; nil
+  /// when none can.
+  /// - Throws: ``QueryError/unknownValue(kind:value:valid:)`` for an unknown camera or exhibit.
+  func allowedExhibits(for query: TrackQuery) throws -> [Int64]? {
     var cameras = Set<Int64>()
     let knownCameras = cameraIDs.keys.sorted()
     for name in query.cameras {
-      guard let id = cameraIDs[name] else { throw QueryError.unknownValue(kind: "camera", value: name, valid: knownCameras) }
+      guard let id = cameraIDs[name] else {
+        throw QueryError.unknownValue(kind: "camera", value: name, valid: knownCameras)
+      }
       cameras.insert(id)
     }
     if let zone = query.zone {
@@ -383,53 +512,6 @@ struct SearchContext {
       allowed.formIntersection(requested)
     }
     if !cameras.isEmpty { allowed = allowed.filter { cameras.contains(exhibits[$0]!.camera) } }
-    if allowed.isEmpty { return nil }
-    if hasIncomplete || allowed.count < exhibits.count {
-      add("exhibit_id IN (\(placeholders(allowed.count)))", allowed.sorted())
-    }
-
-    if !query.classes.isEmpty {
-      let values = query.classes.map(\.rawValue).sorted()
-      add("class IN (\(placeholders(values.count)))", values)
-    }
-    if !query.directions.isEmpty {
-      let values = query.directions.map(\.rawValue).sorted()
-      add("direction IN (\(placeholders(values.count)))", values)
-    }
-    if let to = query.to { add("start_utc < ?", [to.timeIntervalSince1970]) }
-    if let from = query.from {
-      // Overlap: end > from. The lower bound on start_utc (no track lasts longer than the longest one)
-      // lets the start-time indexes skip everything earlier.
-      let longest = allowed.map { exhibits[$0]!.longestTrack }.max() ?? 0
-      add("end_utc > ? AND start_utc >= ?", [from.timeIntervalSince1970, from.timeIntervalSince1970 - longest - 1])
-    }
-    if let minDuration = query.minDuration { add("duration >= ?", [minDuration]) }
-    if let minSpeed = query.minSpeed { add("speed >= ?", [minSpeed]) }
-    if let maxSpeed = query.maxSpeed { add("speed <= ?", [maxSpeed]) }
-    if let minSize = query.minSize { add("max_area >= ?", [minSize]) }
-    if !query.colours.isEmpty {
-      let values = query.colours.map(\.rawValue).sorted()
-      add(
-        "id IN (SELECT track_id FROM track_colour WHERE colour IN (\(placeholders(values.count))) AND fraction >= ?)",
-        values + [query.minColourFraction])
-    }
-    if let zone = query.zone, let camera = cameras.first {
-      var boxes = [zone.zone.shape.bounds]
-      if case .from(let origin) = zone.rule { boxes.append(origin.shape.bounds) }
-      for box in boxes {
-        add(
-          """
-          id IN (SELECT id FROM track_extent WHERE min_camera <= ? AND max_camera >= ?
-                 AND max_x >= ? AND min_x <= ? AND max_y >= ? AND min_y <= ?)
-          """,
-          [camera, camera, box.minX, box.maxX, box.minY, box.maxY])
-      }
-    }
-    return SearchFilter(sql: clauses.isEmpty ? "1" : clauses.joined(separator: " AND "), arguments: arguments)
+    return allowed.isEmpty ? nil : allowed.sorted()
   }
-}
-
-struct SearchFilter {
-  var sql: String
-  var arguments: StatementArguments
 }

@@ -52,6 +52,12 @@ public struct IndexStore: Sendable {
     try Self.storage { try Schema.migrator.migrate(writer) }
   }
 
+  /// Closes the store's connections (for example before its files are erased). Any later use throws.
+  /// - Throws: ``IndexError/storage(_:)`` when a connection cannot be closed.
+  public func close() throws {
+    try Self.storage { try writer.close() }
+  }
+
   static func configuration() -> Configuration {
     var configuration = Configuration()
     configuration.foreignKeysEnabled = true
@@ -92,7 +98,8 @@ public struct IndexStore: Sendable {
   /// Registers an exhibit whose ingest starts; it stays invisible until ``commitExhibit(_:completion:)``.
   ///
   /// Creates the camera on first use. If the same file (same SHA-256) was left incomplete by an interrupted
-  /// ingest, that leftover is removed first.
+  /// ingest, that leftover is removed first (an ingest of the same file still running in another process
+  /// cannot be told apart from an interrupted one: callers serialise ingests per procedure).
   /// - Returns: the exhibit id, `E1`, `E2`…
   /// - Throws: ``IndexError/duplicateExhibit(sha256:existing:)`` when a complete exhibit has this SHA-256;
   ///   ``IndexError/invalidExhibit(_:)`` or ``IndexError/invalidName(_:)`` for bad metadata.
@@ -172,8 +179,13 @@ public struct IndexStore: Sendable {
   public func deleteTrack(_ track: String) throws {
     guard let row = Identifier.row(of: track, prefix: "T") else { throw IndexError.invalidIdentifier(track) }
     try write { db in
+      guard
+        let exhibit = try Row.fetchOne(
+          db, sql: "SELECT t.exhibit_id, e.complete FROM track t JOIN exhibit e ON e.id = t.exhibit_id WHERE t.id = ?",
+          arguments: [row])
+      else { throw IndexError.trackNotFound(track) }
       try db.execute(sql: "DELETE FROM track WHERE id = ?", arguments: [row])
-      if db.changesCount == 0 { throw IndexError.trackNotFound(track) }
+      if exhibit[1] as Int == 1 { try SearchBlock.rebuild(db, exhibitRow: exhibit[0]) }
     }
     logger.notice("track deleted", metadata: ["track": "\(track)"])
   }
@@ -209,7 +221,9 @@ public struct IndexStore: Sendable {
     let row = try Self.visibleTrackRow(track)
     return try read { db in
       try Self.requireVisibleTrack(db, row: row, id: track)
-      guard let stored = try Row.fetchOne(db, sql: "SELECT format, bytes FROM thumbnail WHERE track_id = ?", arguments: [row])
+      guard
+        let stored = try Row.fetchOne(
+          db, sql: "SELECT format, bytes FROM thumbnail WHERE track_id = ?", arguments: [row])
       else { return nil }
       return Thumbnail(format: stored["format"], data: stored["bytes"])
     }
@@ -226,17 +240,23 @@ extension IndexStore {
     guard metadata.sha256.count == 64, metadata.sha256.allSatisfy(\.isHexDigit) else {
       throw fail("SHA-256 must be 64 hexadecimal digits")
     }
-    guard !metadata.fileName.isEmpty, metadata.fileName.utf8.count <= 4096 else { throw fail("empty or too long file name") }
+    guard !metadata.fileName.isEmpty, metadata.fileName.utf8.count <= 4096 else {
+      throw fail("empty or too long file name")
+    }
     guard metadata.sizeBytes >= 0 else { throw fail("negative size") }
     guard (1...65535).contains(metadata.width), (1...65535).contains(metadata.height) else {
       throw fail("frame size \(metadata.width)x\(metadata.height) out of range")
     }
-    guard metadata.fps.isFinite, metadata.fps > 0, metadata.fps <= 10000 else { throw fail("frame rate \(metadata.fps)") }
+    guard metadata.fps.isFinite, metadata.fps > 0, metadata.fps <= 10000 else {
+      throw fail("frame rate \(metadata.fps)")
+    }
     guard metadata.start.date.timeIntervalSince1970.isFinite else { throw fail("start time is not finite") }
     guard abs(metadata.start.utcOffsetSeconds) <= 64800, metadata.start.utcOffsetSeconds % 60 == 0 else {
       throw fail("UTC offset must be whole minutes within ±18 h")
     }
-    guard metadata.container.utf8.count <= 256, metadata.codec.utf8.count <= 256 else { throw fail("format name too long") }
+    guard metadata.container.utf8.count <= 256, metadata.codec.utf8.count <= 256 else {
+      throw fail("format name too long")
+    }
     try validateName(metadata.camera, what: "camera")
     return metadata
   }
@@ -321,7 +341,8 @@ extension IndexStore {
       try db.execute(sql: "DELETE FROM exhibit WHERE id = ?", arguments: [existing["id"] as Int64])
       logger.notice("removed the leftover of an interrupted ingest", metadata: ["exhibit": "\(id)"])
     }
-    try db.execute(sql: "INSERT INTO camera (name) VALUES (?) ON CONFLICT (name) DO NOTHING", arguments: [metadata.camera])
+    try db.execute(
+      sql: "INSERT INTO camera (name) VALUES (?) ON CONFLICT (name) DO NOTHING", arguments: [metadata.camera])
     let camera = try Int64.fetchOne(db, sql: "SELECT id FROM camera WHERE name = ?", arguments: [metadata.camera])!
     try db.execute(
       sql: """
@@ -343,7 +364,7 @@ extension IndexStore {
     let exhibitID = Identifier.exhibit(exhibitRow)
     guard
       let exhibit = try Row.fetchOne(
-        db, sql: "SELECT camera_id, width, height, start_utc, complete, max_track_duration FROM exhibit WHERE id = ?",
+        db, sql: "SELECT camera_id, width, height, start_utc, complete FROM exhibit WHERE id = ?",
         arguments: [exhibitRow])
     else { throw IndexError.exhibitNotFound(exhibitID) }
     guard exhibit["complete"] as Int == 0 else { throw IndexError.exhibitAlreadyComplete(exhibitID) }
@@ -351,7 +372,6 @@ extension IndexStore {
     let width: Int = exhibit["width"]
     let height: Int = exhibit["height"]
     let start: Double = exhibit["start_utc"]
-    var longest: Double = exhibit["max_track_duration"]
     for (index, track) in tracks.enumerated() { try validate(track, index: index, width: width, height: height) }
 
     let insertTrack = try db.cachedStatement(
@@ -366,7 +386,9 @@ extension IndexStore {
     let insertPath = try db.cachedStatement(
       sql: "INSERT INTO track_path (track_id, sample_count, samples) VALUES (?, ?, ?)")
     let insertExtent = try db.cachedStatement(
-      sql: "INSERT INTO track_extent (id, min_camera, max_camera, min_x, max_x, min_y, max_y) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      sql:
+        "INSERT INTO track_extent (id, min_camera, max_camera, min_x, max_x, min_y, max_y) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    )
     let insertThumbnail = try db.cachedStatement(
       sql: "INSERT INTO thumbnail (track_id, format, bytes) VALUES (?, ?, ?)")
     let frameArea = Double(width) * Double(height)
@@ -410,10 +432,8 @@ extension IndexStore {
         insertThumbnail.setUncheckedArguments([row, thumbnail.format, thumbnail.data])
         try insertThumbnail.execute()
       }
-      longest = max(longest, last.time - first.time)
       ids.append(Identifier.track(row))
     }
-    try db.execute(sql: "UPDATE exhibit SET max_track_duration = ? WHERE id = ?", arguments: [longest, exhibitRow])
     return ids
   }
 
@@ -431,6 +451,7 @@ extension IndexStore {
         completion.duration, completion.framesDecoded, completion.skippedPackets, date.timeIntervalSince1970,
         exhibitRow,
       ])
+    try SearchBlock.rebuild(db, exhibitRow: exhibitRow)
   }
 
   static func visibleTrackRow(_ track: String) throws -> Int64 {

@@ -45,7 +45,9 @@ enum PathCodec {
         let base = 1 + index * recordSize
         let frame = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: UInt32.self))
         func float(_ k: Int) -> Double {
-          Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 + 4 * k, as: UInt32.self))))
+          Double(
+            Float(
+              bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 + 4 * k, as: UInt32.self))))
         }
         try body(Int(frame), startOffset + float(0), Box(x: float(1), y: float(2), width: float(3), height: float(4)))
       }
@@ -55,18 +57,6 @@ enum PathCodec {
   static func decode(_ data: Data, startOffset: Double) throws -> [PathSample] {
     var result: [PathSample] = []
     try forEach(data, startOffset: startOffset) { result.append(PathSample(time: $1, frameIndex: $0, box: $2)) }
-    return result
-  }
-
-  /// The ground positions (bottom-centre of each box, normalised by the frame size) for zone rules.
-  static func groundPath(_ data: Data, startOffset: Double, frameWidth: Double, frameHeight: Double) throws
-    -> [PathPoint]
-  {
-    var result: [PathPoint] = []
-    result.reserveCapacity((data.count - 1) / recordSize)
-    try forEach(data, startOffset: startOffset) { _, time, box in
-      result.append(PathPoint(time: time, position: box.groundPoint(frameWidth: frameWidth, frameHeight: frameHeight)))
-    }
     return result
   }
 }

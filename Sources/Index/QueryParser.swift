@@ -205,7 +205,9 @@ public enum QueryParser {
     }
     let tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ";" })
     let result = try tokens.map { try point(String($0)) }
-    if result.isEmpty { throw QueryError.wrongPointCount(shape: "zone", count: 0, expected: "2 (a line) or ≥ 3 (a polygon)") }
+    if result.isEmpty {
+      throw QueryError.wrongPointCount(shape: "zone", count: 0, expected: "2 (a line) or ≥ 3 (a polygon)")
+    }
     return result
   }
 

@@ -135,6 +135,13 @@ public struct Exhibit: Sendable, Hashable, Codable {
   public var completion: ExhibitCompletion?
   public var ingestedAt: Date
 
+  public init(id: String, metadata: ExhibitMetadata, completion: ExhibitCompletion?, ingestedAt: Date) {
+    self.id = id
+    self.metadata = metadata
+    self.completion = completion
+    self.ingestedAt = ingestedAt
+  }
+
   /// True once the ingest committed; only complete exhibits are searched.
   public var isComplete: Bool { completion != nil }
 }
@@ -204,6 +211,32 @@ public struct TrackSummary: Sendable, Hashable, Codable {
   public var zoneFirst: Double?
   public var zoneLast: Double?
 
+  public init(
+    track: String, exhibit: String, camera: String, objectClass: ObjectClass, classConfidence: Double,
+    colours: [ColourFraction], direction: Direction, speed: Double, start: WallClockTime, end: WallClockTime,
+    startOffset: Double, endOffset: Double, firstBox: Box, lastBox: Box, frameWidth: Int, frameHeight: Int,
+    zoneFirst: Double? = nil, zoneLast: Double? = nil
+  ) {
+    self.track = track
+    self.exhibit = exhibit
+    self.camera = camera
+    self.objectClass = objectClass
+    self.classConfidence = classConfidence
+    self.colours = colours
+    self.direction = direction
+    self.speed = speed
+    self.start = start
+    self.end = end
+    self.startOffset = startOffset
+    self.endOffset = endOffset
+    self.firstBox = firstBox
+    self.lastBox = lastBox
+    self.frameWidth = frameWidth
+    self.frameHeight = frameHeight
+    self.zoneFirst = zoneFirst
+    self.zoneLast = zoneLast
+  }
+
   enum CodingKeys: String, CodingKey {
     case track, exhibit, camera
     case objectClass = "class"
@@ -226,9 +259,17 @@ public struct SearchResult: Sendable, Hashable, Codable {
 /// One stored box of one track, for exports such as MOTChallenge.
 public struct ExhibitBox: Sendable, Hashable {
   public var frameIndex: Int
+  /// Seconds from the exhibit's first frame.
   public var time: Double
   public var track: String
   public var box: Box
+
+  public init(frameIndex: Int, time: Double, track: String, box: Box) {
+    self.frameIndex = frameIndex
+    self.time = time
+    self.track = track
+    self.box = box
+  }
 }
 
 /// A zone saved under a name for a camera.

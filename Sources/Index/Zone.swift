@@ -81,8 +81,9 @@ public enum CrossingDirection: String, Sendable, Hashable, Codable, CaseIterable
 /// A rule that a track's path must satisfy with respect to a zone.
 ///
 /// Paths are the stored samples of the track's ground position (bottom-centre of its box, normalised by
-/// the frame size), joined by straight lines: the rules see what happens between samples too. A zone
-/// polygon is closed: a position on an edge is inside.
+/// the frame size), joined by straight lines: the rules see what happens between samples too. Paths stored
+/// denser than 5 samples a second (every frame, for exports) are thinned to one sample per 0.2 s, keeping
+/// the first and the last. A zone polygon is closed: a position on an edge is inside.
 ///
 /// - ``enters``: the track is outside, then inside. A track whose first position is inside has not
 ///   entered, unless it leaves and comes back. Reported: the first and the last entry instants.
@@ -157,10 +158,12 @@ public struct ZoneQuery: Sendable, Hashable, Codable {
   /// Evaluates the rule on a path.
   /// - Returns: the first and last instants the rule held (seconds from the exhibit's first frame),
   ///   or nil when it never held.
-  func evaluate(_ path: [PathPoint]) -> (first: Double, last: Double)? {
+  func evaluate(_ path: [PathPoint], grids: ZoneGrids? = nil, scanFromEnds: Bool = true) -> (
+    first: Double, last: Double
+  )? {
     switch (rule, zone.shape) {
     case (.crosses(let direction), .line(let a, let b)):
-      let times = Geometry.crossings(path, a: a, b: b).filter {
+      let times = Geometry.crossings(path, a: a, b: b, grid: grids?.zone).filter {
         switch direction {
         case .either: return true
         case .leftToRight: return $0.sense > 0
@@ -169,8 +172,30 @@ public struct ZoneQuery: Sendable, Hashable, Codable {
       }.map(\.time)
       guard let first = times.first, let last = times.last else { return nil }
       return (first, last)
+    case (.enters, .polygon(let polygon)) where scanFromEnds:
+      guard let first = Geometry.entry(path, polygon: polygon, grid: grids?.zone, last: false),
+        let last = Geometry.entry(path, polygon: polygon, grid: grids?.zone, last: true)
+      else { return nil }
+      return (first, last)
+    case (.exits, .polygon(let polygon)) where scanFromEnds:
+      guard let first = Geometry.exit(path, polygon: polygon, grid: grids?.zone, last: false),
+        let last = Geometry.exit(path, polygon: polygon, grid: grids?.zone, last: true)
+      else { return nil }
+      return (first, last)
+    case (.inside, .polygon(let polygon)) where scanFromEnds:
+      // Only the first and the last instants inside are needed: scan from each end.
+      guard let first = Geometry.firstInside(path, polygon: polygon, grid: grids?.zone),
+        let last = Geometry.firstInside(path, polygon: polygon, grid: grids?.zone, last: true)
+      else { return nil }
+      return (first, last)
+    case (.from(let origin), .polygon) where scanFromEnds:
+      // Not in the origin zone at all: nothing else to compute.
+      guard case .polygon(let originPolygon) = origin.shape,
+        Geometry.firstInside(path, polygon: originPolygon, grid: grids?.origin) != nil
+      else { return nil }
+      return evaluate(path, grids: grids, scanFromEnds: false)
     case (_, .polygon(let polygon)):
-      let intervals = Geometry.insideIntervals(path, polygon: polygon)
+      let intervals = Geometry.insideIntervals(path, polygon: polygon, grid: grids?.zone)
       guard let start = path.first?.time, let end = path.last?.time else { return nil }
       switch rule {
       case .inside:
@@ -190,7 +215,7 @@ public struct ZoneQuery: Sendable, Hashable, Codable {
         return (first.start, last.end)
       case .from(let origin):
         guard case .polygon(let originPolygon) = origin.shape,
-          let firstInOrigin = Geometry.insideIntervals(path, polygon: originPolygon).first?.start
+          let firstInOrigin = Geometry.firstInside(path, polygon: originPolygon, grid: grids?.origin)
         else { return nil }
         guard let last = intervals.last(where: { $0.start > firstInOrigin + 1e-9 }) else { return nil }
         return (firstInOrigin, last.end)
@@ -199,5 +224,16 @@ public struct ZoneQuery: Sendable, Hashable, Codable {
     default:
       return nil
     }
+  }
+}
+
+/// The classification grids of a zone query's shapes, built once per search.
+struct ZoneGrids: Sendable {
+  var zone: ZoneGrid
+  var origin: ZoneGrid?
+
+  init(_ query: ZoneQuery) {
+    zone = ZoneGrid(query.zone.shape)
+    if case .from(let origin) = query.rule { self.origin = ZoneGrid(origin.shape) }
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Index
 
 /// A ground path in normalised coordinates: (time, x, y) per sample.
@@ -8,7 +9,9 @@ func groundPath(_ samples: [(Double, Double, Double)]) -> [PathPoint] {
 
 func polygon(_ text: String) -> ZoneShape { .polygon(try! QueryParser.polygon(text)) }
 
-func evaluate(_ rule: ZoneRule, _ shape: ZoneShape, _ samples: [(Double, Double, Double)]) -> (first: Double, last: Double)? {
+func evaluate(_ rule: ZoneRule, _ shape: ZoneShape, _ samples: [(Double, Double, Double)]) -> (
+  first: Double, last: Double
+)? {
   ZoneQuery(zone: Zone(camera: "c", shape: shape), rule: rule).evaluate(groundPath(samples))
 }
 

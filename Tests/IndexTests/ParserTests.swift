@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Index
 
 /// Untrusted text: every bad input gets a precise error.
@@ -33,7 +34,9 @@ import Testing
 
   @Test func moreSelfIntersections() {
     // A bow-tie through a shared corner, and an edge folding back on its neighbour.
-    #expect(throws: QueryError.selfIntersecting) { try QueryParser.polygon("0.1,0.1 0.5,0.5 0.9,0.1 0.9,0.9 0.5,0.5 0.1,0.9") }
+    #expect(throws: QueryError.selfIntersecting) {
+      try QueryParser.polygon("0.1,0.1 0.5,0.5 0.9,0.1 0.9,0.9 0.5,0.5 0.1,0.9")
+    }
     #expect(throws: QueryError.selfIntersecting) { try QueryParser.polygon("0.1,0.1 0.9,0.1 0.5,0.1 0.5,0.9") }
   }
 
@@ -53,8 +56,11 @@ import Testing
     #expect(try QueryParser.zoneRule("dwell:5", camera: "c", lookup: noZones) == .dwell(seconds: 5))
     #expect(try QueryParser.zoneRule("crosses", camera: "c", lookup: noZones) == .crosses(.either))
     #expect(try QueryParser.zoneRule("crosses:left-to-right", camera: "c", lookup: noZones) == .crosses(.leftToRight))
-    let door = Zone(camera: "c", shape: .polygon([Point(x: 0, y: 0), Point(x: 0.1, y: 0), Point(x: 0, y: 0.1)]), name: "door")
-    #expect(try QueryParser.zoneRule("from:@door", camera: "c", lookup: { name, _ in name == "door" ? door : nil }) == .from(door))
+    let door = Zone(
+      camera: "c", shape: .polygon([Point(x: 0, y: 0), Point(x: 0.1, y: 0), Point(x: 0, y: 0.1)]), name: "door")
+    #expect(
+      try QueryParser.zoneRule("from:@door", camera: "c", lookup: { name, _ in name == "door" ? door : nil })
+        == .from(door))
     #expect(throws: QueryError.self) { try QueryParser.zoneRule("dwell:-1", camera: "c", lookup: noZones) }
     #expect(throws: QueryError.self) { try QueryParser.zoneRule("dwell:nan", camera: "c", lookup: noZones) }
     #expect(throws: QueryError.self) { try QueryParser.zoneRule("dwell", camera: "c", lookup: noZones) }
@@ -113,7 +119,9 @@ import Testing
   }
 
   @Test func biometricCheckLetsTheVocabularyThrough() throws {
-    for word in ObjectClass.allCases.map(\.rawValue) + Colour.allCases.map(\.rawValue) + Direction.allCases.map(\.rawValue) {
+    for word in ObjectClass.allCases.map(\.rawValue) + Colour.allCases.map(\.rawValue)
+      + Direction.allCases.map(\.rawValue)
+    {
       try QueryParser.rejectBiometric(word)
     }
   }
@@ -128,10 +136,14 @@ import Testing
     ] {
       #expect(throws: QueryError.self, "\(bad)") { try QueryParser.time(bad) }
     }
-    #expect(throws: QueryError.emptyTimeRange(from: "2026-03-01T10:00:00.000+01:00", to: "2026-03-01T09:00:00.000+01:00")) {
+    #expect(
+      throws: QueryError.emptyTimeRange(from: "2026-03-01T10:00:00.000+01:00", to: "2026-03-01T09:00:00.000+01:00")
+    ) {
       try QueryParser.timeRange(from: "2026-03-01T10:00:00+01:00", to: "2026-03-01T09:00:00+01:00")
     }
-    #expect(throws: QueryError.self) { try QueryParser.timeRange(from: "2026-03-01T10:00:00+01:00", to: "2026-03-01T09:00:00Z") }
+    #expect(throws: QueryError.self) {
+      try QueryParser.timeRange(from: "2026-03-01T10:00:00+01:00", to: "2026-03-01T09:00:00Z")
+    }
   }
 
   @Test func badQueries() throws {
@@ -145,6 +157,8 @@ import Testing
     #expect(throws: QueryError.invalidIdentifier("T01")) { try QueryParser.trackID("T01") }
     #expect(try QueryParser.trackID("t17") == "T17")
     let nanZone = Zone(camera: "c", shape: .polygon([Point(x: .nan, y: 0), Point(x: 1, y: 0), Point(x: 1, y: 1)]))
-    #expect(throws: QueryError.notFinite("nan")) { try TrackQuery(zone: ZoneQuery(zone: nanZone, rule: .inside)).validate() }
+    #expect(throws: QueryError.notFinite("nan")) {
+      try TrackQuery(zone: ZoneQuery(zone: nanZone, rule: .inside)).validate()
+    }
   }
 }

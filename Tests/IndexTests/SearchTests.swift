@@ -1,5 +1,7 @@
 import Foundation
+import GRDB
 import Testing
+
 @testable import Index
 
 /// Attribute filters, zones through the store, paging and the JSON contract.
@@ -75,7 +77,10 @@ import Testing
     #expect(
       try ids(store, TrackQuery(from: date("2026-03-01T09:00:20Z"), to: date("2026-03-01T09:00:31Z"))) == ["T2", "T3"])
     // [from, to): a track starting exactly at `to` is out; one ending exactly at `from` is out.
-    #expect(try ids(store, TrackQuery(from: date("2026-03-01T10:00:10+01:00"), to: date("2026-03-01T10:00:30+01:00"))) == ["T2"])
+    #expect(
+      try ids(store, TrackQuery(from: date("2026-03-01T10:00:10+01:00"), to: date("2026-03-01T10:00:30+01:00"))) == [
+        "T2"
+      ])
     #expect(try ids(store, TrackQuery(from: date("2026-03-01T12:00:00+01:00"))) == ["T4", "T5"])
     #expect(try ids(store, TrackQuery(to: date("2026-03-01T10:00:05+01:00"))) == ["T1"])
   }
@@ -130,7 +135,8 @@ import Testing
     let time = try WallClockTime(iso8601: "2026-03-01T10:00:03.2-05:30")
     #expect(time.iso8601() == "2026-03-01T10:00:03.200-05:30")
     #expect(WallClockTime(date: time.date, utcOffsetSeconds: 3600).iso8601() == "2026-03-01T16:30:03.200+01:00")
-    #expect(try WallClockTime(iso8601: "2024-02-29T23:59:59Z").iso8601(fractionDigits: 0) == "2024-02-29T23:59:59+00:00")
+    #expect(
+      try WallClockTime(iso8601: "2024-02-29T23:59:59Z").iso8601(fractionDigits: 0) == "2024-02-29T23:59:59+00:00")
   }
 
   @Test func zoneSearchThroughTheStore() throws {
@@ -155,7 +161,8 @@ import Testing
     let inside = try store.search(TrackQuery(zone: ZoneQuery(zone: lowerLeft, rule: .inside)))
     #expect(inside.results.map(\.track) == ["T1", "T3"], "T1 starts inside; the other camera's T4 is excluded")
     #expect(inside.results[0].zoneFirst == 0 && inside.results[0].zoneLast.map { abs($0 - 5) < 1e-4 } == true)
-    let dwell = try store.search(TrackQuery(classes: [.car], zone: ZoneQuery(zone: lowerLeft, rule: .dwell(seconds: 5))))
+    let dwell = try store.search(
+      TrackQuery(classes: [.car], zone: ZoneQuery(zone: lowerLeft, rule: .dwell(seconds: 5))))
     #expect(dwell.results.map(\.track) == ["T3"])
     let crossing = Zone(camera: "gate", shape: .line(Point(x: 0.5, y: 0.8), Point(x: 0.5, y: 1)))
     let crosses = try store.search(TrackQuery(zone: ZoneQuery(zone: crossing, rule: .crosses(.either))))
@@ -164,6 +171,13 @@ import Testing
     let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(crosses.results[0])) as? [String: Any]
     #expect(json?["zoneFirst"] != nil && json?["zoneLast"] != nil)
 
+    #expect(try store.tracks(near: lowerLeft) == ["T1", "T3"], "R*Tree preselection by bounding box")
+    let elsewhere = TrackQuery(cameras: ["other"], zone: ZoneQuery(zone: lowerLeft, rule: .inside))
+    #expect(try store.search(elsewhere).total == 0, "the zone's camera AND the camera filter")
+    let otherOrigin = Zone(camera: "other", shape: polygon("0,0 0.5,0 0.5,0.5"))
+    #expect(throws: QueryError.self) {
+      try store.search(TrackQuery(zone: ZoneQuery(zone: lowerLeft, rule: .from(otherOrigin))))
+    }
     try store.saveZone(lowerLeft, name: "lower left")
     let saved = try #require(try store.zone(named: "lower left", camera: "gate"))
     #expect(saved.shape == lowerLeft.shape && saved.name == "lower left")
@@ -175,5 +189,27 @@ import Testing
     #expect(throws: IndexError.self) { try store.saveZone(lowerLeft, name: "lower left") }
     try store.saveZone(lowerLeft, name: "lower left", replacing: true)
     #expect(try store.zones(camera: "gate").map(\.name) == ["lower left"])
+  }
+}
+
+@Suite struct DensePathTests {
+  @Test func everyFramePathsAreThinnedForZonesButKeptForExports() throws {
+    let store = try IndexStore.inMemory()
+    // 25 frames a second for 8 s, walking left to right through the square x 0.4…0.6.
+    var samples: [(Double, Double, Double)] = []
+    for frame in 0...200 {
+      let progress = Double(frame) / 200
+      samples.append((Double(frame) / 25, 0.1 + 0.8 * progress, 0.5))
+    }
+    _ = try store.ingest(metadata(), tracks: [makeTrack(.person, path: samples)], completion: completion)
+    #expect(try store.boxes(ofExhibit: "E1").count == 201, "every stored box is exported")
+    let square = Zone(camera: "north", shape: polygon("0.4,0.4 0.6,0.4 0.6,0.6 0.4,0.6"))
+    let result = try store.search(TrackQuery(zone: ZoneQuery(zone: square, rule: .inside)))
+    let hit = try #require(result.results.first)
+    #expect(abs(hit.zoneFirst! - 3) < 1e-3 && abs(hit.zoneLast! - 5) < 1e-3)
+    let blockSamples = try store.writer.read { db in
+      try Int.fetchOne(db, sql: "SELECT (length(paths) - 1) / 12 FROM search_block")
+    }
+    #expect(blockSamples == 41, "one sample per 0.2 s over 8 s, first and last included")
   }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import Index
 
 /// The store: schema, constraints, atomic exhibit writes, duplicates, deletions.
@@ -43,7 +44,8 @@ import Testing
     #expect(throws: DatabaseError.self, "a track on another camera than its exhibit") {
       try store.writer.write { db in
         try db.execute(sql: "INSERT INTO camera (name) VALUES ('other')")
-        try db.execute(sql: insert.replacingOccurrences(of: "VALUES (1, 1,", with: "VALUES (1, 2,"), arguments: ["car", 0.5, 0])
+        try db.execute(
+          sql: insert.replacingOccurrences(of: "VALUES (1, 1,", with: "VALUES (1, 2,"), arguments: ["car", 0.5, 0])
       }
     }
     #expect(throws: DatabaseError.self, "a camera name with a slash") {
@@ -96,12 +98,16 @@ import Testing
     #expect(try store.track("T1") == nil)
     #expect(try store.exhibit(withSHA256: String(repeating: "a", count: 64))?.isComplete == false)
     #expect(throws: IndexError.invalidTrack(index: 0, reason: "empty path")) {
-      try store.addTracks([NewTrack(objectClass: .car, classConfidence: 1, colours: [], direction: .left, speed: 0, path: [])], toExhibit: exhibit)
+      try store.addTracks(
+        [NewTrack(objectClass: .car, classConfidence: 1, colours: [], direction: .left, speed: 0, path: [])],
+        toExhibit: exhibit)
     }
     try store.commitExhibit(exhibit, completion: completion)
     #expect(try store.search(TrackQuery()).total == 2)
     #expect(throws: IndexError.exhibitAlreadyComplete("E1")) { try store.addTracks([makeTrack()], toExhibit: exhibit) }
-    #expect(throws: IndexError.exhibitAlreadyComplete("E1")) { try store.commitExhibit(exhibit, completion: completion) }
+    #expect(throws: IndexError.exhibitAlreadyComplete("E1")) {
+      try store.commitExhibit(exhibit, completion: completion)
+    }
   }
 
   @Test func interruptedIngestIsCleanedUpAndRedone() throws {
@@ -125,6 +131,8 @@ import Testing
     let result = try store.search(TrackQuery())
     #expect(result.total == 1 && result.results[0].track == "T3" && result.results[0].objectClass == .person)
     #expect(try store.removeIncompleteExhibits().isEmpty)
+    try store.close()
+    #expect(throws: (any Error).self) { try store.search(TrackQuery()) }
   }
 
   @Test func duplicateSHA256IsDetected() throws {
@@ -167,18 +175,18 @@ import Testing
     #expect(try store.thumbnail(ofTrack: "T1") == Thumbnail(format: "png", data: Data([1, 2, 3])))
     func counts() throws -> [Int] {
       try store.writer.read { db in
-        try ["track", "track_colour", "track_path", "track_extent", "thumbnail"].map {
+        try ["track", "track_colour", "track_path", "track_extent", "thumbnail", "search_block"].map {
           try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)")!
         }
       }
     }
-    #expect(try counts() == [3, 3, 3, 3, 1])
+    #expect(try counts() == [3, 3, 3, 3, 1, 2])
     try store.deleteTrack("T1")
-    #expect(try counts() == [2, 2, 2, 2, 0])
+    #expect(try counts() == [2, 2, 2, 2, 0, 2])
     #expect(try store.search(TrackQuery()).results.map(\.track) == ["T2", "T3"])
     #expect(throws: IndexError.trackNotFound("T1")) { try store.deleteTrack("T1") }
     try store.deleteExhibit("E1")
-    #expect(try counts() == [1, 1, 1, 1, 0])
+    #expect(try counts() == [1, 1, 1, 1, 0, 1])
     #expect(try store.search(TrackQuery()).results.map(\.track) == ["T3"])
     #expect(throws: IndexError.exhibitNotFound("E1")) { try store.deleteExhibit("E1") }
     _ = try store.ingest(metadata(sha: "c"), tracks: [makeTrack()], completion: completion)
@@ -188,7 +196,8 @@ import Testing
   @Test func pathsAndBoxesRoundTrip() throws {
     let store = try IndexStore.inMemory()
     let path = pixelPath([(0, 0.2, 0.5), (0.25, 0.3, 0.5), (0.5, 0.4, 0.6)])
-    let track = NewTrack(objectClass: .car, classConfidence: 0.9, colours: [], direction: .right, speed: 0.2, path: path)
+    let track = NewTrack(
+      objectClass: .car, classConfidence: 0.9, colours: [], direction: .right, speed: 0.2, path: path)
     _ = try store.ingest(
       metadata(), tracks: [track, makeTrack(path: [(0.25, 0.5, 0.5), (0.5, 0.6, 0.6)])], completion: completion)
     #expect(try store.path(ofTrack: "T1") == path)
@@ -197,5 +206,34 @@ import Testing
     #expect(boxes.map(\.track) == ["T1", "T1", "T2", "T1", "T2"])
     #expect(try store.trackCounts(ofExhibit: "E1") == [.car: 2])
     #expect(throws: IndexError.exhibitNotFound("E2")) { try store.boxes(ofExhibit: "E2") }
+  }
+}
+
+/// More tracks than one search block holds.
+@Suite struct BlockTests {
+  @Test func exhibitsLargerThanABlock() throws {
+    let store = try IndexStore.inMemory()
+    let count = SearchBlock.capacity + 300
+    // Start times decrease with the insertion order, so the blocks must be sorted by start, not by id.
+    var tracks: [NewTrack] = []
+    for i in 0..<count {
+      let start = Double(count - i)
+      let objectClass: ObjectClass = i % 2 == 0 ? .car : .person
+      tracks.append(makeTrack(objectClass, from: start, to: start + 5))
+    }
+    let (_, ids) = try store.ingest(metadata(), tracks: tracks, completion: completion)
+    let blocks = try store.writer.read { db in
+      try Int.fetchAll(db, sql: "SELECT track_count FROM search_block ORDER BY block")
+    }
+    #expect(blocks == [SearchBlock.capacity, 300])
+    let all = try store.search(TrackQuery(limit: 3))
+    #expect(all.total == count && all.results.map(\.track) == [ids[count - 1], ids[count - 2], ids[count - 3]])
+    let cars = try store.search(TrackQuery(classes: [.car], limit: 2, offset: 2000))
+    #expect(cars.total == (count + 1) / 2)
+    let pageStarts = cars.results.map(\.startOffset)
+    #expect(pageStarts == pageStarts.sorted() && pageStarts.count == 2)
+    try store.deleteTrack(ids[count - 1])
+    let after = try store.search(TrackQuery(limit: 1))
+    #expect(after.total == count - 1 && after.results.first?.track == ids[count - 2])
   }
 }
