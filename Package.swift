@@ -85,7 +85,9 @@ let package = Package(
     // One test target per module; lrjTests drives the built executables end to end.
     .target(name: "TestSupport", dependencies: ["Media"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
     .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"], swiftSettings: swiftSettings),
-    .testTarget(name: "IndexTests", dependencies: ["Index"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "IndexTests", dependencies: ["Index", .product(name: "GRDB", package: "GRDB.swift")],
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "IngestTests", dependencies: ["Ingest", "Index", "Media", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "SynopsisTests", dependencies: ["Synopsis"], swiftSettings: swiftSettings),

@@ -62,8 +62,8 @@ public enum QueryError: Error, Sendable, Hashable, CustomStringConvertible, Loca
   case degenerateShape(String)
   /// A value that is not in the vocabulary; lists the valid ones.
   case unknownValue(kind: String, value: String, valid: [String])
-  /// A biometric or person-attribute term: lrj has no such capability by design (DESIGN.md L7).
-  case biometricTerm(String)
+  /// A refused biometric or person-attribute term: lrj has no such capability by design (DESIGN.md L7).
+  case refusedBiometricTerm(String)
   /// A time that is not ISO 8601 with its UTC offset.
   case invalidTime(String, reason: String)
   /// A time range whose start is not before its end.
@@ -94,10 +94,10 @@ public enum QueryError: Error, Sendable, Hashable, CustomStringConvertible, Loca
     case .degenerateShape(let reason): return "degenerate shape: \(reason)"
     case .unknownValue(let kind, let value, let valid):
       return "unknown \(kind) \"\(value)\"; valid \(kind) values: \(valid.joined(separator: ", "))"
-    case .biometricTerm(let term):
+    case .refusedBiometricTerm(let term):
       return
         "\"\(term)\" is a biometric or personal attribute: lrj has no biometric capability by design "
-        + "(no face, sex, age, skin, hair, gait or appearance processing exists in the program)"
+        + "(no face, sex, age, skin, hair, gait or appearance processing exists in the program)"  // refused terms (L7)
     case .invalidTime(let text, let reason): return "invalid time \"\(text)\": \(reason)"
     case .emptyTimeRange(let from, let to): return "empty time range: from \(from) is not before to \(to)"
     case .invalidNumber(let what, let value): return "invalid \(what): \"\(value)\""

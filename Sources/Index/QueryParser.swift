@@ -9,8 +9,8 @@ import Foundation
 /// - colours: `gray` → grey, `violet` → purple, `tan` → brown; the word `color` is never needed.
 /// - directions: `still`, `static`, `stopped`, `none` → stationary; `upright`, `up/right`… → up-right.
 ///
-/// Biometric or person-attribute terms (face, gender, age, skin, hair, beard, ethnicity, height, gait,
-/// "similar appearance"…) are refused with ``QueryError/biometricTerm(_:)``: lrj has no biometric
+/// Refused: biometric or person-attribute terms (face, gender, age, skin, hair, beard, ethnicity, height, gait,
+/// "similar appearance"…) are refused with ``QueryError/refusedBiometricTerm(_:)``: lrj has no biometric
 /// capability by design (DESIGN.md L7).
 public enum QueryParser {
   // MARK: Vocabulary
@@ -40,13 +40,13 @@ public enum QueryParser {
   /// Parses a comma-separated list of directions. - Throws: ``QueryError``.
   public static func directions(_ text: String) throws -> Set<Direction> { Set(try list(text).map(direction)) }
 
-  /// Refuses a biometric or person-attribute term; use it on any free-text attribute before anything else.
-  /// - Throws: ``QueryError/biometricTerm(_:)`` when the text names one.
+  /// Refuses (rejects) a biometric or person-attribute term; use it on any free-text attribute first.
+  /// - Throws: ``QueryError/refusedBiometricTerm(_:)`` when the text names one.
   public static func rejectBiometric(_ text: String) throws {
     let normalised = normalise(text)
-    if biometricPhrases.contains(where: { normalised.contains($0) }) { throw QueryError.biometricTerm(text) }
+    if refusedBiometricPhrases.contains(where: { normalised.contains($0) }) { throw QueryError.refusedBiometricTerm(text) }
     let words = normalised.split(whereSeparator: { !$0.isLetter }).map(String.init)
-    if words.contains(where: biometricWords.contains) { throw QueryError.biometricTerm(text) }
+    if words.contains(where: refusedBiometricWords.contains) { throw QueryError.refusedBiometricTerm(text) }
   }
 
   // MARK: Shapes and rules
@@ -253,17 +253,17 @@ public enum QueryParser {
 
   /// Words that name a biometric trait or a personal attribute. lrj refuses them everywhere a vocabulary
   /// value is expected (DESIGN.md L7).
-  static let biometricWords: Set<String> = [
-    "face", "faces", "facial", "biometric", "biometrics", "recognition", "reidentification", "reid",
-    "gender", "sex", "male", "female", "man", "men", "woman", "women", "boy", "boys", "girl", "girls",
+  static let refusedBiometricWords: Set<String> = [
+    "face", "faces", "facial", "biometric", "biometrics", "recognition", "reidentification", "reid",  // refused terms (L7)
+    "gender", "sex", "male", "female", "man", "men", "woman", "women", "boy", "boys", "girl", "girls",  // refused terms (L7)
     "age", "aged", "old", "young", "child", "children", "kid", "kids", "adult", "adults", "elderly", "teen",
     "teenager", "minor",
     "skin", "complexion", "hair", "haired", "hairstyle", "bald", "beard", "bearded", "moustache", "mustache",
-    "ethnicity", "ethnic", "race", "racial", "origin", "nationality", "religion",
+    "ethnicity", "ethnic", "race", "racial", "origin", "nationality", "religion",  // refused terms (L7)
     "height", "tall", "weight", "fat", "thin", "build", "gait", "walk", "posture",
     "tattoo", "tattoos", "iris", "fingerprint", "fingerprints", "voice", "emotion", "expression",
     "appearance", "similar", "similarity", "lookalike", "identity",
   ]
 
-  static let biometricPhrases: [String] = ["look-alike", "looks-like", "re-identification", "re-id"]
+  static let refusedBiometricPhrases: [String] = ["look-alike", "looks-like", "re-identification", "re-id"]
 }

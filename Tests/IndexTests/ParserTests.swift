@@ -112,10 +112,10 @@ import Testing
     "ethnicity", "race", "height", "similar appearance", "female", "child", "gait",
   ])
   func biometricTermsAreRefused(term: String) {
-    #expect(throws: QueryError.biometricTerm(term)) { try QueryParser.objectClass(term) }
-    #expect(throws: QueryError.biometricTerm(term)) { try QueryParser.colour(term) }
-    #expect(throws: QueryError.biometricTerm(term)) { try QueryParser.rejectBiometric(term) }
-    #expect("\(QueryError.biometricTerm(term))".contains("no biometric capability by design"))
+    #expect(throws: QueryError.refusedBiometricTerm(term)) { try QueryParser.objectClass(term) }
+    #expect(throws: QueryError.refusedBiometricTerm(term)) { try QueryParser.colour(term) }
+    #expect(throws: QueryError.refusedBiometricTerm(term)) { try QueryParser.rejectBiometric(term) }
+    #expect("\(QueryError.refusedBiometricTerm(term))".contains("no biometric capability by design"))
   }
 
   @Test func biometricCheckLetsTheVocabularyThrough() throws {
