@@ -77,7 +77,8 @@ public struct Thumbnail: Sendable, Hashable {
 
 /// What Ingest knows about an exhibit when it starts reading it.
 public struct ExhibitMetadata: Sendable, Hashable, Codable {
-  /// The file's name as given (no directory is needed).
+  /// The file's path at ingest (Ingest stores the absolute path, so the original footage can be
+  /// found again for extracts and synopses; its SHA-256 proves it is the same file).
   public var fileName: String
   /// SHA-256 of the file's bytes, 64 lower-case hexadecimal digits.
   public var sha256: String

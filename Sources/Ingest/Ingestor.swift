@@ -75,7 +75,7 @@ public struct Ingestor: Sendable {
     let result = try Analyzer(settings: settings).analyse(path: path, progress: progress)
     logger.info("analysed", metadata: ["file": "\(path)", "seconds": "\(Date().timeIntervalSince(started))"])
     let metadata = ExhibitMetadata(
-      fileName: (path as NSString).lastPathComponent, sha256: result.sha256, sizeBytes: result.info.fileSize,
+      fileName: URL(fileURLWithPath: path).standardizedFileURL.path, sha256: result.sha256, sizeBytes: result.info.fileSize,
       container: result.info.container, codec: result.info.codec, width: result.info.width,
       height: result.info.height, fps: result.info.frameRate, camera: camera, start: startTime)
     let completion = ExhibitCompletion(

@@ -294,6 +294,12 @@ public final class Decoder {
     }
   }
 
+  /// The demuxer and the video stream, for stream copies (`SpanCopier`).
+  var formatContextForCopy: UnsafeMutablePointer<AVFormatContext>? { owned.formatContext }
+  var streamForCopy: UnsafeMutablePointer<AVStream>? {
+    owned.formatContext.flatMap { $0.pointee.streams[Int(streamIndex)] }
+  }
+
   // MARK: - Frames
 
   /// Turns a decoded AVFrame into a `VideoFrame`, or `nil` when it is to be dropped.

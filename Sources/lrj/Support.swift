@@ -53,3 +53,33 @@ extension ParsableCommand {
     }
   }
 }
+
+/// Files the user asked for (`--out`): written whole or not at all, never over a directory.
+enum Files {
+  /// Fails early when `path` cannot be written (missing folder, a directory, not writable).
+  static func checkWritable(_ path: String) throws {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+      throw ValidationError("\(path) is a directory")
+    }
+    let folder = (path as NSString).deletingLastPathComponent
+    let parent = folder.isEmpty ? "." : folder
+    guard FileManager.default.isWritableFile(atPath: parent) else {
+      throw ValidationError("\(path): cannot write in \(parent)")
+    }
+  }
+
+  /// Writes `data` atomically (temporary file then rename).
+  static func writeNew(_ data: Data, to path: String) throws {
+    try checkWritable(path)
+    do {
+      try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+      throw ValidationError("\(path): \(error.localizedDescription)")
+    }
+  }
+
+  static func sha256(_ data: Data) -> String {
+    ProcedureWorkspaceHash.sha256(data)
+  }
+}
