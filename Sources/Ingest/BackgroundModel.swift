@@ -26,6 +26,11 @@ struct BackgroundModel {
     var shadowChroma: Float = 6
     /// Frames a pixel may stay foreground before it is absorbed into the background.
     var absorbAfter: Int = 150
+    /// Pixels that keep switching between foreground and background (leaves in the wind,
+    /// flicker) reach this blinking level and then need `blinkingSigmas` to be foreground.
+    var blinkingLevel: Float = 0.5
+    var blinkingSigmas: Float = 3
+    var blinkingMinimumDifference: Float = 40
   }
 
   let width: Int
@@ -36,6 +41,9 @@ struct BackgroundModel {
   private var meanCr: [Float]
   private var varianceY: [Float]
   private var foregroundAge: [UInt16]
+  /// Per pixel: how often it switched state lately (decays by 10 % per frame, +0.2 per switch).
+  private var blinking: [Float]
+  private var previous: [UInt8]
 
   /// Starts from the median and spread of `frames` (at least one).
   init(bootstrap frames: [ModelFrame], settings: Settings = Settings()) {
@@ -49,6 +57,8 @@ struct BackgroundModel {
     meanCr = [Float](repeating: 0, count: count)
     varianceY = [Float](repeating: 25, count: count)
     foregroundAge = [UInt16](repeating: 0, count: count)
+    blinking = [Float](repeating: 0, count: count)
+    previous = [UInt8](repeating: 0, count: count)
     var samples = [UInt8](repeating: 0, count: frames.count)
     func median(_ plane: KeyPath<ModelFrame, [UInt8]>, _ i: Int) -> Float {
       for k in frames.indices { samples[k] = frames[k][keyPath: plane][i] }
@@ -71,7 +81,10 @@ struct BackgroundModel {
   /// Classifies every pixel of `frame` as foreground (1) or background (0), then learns from it.
   mutating func apply(_ frame: ModelFrame) -> Mask {
     var mask = Mask(width: width, height: height)
-    let s = settings
+    var s = settings
+    // Compressed or noisy footage: the whole picture differs from the background by some levels.
+    // Four times the typical (40th percentile) difference is the least that counts as motion.
+    s.minimumLumaDifference = min(30, max(s.minimumLumaDifference, 4 * typicalDifference(frame)))
     let absorbAfter = UInt16(min(s.absorbAfter, Int(UInt16.max)))
     frame.y.withUnsafeBufferPointer { fy in
       frame.cb.withUnsafeBufferPointer { fcb in
@@ -82,18 +95,27 @@ struct BackgroundModel {
                 meanCr.withUnsafeMutableBufferPointer { mcr in
                   varianceY.withUnsafeMutableBufferPointer { vy in
                     foregroundAge.withUnsafeMutableBufferPointer { age in
+                     blinking.withUnsafeMutableBufferPointer { blink in
+                      previous.withUnsafeMutableBufferPointer { before in
                       for i in 0..<out.count {
                         let y = Float(fy[i])
                         let cb = Float(fcb[i])
                         let cr = Float(fcr[i])
                         let dy = y - my[i]
                         let dc = abs(cb - mcb[i]) + abs(cr - mcr[i])
-                        let threshold = max(s.minimumLumaDifference, s.sigmas * vy[i].squareRoot())
-                        var foreground = abs(dy) > threshold || dc > s.chromaDifference
+                        let dynamic = blink[i] > s.blinkingLevel
+                        let threshold =
+                          dynamic
+                          ? max(s.blinkingMinimumDifference, (s.sigmas + s.blinkingSigmas) * vy[i].squareRoot())
+                          : max(s.minimumLumaDifference, s.sigmas * vy[i].squareRoot())
+                        var foreground = abs(dy) > threshold || dc > (dynamic ? 2 * s.chromaDifference : s.chromaDifference)
                         if foreground && dy < 0 && dc < s.shadowChroma && my[i] > 1 {
                           let ratio = y / my[i]
                           if s.shadowRatio.contains(ratio) { foreground = false }
                         }
+                        let state: UInt8 = foreground ? 1 : 0
+                        blink[i] = 0.9 * blink[i] + (state != before[i] ? 0.2 : 0)
+                        before[i] = state
                         if foreground {
                           out[i] = 1
                           age[i] &+= 1
@@ -117,6 +139,8 @@ struct BackgroundModel {
                           vy[i] = min(400, max(9, vy[i] + rate * (dy * dy - vy[i])))
                         }
                       }
+                      }
+                     }
                     }
                   }
                 }
@@ -127,6 +151,28 @@ struct BackgroundModel {
       }
     }
     return mask
+  }
+
+  /// The 40th percentile of |luma − background| over the picture (sampled every 4th pixel).
+  private func typicalDifference(_ frame: ModelFrame) -> Float {
+    var histogram = [Int](repeating: 0, count: 256)
+    var count = 0
+    frame.y.withUnsafeBufferPointer { y in
+      meanY.withUnsafeBufferPointer { m in
+        var i = 0
+        while i < y.count {
+          histogram[min(255, Int(abs(Float(y[i]) - m[i])))] += 1
+          count += 1
+          i += 4
+        }
+      }
+    }
+    var seen = 0
+    for (value, n) in histogram.enumerated() {
+      seen += n
+      if seen * 10 >= count * 4 { return Float(value) }
+    }
+    return 0
   }
 
   /// Whether a blob is a ghost: a hole the background model still shows an object in (a parked

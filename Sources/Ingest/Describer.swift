@@ -52,6 +52,19 @@ struct Describer {
     // A track whose feet moved less than half its height and 2 % of the picture never moved.
     let moved = displacement >= max(0.3 * medianHeight, 0.015 * Double(sourceWidth))
     guard moved else { return nil }
+    // Leaves and flicker jitter in place: their feet travel far more than they get anywhere.
+    // Measured on 1-second steps, an object that goes somewhere covers at least a third of its
+    // path as net displacement.
+    var travelled = 0.0
+    var previous = start
+    var previousTime = measured.first!.time
+    for o in measured.dropFirst() where o.time - previousTime >= 1 || o.frameIndex == measured.last!.frameIndex {
+      let point = foot(o.box)
+      travelled += ((point.0 - previous.0) * (point.0 - previous.0) + (point.1 - previous.1) * (point.1 - previous.1)).squareRoot()
+      previous = point
+      previousTime = o.time
+    }
+    guard displacement >= 0.33 * travelled else { return nil }
 
     let duration = last.time - first.time
     let speed = displacement / Double(sourceWidth) / max(duration, 1e-3)
@@ -136,6 +149,6 @@ struct Describer {
       .filter { $0.fraction >= 0.08 }
       .sorted { $0.fraction > $1.fraction }
       .prefix(3)
-      .map { ColourFraction($0.colour, ($0.fraction * 1000).rounded() / 1000) }
+      .map { ColourFraction($0.colour, ($0.fraction * 1000).rounded(.down) / 1000) }  // never sums above 1
   }
 }

@@ -111,3 +111,13 @@ struct TrackerTests {
     #expect(ended.count == 1)
   }
 }
+
+struct TopColoursTests {
+  /// Rounded fractions never add up to more than 1 (the index refuses that).
+  @Test func fractionsNeverExceedOne() {
+    let colours = Describer.topColours([3335, 3333, 3332, 0, 0, 0, 0, 0, 0, 0, 0])
+    #expect(colours.count == 3)
+    #expect(colours.map(\.fraction).reduce(0, +) <= 1)
+    #expect(Describer.topColours([Int](repeating: 0, count: 11)).isEmpty)
+  }
+}
