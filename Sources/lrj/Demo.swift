@@ -1,5 +1,7 @@
 import ArgumentParser
+import Consultation
 import Foundation
+import Index
 import Media
 
 /// `lrj demo`: the workflow on the Samples clip, in a temporary folder.
@@ -38,6 +40,45 @@ struct Demo: ParsableCommand {
       try Data(try PNG.encode(image)).write(to: URL(fileURLWithPath: png), options: .atomic)
       print(String(format: "   frame %d at %.3f s → %@", frame.index, frame.time, png))
 
+      print("\n4. ingest into a procedure (in a temporary LRJ_HOME)")
+      let home = work.appendingPathComponent("lrj-home")
+      let workspace = try ProcedureWorkspace(id: "DEMO-2026-001", home: home, create: true)
+      let ingested = try workspace.ingest(path: clip, camera: "street", start: nil)
+      print(IngestCommand.summary(ingested).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+
+      var redCars = SearchFilters()
+      redCars.classes = ["car"]
+      redCars.colours = ["red"]
+      redCars.directions = ["right"]
+      var lowerLeft = SearchFilters()
+      lowerLeft.classes = ["person"]
+      lowerLeft.cameras = ["street"]
+      lowerLeft.zone = "0,0.5 0.5,0.5 0.5,1 0,1"
+      lowerLeft.zoneRule = "enters"
+      var dwell = SearchFilters()
+      dwell.cameras = ["street"]
+      dwell.zone = "0.3,0.3 0.6,0.3 0.6,0.45 0.3,0.45"
+      dwell.zoneRule = "dwell:5"
+      let searches = [
+        ("red cars going right", "--class car --colour red --direction right", redCars),
+        ("persons entering the lower-left quadrant", "--class person --camera street --zone \"0,0.5 0.5,0.5 0.5,1 0,1\"", lowerLeft),
+        ("anything staying 5 s on the far pavement", "--camera street --zone \"0.3,0.3 0.6,0.3 0.6,0.45 0.3,0.45\" --zone-rule dwell:5", dwell),
+      ]
+      var firstTrack: String?
+      for (n, (title, flags, filters)) in searches.enumerated() {
+        print("\n\(5 + n). search: \(title)\n   lrj search \(flags)")
+        let result = try workspace.search(filters)
+        print(Search.table(result, offset: 0).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+        firstTrack = firstTrack ?? result.results.first?.track
+      }
+      if let track = firstTrack {
+        let thumbnail = work.appendingPathComponent("\(track).png")
+        try workspace.thumbnail(track: track).write(to: thumbnail, options: .atomic)
+        print("\n8. thumbnail of \(track) → \(thumbnail.path)")
+        let extract = try workspace.extract(track: track, margin: 1, to: work.appendingPathComponent("\(track).mp4").path)
+        print(String(format: "9. original footage of %@, %.1f–%.1f s → %@ (SHA-256 %@)", track, extract.from, extract.to,
+                     extract.file, extract.sha256))
+      }
       print("\nEverything is in \(work.path)")
     }
   }
