@@ -193,15 +193,7 @@ public final class Encoder {
     let status = avcodec_send_frame(codecContext, nil)
     guard status >= 0 else { throw MediaError(.encodeFailed, path: path, FFmpeg.failure("avcodec_send_frame", status)) }
     try writePackets()
-    let trailer = av_write_trailer(formatContext)
-    guard trailer >= 0 else { throw MediaError(.encodeFailed, path: path, FFmpeg.failure("av_write_trailer", trailer)) }
-    avio_closep(&formatContext.pointee.pb)
-    do {
-      if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-      try FileManager.default.moveItem(atPath: partialPath, toPath: path)
-    } catch {
-      throw MediaError(.encodeFailed, path: path, "cannot move the finished file into place: \(error.localizedDescription)")
-    }
+    try FFmpeg.finishMP4(formatContext, partial: partialPath, path: path)
     finished = true
     release(removePartial: false)
   }

@@ -64,6 +64,19 @@ public enum FFmpeg {
     return text
   }
 
+  /// Writes an MP4's index, closes it and renames `<path>.partial` over `path` (one atomic
+  /// rename: the path holds the old file or the complete new one, never a part).
+  static func finishMP4(_ context: UnsafeMutablePointer<AVFormatContext>, partial: String, path: String)
+    throws(MediaError)
+  {
+    let trailer = av_write_trailer(context)
+    guard trailer >= 0 else { throw MediaError(.encodeFailed, path: path, failure("av_write_trailer", trailer)) }
+    avio_closep(&context.pointee.pb)
+    guard rename(partial, path) == 0 else {
+      throw MediaError(.encodeFailed, path: path, "cannot move the finished file into place: \(String(cString: strerror(errno)))")
+    }
+  }
+
   static let eof = lrj_averror_eof()
   static let again = lrj_averror(EAGAIN)
   static let invalidData = lrj_averror_invaliddata()

@@ -134,15 +134,7 @@ extension Decoder {
       frames += 1
     }
     guard frames > 0 else { throw MediaError(.decodeFailed, path: info.path, "no frame between \(from) s and \(end) s") }
-    let trailer = av_write_trailer(outputContext)
-    guard trailer >= 0 else { throw MediaError(.encodeFailed, path: output, FFmpeg.failure("av_write_trailer", trailer)) }
-    avio_closep(&outputContext.pointee.pb)
-    do {
-      if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
-      try FileManager.default.moveItem(atPath: partial, toPath: output)
-    } catch {
-      throw MediaError(.encodeFailed, path: output, "cannot move the file into place: \(error.localizedDescription)")
-    }
+    try FFmpeg.finishMP4(outputContext, partial: partial, path: output)
     finished = true
     return SpanCopier.Result(from: first ?? from, to: last, streamCopied: true, frames: frames)
   }

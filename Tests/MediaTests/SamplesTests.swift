@@ -5,27 +5,7 @@ import Testing
 
 /// The committed Samples clip agrees with its ground truth.
 struct SamplesTests {
-  struct Truth: Decodable {
-    struct Object: Decodable {
-      var id: Int
-      var `class`: String
-      var colour: String
-      var rgb: [Int]
-      var direction: String
-      var start: Double
-      var end: Double
-      var boxes: [[Int]]
-    }
-    var width: Int
-    var height: Int
-    var fps: Int
-    var frames: Int
-    var objects: [Object]
-  }
-
-  static func truth() throws -> Truth {
-    try JSONDecoder().decode(Truth.self, from: Data(contentsOf: URL(fileURLWithPath: TestPaths.samplesTruth)))
-  }
+  static func truth() throws -> SamplesTruth { try SamplesTruth.load() }
 
   @Test func clipIsSmallAndShort() throws {
     let size = try FileManager.default.attributesOfItem(atPath: TestPaths.samplesClip)[.size] as? Int ?? 0
