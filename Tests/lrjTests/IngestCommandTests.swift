@@ -93,6 +93,11 @@ struct IngestCommandTests {
       #expect(result.standardError.hasPrefix("error: ") && result.standardError.contains(expected),
               "\(arguments): \(result.standardError)")
     }
+    let unwritable = try Run.lrj(["ingest", "--procedure", "P1", "--camera", "c", TestPaths.samplesClip],
+                                 environment: ["LRJ_HOME": "/proc/lrj-cannot-be-here"])
+    #expect(unwritable.status != 0)
+    #expect(unwritable.standardError.hasPrefix("error: cannot create /proc/lrj-cannot-be-here/procedures/P1"),
+            "\(unwritable.standardError)")
     let badProcedure = try Run.lrj(["ingest", "--procedure", "../x", "--camera", "c", TestPaths.samplesClip], environment: env)
     #expect(badProcedure.status != 0 && badProcedure.standardError.contains("invalid procedure id"))
     #expect(try Self.exhibits(home: home, procedure: "P1").isEmpty)
