@@ -44,7 +44,7 @@ public struct ExtractReport: Sendable, Codable {
 
 extension ProcedureWorkspace {
   /// Tracks matching `filters`, ordered by start time, with the total count.
-  /// - Throws: `QueryError` (bad or biometric terms, malformed zones, unknown values) or `IndexError`.
+  /// - Throws: `QueryError` (bad or refused biometric terms, malformed zones, unknown values) or `IndexError`.
   public func search(_ filters: SearchFilters) throws -> SearchResult {
     try store.search(try query(filters))
   }
