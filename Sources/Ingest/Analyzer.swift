@@ -175,8 +175,7 @@ struct Analyzer {
     let analysedRate = frameRate / Double(stride)
     let describer = Describer(
       sourceWidth: info.width, sourceHeight: info.height,
-      scaleX: Double(factor), scaleY: Double(factor),
-      frameRate: frameRate, minimumDuration: settings.minimumTrackSeconds)
+      scaleX: Double(factor), scaleY: Double(factor), minimumDuration: settings.minimumTrackSeconds)
     let minimumArea = max(4, Int(settings.minimumBlobFraction * Double(model.width * model.height)))
     let expected = info.duration.map { Int($0 * frameRate) }
     let started = Date()

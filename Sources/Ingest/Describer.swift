@@ -23,7 +23,6 @@ struct Describer {
   let sourceHeight: Int
   let scaleX: Double
   let scaleY: Double
-  let frameRate: Double
   /// Tracks shorter than this are dropped.
   let minimumDuration: Double
 

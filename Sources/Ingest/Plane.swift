@@ -1,16 +1,3 @@
-/// A small single-channel image used inside the pipeline (model resolution).
-struct FloatPlane {
-  let width: Int
-  let height: Int
-  var values: [Float]
-
-  init(width: Int, height: Int, value: Float = 0) {
-    self.width = width
-    self.height = height
-    values = [Float](repeating: value, count: width * height)
-  }
-}
-
 /// A picture at model resolution: three 8-bit planes of the same size.
 struct ModelFrame {
   let width: Int
@@ -63,8 +50,6 @@ struct Rect: Equatable {
     let top = min(y, other.y)
     return Rect(x: left, y: top, width: max(maxX, other.maxX) - left, height: max(maxY, other.maxY) - top)
   }
-
-  func scaled(by s: Double) -> Rect { Rect(x: x * s, y: y * s, width: width * s, height: height * s) }
 
   /// Linear interpolation between two rectangles.
   static func mix(_ a: Rect, _ b: Rect, _ f: Double) -> Rect {
