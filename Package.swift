@@ -63,6 +63,8 @@ let package = Package(
       dependencies: [
         "Ingest", "Synopsis", "Index", "Media",
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "_CryptoExtras", package: "swift-crypto"),
+        .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: swiftSettings),
@@ -92,7 +94,12 @@ let package = Package(
       name: "IngestTests", dependencies: ["Ingest", "Index", "Media", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "SynopsisTests", dependencies: ["Synopsis"], swiftSettings: swiftSettings),
     .testTarget(
-      name: "ConsultationTests", dependencies: ["Consultation", "TestSupport"], swiftSettings: swiftSettings),
+      name: "ConsultationTests",
+      dependencies: [
+        "Consultation", "TestSupport",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ], swiftSettings: swiftSettings),
     .testTarget(
       name: "lrjTests", dependencies: ["lrj", "lrj-samplegen", "Media", "Index", "TestSupport"], swiftSettings: swiftSettings),
   ]
