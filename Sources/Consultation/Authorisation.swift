@@ -178,13 +178,38 @@ public enum Authorisation {
     PasetoV4Public.pae([Data(installation.utf8), Data(procedure.utf8)])
   }
 
+  static let footerPrefix = Data(#"{"kid":""#.utf8)
+  static let footerSuffix = Data(#""}"#.utf8)
+
+  /// Whether `id` can be written in the footer as is: printable ASCII, no quote, no backslash.
+  static func isPlainID(_ id: String) -> Bool {
+    !id.isEmpty && id.utf8.count <= 128
+      && id.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+  }
+
+  /// `{"kid":"<id>"}`, or nil when the id cannot be written plainly.
+  static func keyIDFooter(_ id: String) -> Data? {
+    isPlainID(id) ? footerPrefix + Data(id.utf8) + footerSuffix : nil
+  }
+
+  /// The id in a footer of exactly the form `{"kid":"<id>"}`, or nil.
+  static func keyID(inFooter footer: Data) -> String? {
+    guard footer.count > footerPrefix.count + footerSuffix.count, footer.starts(with: footerPrefix),
+      footer.suffix(footerSuffix.count) == footerSuffix
+    else { return nil }
+    let id = String(decoding: footer.dropFirst(footerPrefix.count).dropLast(footerSuffix.count), as: UTF8.self)
+    return isPlainID(id) ? id : nil
+  }
+
   /// Signs `claims` with the issuing magistrate's key. The installation is taken from `aud`.
   public static func issue(_ claims: AuthorisationClaims, key: PasetoV4SecretKey) throws -> String {
     let installation = String(claims.aud.dropFirst("lrj:".count))
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let payload = try encoder.encode(claims)
-    let footer = try encoder.encode(["kid": claims.iss])
+    guard let footer = keyIDFooter(claims.iss) else {
+      throw AuthorisationError.invalidClaims("issuer id \"\(claims.iss)\" must be printable ASCII without quotes or backslashes")
+    }
     return try PasetoV4Public.sign(
       payload: payload, footer: footer,
       implicitAssertion: implicitAssertion(installation: installation, procedure: claims.procedure), key: key)
@@ -199,13 +224,13 @@ public enum Authorisation {
     _ token: String, publicKeyLookup: (String) -> PasetoV4PublicKey?, installation: String, procedure: String,
     now: Date, revoked: Set<String> = []
   ) throws(AuthorisationError) -> AuthorisationClaims {
-    // 1. The footer's kid selects a pinned key; nothing else is read before the signature.
+    // 1. The footer's kid selects a pinned key. The footer must be exactly `{"kid":"<id>"}`: it is
+    //    matched byte for byte, not parsed, so no JSON is parsed before the signature is checked.
     let footer: Data
     do { footer = try PasetoV4Public.unverifiedFooter(token) } catch { throw .badSignature(error) }
-    guard !footer.isEmpty, footer.count <= maximumFooterBytes,
-      let object = try? JSONSerialization.jsonObject(with: footer) as? [String: Any],
-      let kid = object["kid"] as? String, !kid.isEmpty
-    else { throw .unknownIssuerKey("(none named)") }
+    guard footer.count <= maximumFooterBytes, let kid = keyID(inFooter: footer) else {
+      throw .unknownIssuerKey("(none named)")
+    }
     guard let key = publicKeyLookup(kid) else { throw .unknownIssuerKey(kid) }
 
     // 2. The signature, bound to this installation and procedure.

@@ -207,26 +207,17 @@ public struct SealedKeyFile: Codable, Sendable, Equatable {
       .appendingPathComponent(".\(url.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp").path
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
     guard fd >= 0 else { throw .io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
-    let bytes = [UInt8](encoded())
-    var written = 0
-    while written < bytes.count {
-      let n = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-      if n < 0 {
-        if errno == EINTR { continue }
-        let reason = String(cString: strerror(errno))
-        close(fd)
-        unlink(temporary)
-        throw .io("cannot write \(temporary): \(reason)")
-      }
-      written += n
-    }
-    guard fchmod(fd, 0o600) == 0, fsync(fd) == 0 else {
-      let reason = String(cString: strerror(errno))
-      close(fd)
+    let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    do {
+      guard fchmod(fd, 0o600) == 0 else { throw KeyFileError.io("cannot set mode 0600 on \(temporary)") }
+      try handle.write(contentsOf: encoded())
+      try handle.synchronize()
+      try handle.close()
+    } catch {
+      try? handle.close()
       unlink(temporary)
-      throw .io("cannot sync \(temporary): \(reason)")
+      throw .io("cannot write \(temporary): \(error)")
     }
-    close(fd)
     guard rename(temporary, path) == 0 else {
       let reason = String(cString: strerror(errno))
       unlink(temporary)

@@ -132,6 +132,17 @@ struct AuthorisationTests {
     #expect(throws: AuthorisationError.unknownIssuerKey("(none named)")) { try verify(noFooter) }
   }
 
+  @Test func footerMustBeExactlyAKeyID() throws {
+    let claimsJSON = String(decoding: try JSONEncoder().encode(claims()), as: UTF8.self)
+    for footer in [#"{"kid":"judge.martin","x":1}"#, #"{ "kid":"judge.martin"}"#, #"{"kid":"judge\u002emartin"}"#, #"{"kid":""}"#, "judge.martin"] {
+      let token = try PasetoV4Public.sign(
+        payload: Data(claimsJSON.utf8), footer: Data(footer.utf8),
+        implicitAssertion: Authorisation.implicitAssertion(installation: "inst-1", procedure: "P-2026-001"), key: magistrate)
+      #expect(throws: AuthorisationError.unknownIssuerKey("(none named)"), "\(footer)") { try verify(token) }
+    }
+    #expect(throws: AuthorisationError.self) { try Authorisation.issue(claims(issuer: "judge\"martin"), key: magistrate) }
+  }
+
   @Test func errorsSayWhy() {
     #expect(AuthorisationError.kindNotAllowed("x").description.contains("death-cause"))
     #expect(AuthorisationError.expired(now).description.contains("2026-05-28"))
