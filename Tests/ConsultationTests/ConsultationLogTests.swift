@@ -273,6 +273,31 @@ struct ConsultationLogTests {
     #expect(try log.verify(trustedKeys: trusted).isValid)
   }
 
+  @Test func concurrentAppendsKeepOneIntactChain() async throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lrj-log-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let log = try ConsultationLog(
+      writer: DatabasePool(path: folder.appendingPathComponent("registry.sqlite").path), origin: "lrj/inst-1/consultation")
+    let template = entry(0)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for worker in 0..<4 {
+        group.addTask {
+          for index in 0..<25 {
+            var next = template
+            next.parameters = ["worker": String(worker), "index": String(index)]
+            try log.append(next)
+          }
+        }
+      }
+      try await group.waitForAll()
+    }
+    let report = try log.verify(trustedKeys: [])
+    #expect(report.isValid, "\(report)")
+    #expect(report.entryCount == 100)
+    #expect(Set(try log.entries().compactMap { $0.entry.map { "\($0.parameters["worker"]!)/\($0.parameters["index"]!)" } }).count == 100)
+  }
+
   @Test func aBodyDeletedOutsideAPurgeIsFound() throws {
     let log = try filled(5)
     try tamper(log, "DELETE FROM log_body WHERE seq = 2")

@@ -90,6 +90,10 @@ struct KeyFileTests {
       try SealedKeyFile.seal(Curve25519.Signing.PrivateKey(), user: "u", passphrase: "p", parameters: ScryptParameters(n: 1 << 24, r: 8, p: 1))
     }
     #expect(throws: Never.self) { try ScryptParameters.standard.validate() }
+    // A stronger setting within the bounds (64 MiB) works.
+    let strong = try SealedKeyFile.seal(
+      Curve25519.Signing.PrivateKey(), user: "u", passphrase: "p", parameters: ScryptParameters(n: 1 << 16, r: 8, p: 1))
+    #expect(throws: Never.self) { try strong.unseal(passphrase: "p") }
   }
 
   /// Edits the JSON object of a key file.
