@@ -203,6 +203,9 @@ public enum Authorisation {
 
   /// Signs `claims` with the issuing magistrate's key. The installation is taken from `aud`.
   public static func issue(_ claims: AuthorisationClaims, key: PasetoV4SecretKey) throws -> String {
+    guard claims.aud.hasPrefix("lrj:"), claims.aud.count > 4 else {
+      throw AuthorisationError.invalidClaims("audience \"\(claims.aud)\" is not lrj:<installation-id>")
+    }
     let installation = String(claims.aud.dropFirst("lrj:".count))
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -141,6 +141,9 @@ struct AuthorisationTests {
       #expect(throws: AuthorisationError.unknownIssuerKey("(none named)"), "\(footer)") { try verify(token) }
     }
     #expect(throws: AuthorisationError.self) { try Authorisation.issue(claims(issuer: "judge\"martin"), key: magistrate) }
+    var badAudience = claims()
+    badAudience.aud = "inst-1"
+    #expect(throws: AuthorisationError.self) { try Authorisation.issue(badAudience, key: magistrate) }
   }
 
   @Test func errorsSayWhy() {
