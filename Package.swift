@@ -97,7 +97,6 @@ let package = Package(
       name: "ConsultationTests",
       dependencies: [
         "Consultation", "TestSupport",
-        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "GRDB", package: "GRDB.swift"),
       ], swiftSettings: swiftSettings),
     .testTarget(
