@@ -98,6 +98,7 @@ let package = Package(
       dependencies: [
         "Consultation", "TestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ], swiftSettings: swiftSettings),
     .testTarget(
       name: "lrjTests", dependencies: ["lrj", "lrj-samplegen", "Media", "Index", "TestSupport"], swiftSettings: swiftSettings),
