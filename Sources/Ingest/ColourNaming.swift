@@ -64,7 +64,8 @@ public struct ColourNamer: Sendable {
     if hue < 0 { hue += 360 }
     switch hue {
     case ..<12, 345...:
-      if saturation < 0.55 && value > 0.7 { return .pink }
+      // Light red is pink; the highlights of red paint are not (they stay fairly saturated).
+      if saturation < 0.35 && value > 0.75 { return .pink }
       return value < 0.4 ? .brown : .red
     case ..<42:
       if value < 0.6 || (saturation < 0.5 && value < 0.75) { return .brown }
@@ -77,7 +78,11 @@ public struct ColourNamer: Sendable {
       return .blue
     case ..<290:
       return .purple
+    case ..<320:
+      return value > 0.6 ? .pink : .purple
     default:
+      // Crimson (saturated, towards magenta) is still red; pink is its light, paler form.
+      if saturation >= 0.6 { return value < 0.4 ? .brown : .red }
       return value > 0.6 ? .pink : .purple
     }
   }

@@ -124,7 +124,7 @@ struct Describer {
       if relativeSize > 0.12 { return (.busTruck, 0.45) }
       return speed < 0.04 ? (.person, 0.4) : (.twoWheeler, 0.55)
     case 0.2..<0.8:
-      if relativeSize > 0.09 { return (.busTruck, 0.6) }
+      if relativeSize > 0.14 { return (.busTruck, 0.6) }
       return (.car, min(0.85, 0.6 + (0.8 - aspect) * 0.5))
     default:
       return (.other, 0.3)

@@ -8,6 +8,7 @@ struct ColourNamingTests {
     (200, 28, 30, Colour.red), (235, 120, 20, .orange), (225, 200, 40, .yellow), (40, 150, 60, .green),
     (30, 70, 190, .blue), (120, 40, 150, .purple), (240, 110, 180, .pink), (235, 235, 232, .white),
     (22, 22, 25, .black), (128, 128, 130, .grey), (120, 70, 30, .brown),
+    (220, 30, 90, .red), (250, 170, 200, .pink),
   ])
   func basicColours(r: Int, g: Int, b: Int, expected: Colour) {
     #expect(ColourNamer.name(r: Double(r) / 255, g: Double(g) / 255, b: Double(b) / 255) == expected)
