@@ -74,6 +74,7 @@ let package = Package(
       name: "lrj",
       dependencies: [
         "Consultation", "Media", "Index", "Ingest",
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -101,6 +102,6 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
       ], swiftSettings: swiftSettings),
     .testTarget(
-      name: "lrjTests", dependencies: ["lrj", "lrj-samplegen", "Media", "Index", "TestSupport"], swiftSettings: swiftSettings),
+      name: "lrjTests", dependencies: ["lrj", "lrj-samplegen", "Media", "Index", "Consultation", "TestSupport"], swiftSettings: swiftSettings),
   ]
 )

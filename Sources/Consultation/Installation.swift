@@ -1,0 +1,244 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// What a user may do (DESIGN.md §1, L3).
+public enum Role: String, CaseIterable, Codable, Sendable {
+  case investigator, magistrate, controller, administrator
+}
+
+/// A failure of the installation or of identities: a one-line cause.
+public struct InstallationError: Error, CustomStringConvertible, Sendable, Equatable {
+  public let description: String
+
+  public init(_ description: String) {
+    self.description = description
+  }
+}
+
+/// A user as enrolled by an administrator.
+public struct EnrolledUser: Sendable, Codable, Equatable {
+  public var id: String
+  public var role: Role
+  /// The Ed25519 public key, base64.
+  public var publicKey: String
+  public var enabled: Bool
+  public var enrolledAt: Date
+  public var enrolledBy: String
+}
+
+/// A user who proved they hold their enrolled key: their private key unsealed with their
+/// passphrase matches the public key the administrator enrolled, and they are enabled.
+public struct Identity {
+  public let user: String
+  public let role: Role
+  let signingKey: PasetoV4SecretKey
+}
+
+/// An lrj installation under `LRJ_HOME`: `installation.json`, the key-encryption key
+/// (`keys/kek`, mode 0600) and `registry.sqlite` (users and the consultation log).
+public struct Installation: Sendable {
+  /// The installation's folder.
+  public let home: URL
+  /// The installation's id (a UUID), the audience of its authorisation tokens.
+  public let id: String
+  let registry: DatabasePool
+  let log: ConsultationLog
+
+  struct Manifest: Codable {
+    var id: String
+    var createdAt: Date
+    var formatVersion: Int
+  }
+
+  /// Creates an installation in `home` (which must not hold one) and its first administrator,
+  /// whose sealed key file is written to `administratorKey` (mode 0600).
+  /// - Throws: `InstallationError` when `home` already holds an installation or cannot be written,
+  ///   `KeyFileError` for an empty passphrase.
+  public static func create(
+    home: URL, administrator: String, passphrase: String, administratorKey: URL, now: Date = Date(),
+    scrypt: ScryptParameters = .standard
+  ) throws -> Installation {
+    try validateUserID(administrator)
+    let manifestURL = home.appendingPathComponent("installation.json")
+    guard !FileManager.default.fileExists(atPath: manifestURL.path) else {
+      throw InstallationError("\(home.path) already holds an lrj installation")
+    }
+    guard !FileManager.default.fileExists(atPath: administratorKey.path) else {
+      throw InstallationError("\(administratorKey.path) exists; choose another file for the administrator's key")
+    }
+    // The administrator's key first: a bad passphrase must leave nothing behind.
+    let key = Curve25519.Signing.PrivateKey()
+    let sealed = try SealedKeyFile.seal(key, user: administrator, role: Role.administrator.rawValue,
+                                        passphrase: passphrase, parameters: scrypt)
+    let keys = home.appendingPathComponent("keys")
+    do {
+      try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true,
+                                              attributes: [.posixPermissions: 0o700])
+      var kek = [UInt8](repeating: 0, count: 32)
+      var generator = SystemRandomNumberGenerator()
+      for i in kek.indices { kek[i] = UInt8.random(in: 0...255, using: &generator) }
+      let kekURL = keys.appendingPathComponent("kek")
+      guard FileManager.default.createFile(atPath: kekURL.path, contents: Data(kek), attributes: [.posixPermissions: 0o600])
+      else { throw InstallationError("cannot write \(kekURL.path)") }
+    } catch let error as InstallationError {
+      throw error
+    } catch {
+      throw InstallationError("cannot create \(keys.path): \(error.localizedDescription)")
+    }
+    let id = UUID().uuidString.lowercased()
+    let installation = try open(home: home, id: id)
+    try installation.registry.write { db in
+      try db.execute(
+        sql: "INSERT INTO user(id, role, public_key, enabled, enrolled_at, enrolled_by) VALUES (?, ?, ?, 1, ?, ?)",
+        arguments: [administrator, Role.administrator.rawValue, key.publicKey.rawRepresentation.base64EncodedString(),
+                    now.timeIntervalSince1970, administrator])
+      try installation.log.append(
+        LogEntry(time: now, user: administrator, role: Role.administrator.rawValue, procedure: nil,
+                 operation: "installation.create", parameters: ["installation": id], outcome: .success), in: db)
+    }
+    try sealed.write(to: administratorKey, replacing: false)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.dateEncodingStrategy = .iso8601
+    try encoder.encode(Manifest(id: id, createdAt: now, formatVersion: 1)).write(to: manifestURL, options: .atomic)
+    return installation
+  }
+
+  /// Opens the installation in `home`.
+  /// - Throws: `InstallationError` when there is none or it cannot be read.
+  public static func open(home: URL) throws -> Installation {
+    let manifestURL = home.appendingPathComponent("installation.json")
+    guard let data = FileManager.default.contents(atPath: manifestURL.path) else {
+      throw InstallationError("no lrj installation in \(home.path) (run lrj init)")
+    }
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    guard let manifest = try? decoder.decode(Manifest.self, from: data), manifest.formatVersion == 1 else {
+      throw InstallationError("\(manifestURL.path) is not an lrj installation manifest of format 1")
+    }
+    return try open(home: home, id: manifest.id)
+  }
+
+  private static func open(home: URL, id: String) throws -> Installation {
+    let path = home.appendingPathComponent("registry.sqlite").path
+    do {
+      var configuration = Configuration()
+      configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
+      let registry = try DatabasePool(path: path, configuration: configuration)
+      var migrator = DatabaseMigrator()
+      migrator.registerMigration("v1") { db in
+        try db.execute(
+          sql: """
+            CREATE TABLE user(
+              id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+              role TEXT NOT NULL CHECK (role IN ('investigator', 'magistrate', 'controller', 'administrator')),
+              public_key TEXT NOT NULL UNIQUE,
+              enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+              enrolled_at REAL NOT NULL,
+              enrolled_by TEXT NOT NULL
+            ) STRICT
+            """)
+      }
+      try migrator.migrate(registry)
+      let log = try ConsultationLog(writer: registry, origin: "lrj/\(id)")
+      return Installation(home: home, id: id, registry: registry, log: log)
+    } catch {
+      throw InstallationError("cannot open \(path): \(error)")
+    }
+  }
+
+  /// Every enrolled user, by id.
+  public func users() throws -> [EnrolledUser] {
+    try registry.read { db in
+      try Row.fetchAll(db, sql: "SELECT * FROM user ORDER BY id").map { row in
+        EnrolledUser(
+          id: row["id"], role: Role(rawValue: row["role"]) ?? .investigator, publicKey: row["public_key"],
+          enabled: row["enabled"] == 1, enrolledAt: Date(timeIntervalSince1970: row["enrolled_at"]),
+          enrolledBy: row["enrolled_by"])
+      }
+    }
+  }
+
+  /// Unseals `keyFile` with `passphrase` and checks its holder is enrolled with that key and
+  /// enabled. Every refusal is logged.
+  /// - Throws: `KeyFileError` (unreadable file, wrong passphrase) or `InstallationError`.
+  public func authenticate(keyFile: URL, passphrase: String, now: Date = Date()) throws -> Identity {
+    let sealed: SealedKeyFile
+    let key: Curve25519.Signing.PrivateKey
+    do {
+      sealed = try SealedKeyFile.read(from: keyFile)
+      key = try sealed.unseal(passphrase: passphrase)
+    } catch {
+      try refuse(user: "unknown", role: "unknown", operation: "authenticate",
+                 reason: "\(keyFile.lastPathComponent): \(error)", now: now)
+      throw error
+    }
+    let enrolled = try users().first { $0.id == sealed.user }
+    guard let enrolled, enrolled.publicKey == key.publicKey.rawRepresentation.base64EncodedString() else {
+      try refuse(user: sealed.user, role: "unknown", operation: "authenticate", reason: "not enrolled with this key", now: now)
+      throw InstallationError("user \(sealed.user) is not enrolled with this key")
+    }
+    guard enrolled.enabled else {
+      try refuse(user: enrolled.id, role: enrolled.role.rawValue, operation: "authenticate", reason: "disabled", now: now)
+      throw InstallationError("user \(enrolled.id) is disabled")
+    }
+    return Identity(user: enrolled.id, role: enrolled.role, signingKey: PasetoV4SecretKey(key))
+  }
+
+  /// Enrols a user (administrator only).
+  public func addUser(_ id: String, role: Role, publicKey: String, by admin: Identity, now: Date = Date()) throws {
+    try requireAdministrator(admin, operation: "user.add", now: now)
+    try Self.validateUserID(id)
+    guard let raw = Data(base64Encoded: publicKey), (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) != nil else {
+      throw InstallationError("--public-key is not an Ed25519 public key (base64, as lrj key generate prints it)")
+    }
+    try registry.write { db in
+      if try Bool.fetchOne(db, sql: "SELECT 1 FROM user WHERE id = ? OR public_key = ?", arguments: [id, publicKey]) == true {
+        throw InstallationError("user \(id) or this public key is already enrolled")
+      }
+      try db.execute(
+        sql: "INSERT INTO user(id, role, public_key, enabled, enrolled_at, enrolled_by) VALUES (?, ?, ?, 1, ?, ?)",
+        arguments: [id, role.rawValue, publicKey, now.timeIntervalSince1970, admin.user])
+      try log.append(
+        LogEntry(time: now, user: admin.user, role: admin.role.rawValue, procedure: nil, operation: "user.add",
+                 parameters: ["user": id, "role": role.rawValue], outcome: .success), in: db)
+    }
+  }
+
+  /// Disables a user (administrator only); the user stays in the registry and the log.
+  public func disableUser(_ id: String, by admin: Identity, now: Date = Date()) throws {
+    try requireAdministrator(admin, operation: "user.disable", now: now)
+    guard id != admin.user else { throw InstallationError("an administrator cannot disable themselves") }
+    try registry.write { db in
+      try db.execute(sql: "UPDATE user SET enabled = 0 WHERE id = ?", arguments: [id])
+      guard db.changesCount == 1 else { throw InstallationError("no user \(id)") }
+      try log.append(
+        LogEntry(time: now, user: admin.user, role: admin.role.rawValue, procedure: nil, operation: "user.disable",
+                 parameters: ["user": id], outcome: .success), in: db)
+    }
+  }
+
+  /// The consultation log's entries (for tests and, later, `lrj log`).
+  public func logEntries() throws -> [StoredLogEntry] { try log.entries() }
+
+  private func requireAdministrator(_ identity: Identity, operation: String, now: Date) throws {
+    guard identity.role == .administrator else {
+      try refuse(user: identity.user, role: identity.role.rawValue, operation: operation, reason: "not an administrator", now: now)
+      throw InstallationError("\(operation) is for administrators; \(identity.user) is \(identity.role.rawValue)")
+    }
+  }
+
+  private func refuse(user: String, role: String, operation: String, reason: String, now: Date) throws {
+    try log.append(
+      LogEntry(time: now, user: user, role: role, procedure: nil, operation: operation, parameters: ["reason": reason],
+               outcome: .refused))
+  }
+
+  /// User ids: 1 to 64 ASCII letters, digits, `.`, `_` or `-`.
+  static func validateUserID(_ id: String) throws {
+    guard (1...64).contains(id.count),
+      id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) })
+    else { throw InstallationError("invalid user id \"\(id)\": 1 to 64 ASCII letters, digits, '.', '_' or '-'") }
+  }
+}

@@ -1,0 +1,67 @@
+import Consultation
+import Foundation
+import TestSupport
+import Testing
+
+/// `lrj init`, `lrj key generate`, `lrj user add|disable|list` through the binary.
+struct IdentityCommandTests {
+  @Test func enrolmentAndItsRefusals() throws {
+    let folder = try TestPaths.temporaryFolder("lrj-identity")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let home = folder.appendingPathComponent("home")
+    var env = ["LRJ_HOME": home.path, "LRJ_PASSPHRASE": "correct horse battery staple"]
+    let adminKey = folder.appendingPathComponent("admin.key").path
+    let aliceKey = folder.appendingPathComponent("alice.key").path
+
+    let initialised = try Run.lrj(["init", "--admin-key", adminKey], environment: env)
+    #expect(initialised.status == 0, "\(initialised.standardError)")
+    let mode = { (path: String) in (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0 }
+    #expect(try mode(adminKey) == 0o600)
+    #expect(try mode(home.appendingPathComponent("keys/kek").path) == 0o600)
+    let again = try Run.lrj(["init", "--admin-key", folder.appendingPathComponent("other.key").path], environment: env)
+    #expect(again.status != 0 && again.standardError.contains("already holds an lrj installation"))
+
+    let generated = try Run.lrj(["key", "generate", "--id", "alice", "--out", aliceKey], environment: env)
+    #expect(generated.status == 0, "\(generated.standardError)")
+    let publicKey = try #require(generated.standardOutput.split(separator: "\n").last.map(String.init))
+    #expect(Data(base64Encoded: publicKey)?.count == 32, "the last line is the public key")
+    #expect(try mode(aliceKey) == 0o600)
+
+    let added = try Run.lrj(["user", "add", "alice", "--role", "investigator", "--public-key", publicKey,
+                             "--key", adminKey], environment: env)
+    #expect(added.status == 0, "\(added.standardError)")
+    let listed = try Run.lrj(["user", "list", "--key", adminKey], environment: env)
+    #expect(listed.standardOutput.contains("alice\tinvestigator\tenabled\t\(publicKey)"))
+
+    // Refused, each with one clear line and a refused entry in the consultation log.
+    func expectRefused(_ arguments: [String], _ environment: [String: String], _ error: String) throws {
+      let result = try Run.lrj(arguments, environment: env.merging(environment) { $1 })
+      #expect(result.status != 0, "\(arguments)")
+      #expect(result.standardError.hasPrefix("error: ") && result.standardError.contains(error),
+              "\(arguments): \(result.standardError)")
+      #expect(result.standardError.split(separator: "\n").count == 1)
+    }
+    let refusals: [(arguments: [String], environment: [String: String], error: String)] = [
+      (["user", "list", "--key", adminKey], ["LRJ_PASSPHRASE": "wrong"], "wrong passphrase"),
+      (["user", "add", "bob", "--role", "investigator", "--public-key", publicKey, "--key", aliceKey], [:],
+       "user.add is for administrators"),
+      (["user", "add", "carol", "--role", "janitor", "--public-key", publicKey, "--key", adminKey], [:], "unknown role"),
+    ]
+    for refusal in refusals { try expectRefused(refusal.arguments, refusal.environment, refusal.error) }
+    let disabled = try Run.lrj(["user", "disable", "alice", "--key", adminKey], environment: env)
+    #expect(disabled.status == 0, "\(disabled.standardError)")
+    try expectRefused(["user", "list", "--key", aliceKey], [:], "user alice is disabled")
+    let truncated = folder.appendingPathComponent("truncated.key").path
+    let keyBytes = try Data(contentsOf: URL(fileURLWithPath: aliceKey))
+    try keyBytes.prefix(keyBytes.count / 2).write(to: URL(fileURLWithPath: truncated))
+    try expectRefused(["user", "list", "--key", truncated], [:], "error: ")
+    env["LRJ_PASSPHRASE"] = nil
+    let noPassphrase = try Run.lrj(["user", "list", "--key", adminKey], environment: ["LRJ_HOME": home.path])
+    #expect(noPassphrase.status != 0)
+
+    let installation = try Installation.open(home: home)
+    let entries = try installation.logEntries().compactMap(\.entry)
+    #expect(entries.filter { $0.outcome == .success }.map(\.operation) == ["installation.create", "user.add", "user.disable"])
+    #expect(entries.filter { $0.outcome == .refused }.count >= 3, "wrong passphrase, not an administrator, disabled")
+  }
+}
