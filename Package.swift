@@ -102,6 +102,9 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
       ], swiftSettings: swiftSettings),
     .testTarget(
-      name: "lrjTests", dependencies: ["lrj", "lrj-samplegen", "Media", "Index", "Consultation", "TestSupport"], swiftSettings: swiftSettings),
+      name: "lrjTests", dependencies: [
+        "lrj", "lrj-samplegen", "Media", "Index", "Consultation", "TestSupport",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ], swiftSettings: swiftSettings),
   ]
 )

@@ -219,8 +219,25 @@ public struct Installation: Sendable {
     }
   }
 
-  /// The consultation log's entries (for tests and, later, `lrj log`).
-  public func logEntries() throws -> [StoredLogEntry] { try log.entries() }
+  /// The consultation log's entries.
+  public func logEntries(_ filter: LogFilter = LogFilter()) throws -> [StoredLogEntry] { try log.entries(filter) }
+
+  /// The consultation log for a magistrate or the controller (L4); the consultation is itself logged.
+  /// - Throws: `InstallationError` for other roles (refusal logged).
+  public func consultLog(_ filter: LogFilter, by identity: Identity, now: Date = Date()) throws -> [StoredLogEntry] {
+    guard identity.role == .magistrate || identity.role == .controller else {
+      try refuse(user: identity.user, role: identity.role.rawValue, operation: "log", reason: "not a magistrate or controller", now: now)
+      throw InstallationError("the consultation log is for magistrates and the controller; \(identity.user) is \(identity.role.rawValue)")
+    }
+    let entries = try log.entries(filter)
+    try log.append(
+      LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: filter.procedure, operation: "log",
+               parameters: ["user": filter.user ?? ""], resultCount: entries.count, outcome: .success))
+    return entries
+  }
+
+  /// Recomputes the consultation log's hash chain (and checks its checkpoints).
+  public func verifyLog() throws -> VerificationReport { try log.verify(trustedKeys: []) }
 
   private func requireAdministrator(_ identity: Identity, operation: String, now: Date) throws {
     guard identity.role == .administrator else {

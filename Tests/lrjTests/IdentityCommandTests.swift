@@ -1,5 +1,6 @@
 import Consultation
 import Foundation
+import GRDB
 import TestSupport
 import Testing
 
@@ -59,9 +60,37 @@ struct IdentityCommandTests {
     let noPassphrase = try Run.lrj(["user", "list", "--key", adminKey], environment: ["LRJ_HOME": home.path])
     #expect(noPassphrase.status != 0)
 
+    // The log: a magistrate may read it, the administrator may not; the chain verifies, until tampered.
+    let judgeKey = folder.appendingPathComponent("judge.key").path
+    var withPassphrase = env
+    withPassphrase["LRJ_PASSPHRASE"] = "correct horse battery staple"
+    let judge = try Run.lrj(["key", "generate", "--id", "judge", "--out", judgeKey], environment: withPassphrase)
+    let judgePublic = try #require(judge.standardOutput.split(separator: "\n").last.map(String.init))
+    #expect(try Run.lrj(["user", "add", "judge", "--role", "magistrate", "--public-key", judgePublic, "--key", adminKey],
+                        environment: withPassphrase).status == 0)
+    let shown = try Run.lrj(["log", "--key", judgeKey], environment: withPassphrase)
+    #expect(shown.status == 0, "\(shown.standardError)")
+    #expect(shown.standardOutput.contains("\tuser.add\tsuccess\t") && shown.standardOutput.contains("\trefused\t"))
+    let byAdmin = try Run.lrj(["log", "--key", adminKey], environment: withPassphrase)
+    #expect(byAdmin.status != 0 && byAdmin.standardError.contains("for magistrates and the controller"))
+    let verified = try Run.lrj(["log", "verify"], environment: withPassphrase)
+    #expect(verified.status == 0 && verified.standardOutput.hasPrefix("consultation log verified: "), "\(verified.standardError)")
+    do {
+      let registry = try DatabaseQueue(path: home.appendingPathComponent("registry.sqlite").path)
+      try registry.write { db in
+        try db.execute(sql: "DROP TRIGGER log_body_no_update")
+        try db.execute(sql: "UPDATE log_body SET body = CAST(replace(CAST(body AS TEXT), 'alice', 'mallory') AS BLOB) WHERE seq = 2")
+      }
+      try registry.close()
+    }
+    let tampered = try Run.lrj(["log", "verify"], environment: withPassphrase)
+    #expect(tampered.status != 0)
+    #expect(tampered.standardError.hasPrefix("error: consultation log does not verify") && tampered.standardError.contains("2"),
+            "\(tampered.standardError)")
+
     let installation = try Installation.open(home: home)
     let entries = try installation.logEntries().compactMap(\.entry)
-    #expect(entries.filter { $0.outcome == .success }.map(\.operation) == ["installation.create", "user.add", "user.disable"])
+    #expect(entries.filter { $0.outcome == .success }.map(\.operation).starts(with: ["installation.create", "user.add", "user.disable"]))
     #expect(entries.filter { $0.outcome == .refused }.count >= 3, "wrong passphrase, not an administrator, disabled")
   }
 }
