@@ -61,6 +61,6 @@ public struct CapabilityManifest: Codable, Sendable, Hashable {
 
   /// SHA-256 of the canonical JSON, in hex.
   public var sha256: String {
-    SHA256.hash(data: canonicalJSON).map { String(format: "%02x", $0) }.joined()
+    SHA256Hex.of(canonicalJSON)
   }
 }

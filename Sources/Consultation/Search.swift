@@ -111,29 +111,34 @@ extension ProcedureWorkspace {
     guard FileManager.default.fileExists(atPath: source) else {
       throw ProcedureError("the footage of exhibit \(exhibit.id) is no longer at \(source)")
     }
-    guard try Self.sha256(ofFile: source) == exhibit.metadata.sha256 else {
+    guard try SHA256Hex.ofFile(source) == exhibit.metadata.sha256 else {
       throw ProcedureError("\(source) has changed since exhibit \(exhibit.id) was ingested (SHA-256 differs)")
     }
     let result = try SpanCopier.copy(
       input: source, output: output, from: max(0, track.startOffset - margin), to: track.endOffset + margin)
     return ExtractReport(
-      track: trackID, exhibit: exhibit.id, file: output, sha256: try Self.sha256(ofFile: output), from: result.from,
+      track: trackID, exhibit: exhibit.id, file: output, sha256: try SHA256Hex.ofFile(output), from: result.from,
       to: result.to, streamCopied: result.streamCopied, frames: result.frames)
   }
 
-  /// SHA-256 of a file, in hex.
-  public static func sha256(ofFile path: String) throws -> String {
+}
+
+/// SHA-256 digests in lower-case hex: exhibits, exports, the capability manifest.
+public enum SHA256Hex {
+  /// The digest of `data`.
+  public static func of(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
+
+  /// The digest of a file, read in 1 MiB chunks.
+  public static func ofFile(_ path: String) throws -> String {
     let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
     defer { try? handle.close() }
     var hasher = SHA256()
     while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    return hex(hasher.finalize())
   }
-}
 
-/// SHA-256 of bytes, in hex (for files written on the user's request).
-public enum ProcedureWorkspaceHash {
-  public static func sha256(_ data: Data) -> String {
-    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+  /// Lower-case hex of any bytes.
+  public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    bytes.map { String(format: "%02x", $0) }.joined()
   }
 }

@@ -62,7 +62,7 @@ struct Log: ParsableCommand {
         let report = try Installation.open(home: ProcedureWorkspace.home).verifyLog()
         if let failure = report.failure { throw ValidationError("consultation log does not verify: \(failure)") }
         print("consultation log verified: \(report.entryCount) entries (\(report.purgedCount) purged), "
-              + "head \(report.head.map { String(format: "%02x", $0) }.joined())")
+              + "head \(SHA256Hex.hex(report.head))")
       }
     }
   }

@@ -79,7 +79,5 @@ enum Files {
     }
   }
 
-  static func sha256(_ data: Data) -> String {
-    ProcedureWorkspaceHash.sha256(data)
-  }
+  static func sha256(_ data: Data) -> String { SHA256Hex.of(data) }
 }
