@@ -160,7 +160,8 @@ public struct AuthorisationClaims: Codable, Sendable, Equatable {
 
 /// Issues and verifies magistrates' authorisation tokens (PASETO v4.public, DESIGN.md §8).
 ///
-/// The footer carries `{"kid":"<issuer user id>"}`, which only selects a pinned, enrolled key; the
+/// The footer carries `{"kid":"<issuer>","procedure":"<id>"}`: the kid only selects a pinned, enrolled
+/// key, the procedure tells `lrj procedure open` which procedure to verify the token for; the
 /// implicit assertion binds the token to the installation and the procedure; the signature is
 /// verified before any claim is parsed.
 public enum Authorisation {
@@ -179,6 +180,7 @@ public enum Authorisation {
   }
 
   static let footerPrefix = Data(#"{"kid":""#.utf8)
+  static let footerMiddle = Data(#"","procedure":""#.utf8)
   static let footerSuffix = Data(#""}"#.utf8)
 
   /// Whether `id` can be written in the footer as is: printable ASCII, no quote, no backslash.
@@ -187,18 +189,31 @@ public enum Authorisation {
       && id.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
   }
 
-  /// `{"kid":"<id>"}`, or nil when the id cannot be written plainly.
-  static func keyIDFooter(_ id: String) -> Data? {
-    isPlainID(id) ? footerPrefix + Data(id.utf8) + footerSuffix : nil
+  /// `{"kid":"<issuer>","procedure":"<procedure>"}`, or nil when an id cannot be written plainly.
+  static func footer(issuer: String, procedure: String) -> Data? {
+    guard isPlainID(issuer), isPlainID(procedure) else { return nil }
+    return footerPrefix + Data(issuer.utf8) + footerMiddle + Data(procedure.utf8) + footerSuffix
   }
 
-  /// The id in a footer of exactly the form `{"kid":"<id>"}`, or nil.
-  static func keyID(inFooter footer: Data) -> String? {
-    guard footer.count > footerPrefix.count + footerSuffix.count, footer.starts(with: footerPrefix),
+  /// The issuer and procedure of a footer of exactly the form `{"kid":"<issuer>","procedure":"<procedure>"}`.
+  /// The footer is matched byte for byte, not parsed as JSON.
+  static func footerFields(_ footer: Data) -> (issuer: String, procedure: String)? {
+    guard footer.count <= maximumFooterBytes, footer.starts(with: footerPrefix),
       footer.suffix(footerSuffix.count) == footerSuffix
     else { return nil }
-    let id = String(decoding: footer.dropFirst(footerPrefix.count).dropLast(footerSuffix.count), as: UTF8.self)
-    return isPlainID(id) ? id : nil
+    let inner = Data(footer.dropFirst(footerPrefix.count).dropLast(footerSuffix.count))
+    guard let middle = inner.range(of: footerMiddle) else { return nil }
+    let issuer = String(decoding: inner[inner.startIndex..<middle.lowerBound], as: UTF8.self)
+    let procedure = String(decoding: inner[middle.upperBound...], as: UTF8.self)
+    guard isPlainID(issuer), isPlainID(procedure) else { return nil }
+    return (issuer, procedure)
+  }
+
+  /// The procedure a token names in its footer, before verification: only a hint to choose the
+  /// implicit assertion; `verify` then proves it (the footer is signed, and the claims must agree).
+  public static func procedureHint(_ token: String) -> String? {
+    guard let footer = try? PasetoV4Public.unverifiedFooter(token) else { return nil }
+    return footerFields(footer)?.procedure
   }
 
   /// Signs `claims` with the issuing magistrate's key. The installation is taken from `aud`.
@@ -210,8 +225,9 @@ public enum Authorisation {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let payload = try encoder.encode(claims)
-    guard let footer = keyIDFooter(claims.iss) else {
-      throw AuthorisationError.invalidClaims("issuer id \"\(claims.iss)\" must be printable ASCII without quotes or backslashes")
+    guard let footer = footer(issuer: claims.iss, procedure: claims.procedure) else {
+      throw AuthorisationError.invalidClaims(
+        "issuer \"\(claims.iss)\" and procedure \"\(claims.procedure)\" must be printable ASCII without quotes or backslashes")
     }
     return try PasetoV4Public.sign(
       payload: payload, footer: footer,
@@ -227,13 +243,13 @@ public enum Authorisation {
     _ token: String, publicKeyLookup: (String) -> PasetoV4PublicKey?, installation: String, procedure: String,
     now: Date, revoked: Set<String> = []
   ) throws(AuthorisationError) -> AuthorisationClaims {
-    // 1. The footer's kid selects a pinned key. The footer must be exactly `{"kid":"<id>"}`: it is
-    //    matched byte for byte, not parsed, so no JSON is parsed before the signature is checked.
+    // 1. The footer's kid selects a pinned key. The footer must be exactly
+    //    `{"kid":"<issuer>","procedure":"<procedure>"}`: it is matched byte for byte, not parsed, so
+    //    no JSON is parsed before the signature is checked.
     let footer: Data
     do { footer = try PasetoV4Public.unverifiedFooter(token) } catch { throw .badSignature(error) }
-    guard footer.count <= maximumFooterBytes, let kid = keyID(inFooter: footer) else {
-      throw .unknownIssuerKey("(none named)")
-    }
+    guard let (kid, footerProcedure) = footerFields(footer) else { throw .unknownIssuerKey("(none named)") }
+    guard footerProcedure == procedure else { throw .otherProcedure(footerProcedure) }
     guard let key = publicKeyLookup(kid) else { throw .unknownIssuerKey(kid) }
 
     // 2. The signature, bound to this installation and procedure.

@@ -40,6 +40,14 @@ public struct Identity {
 public struct Installation: Sendable {
   /// The installation's folder.
   public let home: URL
+  /// `LRJ_HOME`, or `~/.local/share/lrj`.
+  public static var defaultHome: URL {
+    if let home = ProcessInfo.processInfo.environment["LRJ_HOME"], !home.isEmpty {
+      return URL(fileURLWithPath: home)
+    }
+    return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/lrj")
+  }
+
   /// The installation's id (a UUID), the audience of its authorisation tokens.
   public let id: String
   let registry: DatabasePool
@@ -140,6 +148,7 @@ public struct Installation: Sendable {
             ) STRICT
             """)
       }
+      migrator.registerMigration("v2-procedures") { db in try ProcedureRegistry.createSchema(in: db) }
       try migrator.migrate(registry)
       let log = try ConsultationLog(writer: registry, origin: "lrj/\(id)")
       return Installation(home: home, id: id, registry: registry, log: log)
@@ -183,7 +192,33 @@ public struct Installation: Sendable {
       try refuse(user: enrolled.id, role: enrolled.role.rawValue, operation: "authenticate", reason: "disabled", now: now)
       throw InstallationError("user \(enrolled.id) is disabled")
     }
-    return Identity(user: enrolled.id, role: enrolled.role, signingKey: PasetoV4SecretKey(key))
+    let identity = Identity(user: enrolled.id, role: enrolled.role, signingKey: PasetoV4SecretKey(key))
+    try purgeIfDue(by: identity, now: now)
+    return identity
+  }
+
+  /// Removes log bodies older than five years, at most once a day (L4 retention); the purge is logged.
+  func purgeIfDue(by identity: Identity, now: Date) throws {
+    let lastPurge = try registry.read { db in
+      try Int64.fetchOne(db, sql: """
+        SELECT max(json_extract(CAST(b.body AS TEXT), '$.time_ms')) FROM log_body b
+        WHERE json_extract(CAST(b.body AS TEXT), '$.operation') = ?
+        """, arguments: [ConsultationLog.purgeOperation])
+    }
+    let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+    if let lastPurge, nowMs - lastPurge < 86_400_000, nowMs >= lastPurge { return }
+    try log.purge(now: now, user: identity.user, role: identity.role.rawValue)
+  }
+
+  /// Signs a checkpoint of the log's head with the acting user's key when entries were added since
+  /// the last one: every command that logged something seals what it logged.
+  func sealCheckpoint(by identity: Identity, now: Date) throws {
+    let (size, sealed) = try registry.read { db in
+      (try Int64.fetchOne(db, sql: "SELECT max(seq) FROM log_entry") ?? 0,
+       try Int64.fetchOne(db, sql: "SELECT max(size) FROM log_checkpoint") ?? 0)
+    }
+    guard size > sealed else { return }
+    try log.checkpoint(signingKey: identity.signingKey.key, keyName: identity.user, now: now)
   }
 
   /// Enrols a user (administrator only).
@@ -229,15 +264,35 @@ public struct Installation: Sendable {
       try refuse(user: identity.user, role: identity.role.rawValue, operation: "log", reason: "not a magistrate or controller", now: now)
       throw InstallationError("the consultation log is for magistrates and the controller; \(identity.user) is \(identity.role.rawValue)")
     }
-    let entries = try log.entries(filter)
+    var entries = try log.entries(filter)
+    if identity.role == .magistrate {
+      // A magistrate sees the history of the procedures they authorised, and their own actions.
+      let own = Set(try procedures(visibleTo: identity).map(\.procedure.id))
+      entries = entries.filter { stored in
+        guard let entry = stored.entry else { return false }
+        return entry.procedure.map(own.contains) ?? (entry.user == identity.user)
+      }
+    }
+    var parameters: [String: String] = [:]
+    if let user = filter.user { parameters["user"] = user }
+    if let from = filter.from { parameters["from"] = AuthorisationClaims.format(from) }
+    if let to = filter.to { parameters["to"] = AuthorisationClaims.format(to) }
     try log.append(
       LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: filter.procedure, operation: "log",
-               parameters: ["user": filter.user ?? ""], resultCount: entries.count, outcome: .success))
+               parameters: parameters, resultCount: entries.count, outcome: .success))
+    try sealCheckpoint(by: identity, now: now)
     return entries
   }
 
   /// Recomputes the consultation log's hash chain (and checks its checkpoints).
-  public func verifyLog() throws -> VerificationReport { try log.verify(trustedKeys: []) }
+  /// Checkpoints must be signed by an enrolled user's key (enabled or since disabled).
+  public func verifyLog() throws -> VerificationReport {
+    let keys = try users().compactMap { user -> CheckpointVerifierKey? in
+      guard let raw = Data(base64Encoded: user.publicKey), let key = try? PasetoV4PublicKey(rawRepresentation: raw) else { return nil }
+      return CheckpointVerifierKey(name: user.id, publicKey: key)
+    }
+    return try log.verify(trustedKeys: keys)
+  }
 
   private func requireAdministrator(_ identity: Identity, operation: String, now: Date) throws {
     guard identity.role == .administrator else {

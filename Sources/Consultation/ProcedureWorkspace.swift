@@ -11,42 +11,47 @@ public struct ProcedureError: Error, CustomStringConvertible, Sendable {
   }
 }
 
-/// One procedure's data under `LRJ_HOME/procedures/<id>/`, and the operations on it.
+/// One procedure's vault under `LRJ_HOME/procedures/<id>/`, and the operations on it.
 ///
-/// This is the door every command goes through to reach procedure data. Authorisation and the
-/// consultation log (DESIGN.md §8) will be checked here; until they land, the workspace is
-/// opened by procedure id alone.
-public struct ProcedureWorkspace: Sendable {
+/// Only `ProcedureAccess` opens a workspace, after checking the authorisation and before logging
+/// the operation: nothing outside Consultation reaches procedure data (DESIGN.md §3).
+struct ProcedureWorkspace: Sendable {
   /// The procedure's id.
-  public let id: String
+  let id: String
   /// The procedure's folder.
-  public let folder: URL
+  let folder: URL
   let store: IndexStore
+  /// Seals and opens what is derived from footage (thumbnails); nil only for a vault being created.
+  let key: ProcedureKey?
 
-  /// `LRJ_HOME`, or `~/.local/share/lrj`.
-  public static var home: URL {
-    if let home = ProcessInfo.processInfo.environment["LRJ_HOME"], !home.isEmpty {
-      return URL(fileURLWithPath: home)
-    }
-    return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/lrj")
-  }
-
-  /// Opens a procedure's workspace; with `create`, makes it when it does not exist.
-  /// - Throws: `ProcedureError` for an invalid id or a missing procedure, `IndexError` when the
-  ///   store cannot be opened.
-  public init(id: String, home: URL = ProcedureWorkspace.home, create: Bool) throws {
+  /// Procedure ids: 1 to 64 ASCII letters, digits, '-', '_' or '.', not starting with '.'.
+  static func validateID(_ id: String) throws {
     guard (1...64).contains(id.count), id.first != ".",
       id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) })
     else {
       throw ProcedureError("invalid procedure id \"\(id)\": 1 to 64 ASCII letters, digits, '-', '_' or '.'")
     }
+  }
+
+  /// The vault folder of procedure `id`.
+  static func folder(of id: String, home: URL) -> URL {
+    home.appendingPathComponent("procedures").appendingPathComponent(id)
+  }
+
+  /// Opens a procedure's vault; with `create`, makes it when it does not exist.
+  /// - Throws: `ProcedureError` for an invalid id or a missing vault, `IndexError` when the
+  ///   store cannot be opened.
+  init(id: String, home: URL, create: Bool, key: ProcedureKey? = nil) throws {
+    try Self.validateID(id)
     self.id = id
-    folder = home.appendingPathComponent("procedures").appendingPathComponent(id)
+    self.key = key
+    folder = Self.folder(of: id, home: home)
     let indexPath = folder.appendingPathComponent("index.sqlite").path
     if !FileManager.default.fileExists(atPath: indexPath) {
-      guard create else { throw ProcedureError("no procedure \"\(id)\" in \(home.path)") }
+      guard create else { throw ProcedureError("the vault of procedure \(id) is missing from \(home.path)") }
       do {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
       } catch {
         throw ProcedureError("cannot create \(folder.path): \(error.localizedDescription)")
       }
@@ -54,15 +59,25 @@ public struct ProcedureWorkspace: Sendable {
     store = try IndexStore(path: indexPath)
   }
 
-  /// Ingests exhibit files (see `Ingestor.ingest`).
-  public func ingest(path: String, camera: String, start: WallClockTime?, settings: AnalysisSettings = AnalysisSettings(),
-                     progress: ((AnalysisProgress) -> Void)? = nil) throws -> IngestReport {
-    try Ingestor(store: store, settings: settings).ingest(path: path, camera: camera, start: start, progress: progress)
+  /// Ingests an exhibit file (see `Ingestor.ingest`), sealing its thumbnails; `beforeCommit` runs
+  /// before the exhibit becomes visible.
+  func ingest(
+    path: String, camera: String, start: WallClockTime?, settings: AnalysisSettings, progress: ((AnalysisProgress) -> Void)?,
+    beforeCommit: @escaping (_ exhibit: String, _ tracks: Int, _ sha256: String) throws -> Void
+  ) throws -> IngestReport {
+    guard let key else { throw ProcedureError("procedure \(id) has no key") }
+    let procedure = id
+    return try Ingestor(store: store, settings: settings).ingest(
+      path: path, camera: camera, start: start, progress: progress,
+      sealThumbnail: { track, thumbnail in
+        Thumbnail(format: "sealed-" + thumbnail.format, data: try key.seal(thumbnail.data, procedure: procedure, context: "thumbnail \(track)"))
+      },
+      beforeCommit: beforeCommit)
   }
 
   /// Every box of every track of an exhibit in MOTChallenge format: `frame,id,x,y,w,h,1,-1,-1,-1`
   /// with 1-based decoded frame index and source pixels, one line per box, by frame then id.
-  public func motTracks(exhibit: String) throws -> String {
+  func motTracks(exhibit: String) throws -> String {
     guard try store.exhibit(exhibit)?.isComplete == true else {
       throw ProcedureError("no exhibit \(exhibit) in procedure \(id)")
     }

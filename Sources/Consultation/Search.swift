@@ -33,7 +33,7 @@ public struct SearchFilters: Sendable {
 public struct ExtractReport: Sendable, Codable {
   public var track: String
   public var exhibit: String
-  public var file: String
+  public internal(set) var file: String
   public var sha256: String
   /// Seconds from the exhibit's first frame.
   public var from: Double
@@ -45,12 +45,12 @@ public struct ExtractReport: Sendable, Codable {
 extension ProcedureWorkspace {
   /// Tracks matching `filters`, ordered by start time, with the total count.
   /// - Throws: `QueryError` (bad or refused biometric terms, malformed zones, unknown values) or `IndexError`.
-  public func search(_ filters: SearchFilters) throws -> SearchResult {
+  func search(_ filters: SearchFilters) throws -> SearchResult {
     try store.search(try query(filters))
   }
 
   /// The `TrackQuery` for `filters`.
-  public func query(_ filters: SearchFilters) throws -> TrackQuery {
+  func query(_ filters: SearchFilters) throws -> TrackQuery {
     var query = TrackQuery()
     for text in filters.classes { query.classes.formUnion(try QueryParser.objectClasses(text)) }
     for text in filters.colours { query.colours.formUnion(try QueryParser.colours(text)) }
@@ -83,24 +83,27 @@ extension ProcedureWorkspace {
   }
 
   /// Saves a zone of a camera under a name, for `@name` in later searches.
-  public func saveZone(_ text: String, name: String, camera: String, replacing: Bool) throws {
+  func saveZone(_ text: String, name: String, camera: String, replacing: Bool) throws {
     let zone = try QueryParser.zone(text, camera: camera, lookup: store.zone(named:camera:))
     try store.saveZone(zone, name: name, replacing: replacing)
   }
 
   /// A track's thumbnail (PNG bytes).
-  public func thumbnail(track text: String) throws -> Data {
+  func thumbnail(track text: String) throws -> Data {
     let track = try QueryParser.trackID(text)
     guard try store.track(track) != nil else { throw ProcedureError("no track \(track) in procedure \(id)") }
     guard let thumbnail = try store.thumbnail(ofTrack: track) else {
       throw ProcedureError("track \(track) has no thumbnail")
     }
-    return thumbnail.data
+    guard thumbnail.format.hasPrefix("sealed-"), let key else {
+      throw ProcedureError("the thumbnail of track \(track) is not sealed with the procedure key")
+    }
+    return try key.open(thumbnail.data, procedure: id, context: "thumbnail \(track)")
   }
 
   /// Writes the original footage around a track to `output` (MP4: stream copy when the codec
   /// allows, else re-encoded), after checking that the exhibit file is the one ingested.
-  public func extract(track text: String, margin: Double, to output: String) throws -> ExtractReport {
+  func extract(track text: String, margin: Double, to output: String) throws -> ExtractReport {
     let trackID = try QueryParser.trackID(text)
     guard margin.isFinite, margin >= 0, margin <= 600 else {
       throw ProcedureError("--margin must be between 0 and 600 seconds")

@@ -9,12 +9,12 @@ import Logging
 /// ``addTracks(_:toExhibit:)`` adds tracks in one transaction per chunk, and ``commitExhibit(_:completion:)``
 /// makes it and all its tracks visible at once. Until then nothing of it appears in searches or listings; an
 /// ingest interrupted before the commit is removed by the next ``beginExhibit(_:)`` of the same file or by
-/// ``removeIncompleteExhibits()``. ``ingest(_:tracks:completion:)`` does all three in a single transaction.
+/// ``removeIncompleteExhibits()``. ``ingest(_:tracks:completion:sealThumbnail:beforeCommit:)`` does all three in a single transaction.
 ///
 /// ## Topics
 /// - Opening: ``init(path:logger:clock:)``, ``inMemory(logger:clock:)``
 /// - Writing: ``beginExhibit(_:)``, ``addTracks(_:toExhibit:)``, ``commitExhibit(_:completion:)``,
-///   ``ingest(_:tracks:completion:)``, ``abandonExhibit(_:)``, ``removeIncompleteExhibits()``
+///   ``ingest(_:tracks:completion:sealThumbnail:beforeCommit:)``, ``abandonExhibit(_:)``, ``removeIncompleteExhibits()``
 /// - Correcting (L9): ``deleteTrack(_:)``, ``deleteExhibit(_:)``
 /// - Reading: ``search(_:)``, ``track(_:)``, ``path(ofTrack:)``, ``boxes(ofExhibit:)``, ``exhibit(withSHA256:)``
 /// - Zones: ``saveZone(_:name:replacing:)``, ``zone(named:camera:)``, ``zones(camera:)``
@@ -56,6 +56,32 @@ public struct IndexStore: Sendable {
   /// - Throws: ``IndexError/storage(_:)`` when a connection cannot be closed.
   public func close() throws {
     try Self.storage { try writer.close() }
+  }
+
+  /// Erases the store's contents for good and closes it: every row is deleted with `secure_delete`
+  /// on, the write-ahead log is checkpointed and truncated, and the file is vacuumed, so that no
+  /// record's bytes remain in the database files (the caller then unlinks them). Any later use throws.
+  /// - Throws: ``IndexError/storage(_:)``.
+  public func eraseAndClose() throws {
+    try Self.storage {
+      try writer.writeWithoutTransaction { db in
+        try db.execute(sql: "PRAGMA secure_delete = ON")
+        try db.execute(sql: "PRAGMA foreign_keys = OFF")  // everything goes, in any order
+        let virtual = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'")
+        let tables = try String.fetchAll(
+          db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations'")
+          .filter { name in !virtual.contains { name.hasPrefix($0 + "_") } }
+        try db.inTransaction {
+          for table in tables { try db.execute(sql: "DELETE FROM \(table.quotedDatabaseIdentifier)") }
+          return .commit
+        }
+        try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        try db.execute(sql: "VACUUM")
+        try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+      }
+      try writer.close()
+    }
+    logger.notice("store erased")
   }
 
   static func configuration() -> Configuration {
@@ -128,20 +154,28 @@ public struct IndexStore: Sendable {
   }
 
   /// Stores a whole exhibit and its tracks in one transaction (for exhibits small enough to hold in memory).
+  /// - Parameters:
+  ///   - sealThumbnail: replaces each thumbnail before it is written (for example by its sealed bytes), given the
+  ///     track id it gets.
+  ///   - beforeCommit: called inside the transaction once everything is written, with the exhibit and track
+  ///     ids; if it throws, nothing is committed (for example to log the ingest first).
   /// - Returns: the exhibit id and the track ids.
   /// - Throws: as ``beginExhibit(_:)``, ``addTracks(_:toExhibit:)`` and ``commitExhibit(_:completion:)``; on
   ///   any error nothing is written.
-  public func ingest(_ metadata: ExhibitMetadata, tracks: [NewTrack], completion: ExhibitCompletion) throws
-    -> (exhibit: String, tracks: [String])
-  {
+  public func ingest(
+    _ metadata: ExhibitMetadata, tracks: [NewTrack], completion: ExhibitCompletion,
+    sealThumbnail: ThumbnailSealer? = nil,
+    beforeCommit: ((_ exhibit: String, _ tracks: [String]) throws -> Void)? = nil
+  ) throws -> (exhibit: String, tracks: [String]) {
     let metadata = try Self.validated(metadata)
     try Self.validate(completion)
     let now = clock()
     return try write { db in
       let exhibit = try Self.insertExhibit(db, metadata, ingestedAt: now, logger: logger)
       let row = Identifier.row(of: exhibit, prefix: "E")!
-      let ids = try Self.insertTracks(db, tracks, exhibitRow: row)
+      let ids = try Self.insertTracks(db, tracks, exhibitRow: row, sealThumbnail: sealThumbnail)
       try Self.complete(db, exhibitRow: row, completion, at: now)
+      try beforeCommit?(exhibit, ids)
       return (exhibit, ids)
     }
   }
@@ -360,7 +394,9 @@ extension IndexStore {
     return id
   }
 
-  static func insertTracks(_ db: Database, _ tracks: [NewTrack], exhibitRow: Int64) throws -> [String] {
+  static func insertTracks(
+    _ db: Database, _ tracks: [NewTrack], exhibitRow: Int64, sealThumbnail: ThumbnailSealer? = nil
+  ) throws -> [String] {
     let exhibitID = Identifier.exhibit(exhibitRow)
     guard
       let exhibit = try Row.fetchOne(
@@ -428,7 +464,8 @@ extension IndexStore {
       try insertPath.execute()
       insertExtent.setUncheckedArguments([row, camera, camera, minX, maxX, minY, maxY])
       try insertExtent.execute()
-      if let thumbnail = track.thumbnail {
+      if var thumbnail = track.thumbnail {
+        if let sealThumbnail { thumbnail = try sealThumbnail(Identifier.track(row), thumbnail) }
         insertThumbnail.setUncheckedArguments([row, thumbnail.format, thumbnail.data])
         try insertThumbnail.execute()
       }

@@ -75,6 +75,9 @@ public struct Thumbnail: Sendable, Hashable {
   }
 }
 
+/// Turns a thumbnail into what is stored for track `track` (for example its sealed bytes).
+public typealias ThumbnailSealer = (_ track: String, _ thumbnail: Thumbnail) throws -> Thumbnail
+
 /// What Ingest knows about an exhibit when it starts reading it.
 public struct ExhibitMetadata: Sendable, Hashable, Codable {
   /// The file's path at ingest (Ingest stores the absolute path, so the original footage can be

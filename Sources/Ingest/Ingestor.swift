@@ -57,8 +57,13 @@ public struct Ingestor: Sendable {
   ///   - progress: called now and then with frames done.
   /// - Throws: `MediaError` for unreadable or bad footage, `IndexError` for a bad camera name or
   ///   an unwritable store, `IngestError` when no start time is known. Nothing is stored then.
+  ///   - sealThumbnail: replaces each thumbnail before it is stored (see `IndexStore.ingest`).
+  ///   - beforeCommit: called before the exhibit is committed, with its id, track count and SHA-256; if it
+  ///     throws, nothing is stored (the caller logs the ingest there).
   public func ingest(
-    path: String, camera: String, start: WallClockTime?, progress: ((AnalysisProgress) -> Void)? = nil
+    path: String, camera: String, start: WallClockTime?, progress: ((AnalysisProgress) -> Void)? = nil,
+    sealThumbnail: ThumbnailSealer? = nil,
+    beforeCommit: ((_ exhibit: String, _ tracks: Int, _ sha256: String) throws -> Void)? = nil
   ) throws -> IngestReport {
     let started = Date()
     try IndexStore.validateCameraName(camera)
@@ -84,7 +89,9 @@ public struct Ingestor: Sendable {
     if let existing = try store.exhibit(withSHA256: result.sha256), existing.isComplete {
       return report(existing, path: path, seconds: Date().timeIntervalSince(started), duplicate: true)
     }
-    let (exhibit, _) = try store.ingest(metadata, tracks: result.tracks.map(\.track), completion: completion)
+    let (exhibit, _) = try store.ingest(
+      metadata, tracks: result.tracks.map(\.track), completion: completion, sealThumbnail: sealThumbnail,
+      beforeCommit: { exhibit, tracks in try beforeCommit?(exhibit, tracks.count, result.sha256) })
     logger.info("ingested", metadata: ["file": "\(path)", "exhibit": "\(exhibit)", "tracks": "\(result.tracks.count)"])
     var counts: [String: Int] = [:]
     for track in result.tracks { counts[track.track.objectClass.rawValue, default: 0] += 1 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Consultation
+import Crypto
 import Foundation
 import Index
 import Media
@@ -40,10 +41,41 @@ struct Demo: ParsableCommand {
       try Data(try PNG.encode(image)).write(to: URL(fileURLWithPath: png), options: .atomic)
       print(String(format: "   frame %d at %.3f s → %@", frame.index, frame.time, png))
 
-      print("\n4. ingest into a procedure (in a temporary LRJ_HOME)")
+      print("\n4. an installation in a temporary LRJ_HOME, with an administrator, a magistrate and an investigator")
       let home = work.appendingPathComponent("lrj-home")
-      let workspace = try ProcedureWorkspace(id: "DEMO-2026-001", home: home, create: true)
-      let ingested = try workspace.ingest(path: clip, camera: "street", start: nil)
+      let keys = work.appendingPathComponent("keys")
+      try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true)
+      let passphrase = "demo passphrase"
+      let installation = try Installation.create(
+        home: home, administrator: "admin", passphrase: passphrase, administratorKey: keys.appendingPathComponent("admin.key"))
+      let admin = try installation.authenticate(keyFile: keys.appendingPathComponent("admin.key"), passphrase: passphrase)
+      var identities: [String: Identity] = [:]
+      for (user, role) in [("judge.martin", Role.magistrate), ("opj.durand", Role.investigator)] {
+        let keyFile = keys.appendingPathComponent("\(user).key")
+        let key = Curve25519.Signing.PrivateKey()
+        try SealedKeyFile.seal(key, user: user, role: nil, passphrase: passphrase).write(to: keyFile, replacing: false)
+        try installation.addUser(user, role: role, publicKey: key.publicKey.rawRepresentation.base64EncodedString(), by: admin)
+        identities[user] = try installation.authenticate(keyFile: keyFile, passphrase: passphrase)
+        print("   lrj key generate --id \(user) --out \(keyFile.path); lrj user add \(user) --role \(role.rawValue) …")
+      }
+      let magistrate = identities["judge.martin"]!
+      let investigator = identities["opj.durand"]!
+
+      let procedure = "DEMO-2026-001"
+      print("\n5. the magistrate authorises procedure \(procedure); the investigator opens it")
+      let (token, claims) = try installation.authorise(
+        procedure: procedure, kind: .preliminary, investigators: [investigator.user], notBefore: Date(),
+        expires: Date().addingTimeInterval(30 * 86_400), by: magistrate)
+      let tokenFile = keys.appendingPathComponent("\(procedure).token")
+      try Data((token + "\n").utf8).write(to: tokenFile, options: .atomic)
+      print("   lrj authorise --procedure \(procedure) --kind preliminary --investigator \(investigator.user) --until … "
+            + "→ \(tokenFile.path) (token \(claims.jti))")
+      _ = try installation.openProcedure(token: token, by: investigator)
+      print("   lrj procedure open --token \(tokenFile.path)")
+
+      print("\n6. ingest the Samples clip")
+      let access = ProcedureAccess(procedure: procedure, installation: installation, identity: investigator)
+      let ingested = try access.ingest(path: clip, camera: "street", start: nil)
       print(IngestCommand.summary(ingested).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
 
       var redCars = SearchFilters()
@@ -66,19 +98,43 @@ struct Demo: ParsableCommand {
       ]
       var firstTrack: String?
       for (n, (title, flags, filters)) in searches.enumerated() {
-        print("\n\(5 + n). search: \(title)\n   lrj search \(flags)")
-        let result = try workspace.search(filters)
+        print("\n\(7 + n). search: \(title)\n   lrj search --procedure \(procedure) \(flags)")
+        let result = try access.search(filters)
         print(Search.table(result, offset: 0).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
         firstTrack = firstTrack ?? result.results.first?.track
       }
       if let track = firstTrack {
         let thumbnail = work.appendingPathComponent("\(track).png")
-        try workspace.thumbnail(track: track).write(to: thumbnail, options: .atomic)
-        print("\n8. thumbnail of \(track) → \(thumbnail.path)")
-        let extract = try workspace.extract(track: track, margin: 1, to: work.appendingPathComponent("\(track).mp4").path)
-        print(String(format: "9. original footage of %@, %.1f–%.1f s → %@ (SHA-256 %@)", track, extract.from, extract.to,
+        let written = try access.exportThumbnail(track: track, to: thumbnail.path)
+        print("\n10. thumbnail of \(track) → \(thumbnail.path) (SHA-256 \(written.sha256))")
+        let extract = try access.extract(track: track, margin: 1, to: work.appendingPathComponent("\(track).mp4").path)
+        print(String(format: "11. original footage of %@, %.1f–%.1f s → %@ (SHA-256 %@)", track, extract.from, extract.to,
                      extract.file, extract.sha256))
       }
+
+      print("\n12. the magistrate reads the procedure's consultation log (lrj log --procedure \(procedure))")
+      for stored in try installation.consultLog(LogFilter(procedure: procedure), by: magistrate) {
+        guard let entry = stored.entry else { continue }
+        print("   \(stored.seq)\t\(AuthorisationText.time(entry.time))\t\(entry.user)\t\(entry.operation)\t\(entry.outcome.rawValue)"
+              + (entry.resultCount.map { "\t\($0) results" } ?? ""))
+      }
+      let verified = try installation.verifyLog()
+      print("\n13. lrj log verify: \(verified.isValid ? "verified" : "FAILED \(verified.failure!)"), \(verified.entryCount) entries, "
+            + "\(verified.checkpointCount) signed checkpoints")
+
+      let reportFolder = work.appendingPathComponent("closure-report")
+      try FileManager.default.createDirectory(at: reportFolder, withIntermediateDirectories: true)
+      let closure = try ProcedureAccess(procedure: procedure, installation: installation, identity: magistrate)
+        .close(reportFolder: reportFolder, withData: true)
+      print("\n14. the magistrate closes the procedure: report written, vault erased (lrj procedure close --report …)")
+      for file in closure.files { print("   \(file.path) (SHA-256 \(file.sha256))") }
+      do {
+        _ = try access.search(redCars)
+        print("   UNEXPECTED: the closed procedure could still be searched")
+      } catch {
+        print("   a search after closure is refused: \(error)")
+      }
+      print("   lrj log verify after closure: \(try installation.verifyLog().isValid ? "verified" : "FAILED")")
       print("\nEverything is in \(work.path)")
     }
   }

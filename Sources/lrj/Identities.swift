@@ -37,6 +37,18 @@ struct KeyOption: ParsableArguments {
     return try installation.authenticate(keyFile: URL(fileURLWithPath: path),
                                          passphrase: try Passphrase.read(prompt: "passphrase for \(path): "))
   }
+
+  /// The installation in LRJ_HOME and the authenticated user.
+  func signIn() throws -> (Installation, Identity) {
+    let installation = try Installation.open(home: Installation.defaultHome)
+    return (installation, try authenticate(installation))
+  }
+
+  /// The door to `procedure`'s data for the authenticated user; each operation is checked and logged.
+  func access(_ procedure: String) throws -> ProcedureAccess {
+    let (installation, identity) = try signIn()
+    return ProcedureAccess(procedure: procedure, installation: installation, identity: identity)
+  }
 }
 
 /// `lrj init`: a new installation and its first administrator.
@@ -52,7 +64,7 @@ struct Init: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
-      let home = ProcedureWorkspace.home
+      let home = Installation.defaultHome
       let passphrase = try Passphrase.read(prompt: "passphrase for the administrator's key: ")
       let installation = try Installation.create(
         home: home, administrator: adminId, passphrase: passphrase, administratorKey: URL(fileURLWithPath: adminKey))
@@ -114,7 +126,7 @@ struct User: ParsableCommand {
         guard let role = Role(rawValue: role) else {
           throw ValidationError("unknown role \"\(role)\"; valid: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let installation = try Installation.open(home: ProcedureWorkspace.home)
+        let installation = try Installation.open(home: Installation.defaultHome)
         let admin = try key.authenticate(installation)
         try installation.addUser(id, role: role, publicKey: publicKey, by: admin)
         print("user \(id) enrolled as \(role.rawValue)")
@@ -132,7 +144,7 @@ struct User: ParsableCommand {
 
     func run() throws {
       try reportingErrors {
-        let installation = try Installation.open(home: ProcedureWorkspace.home)
+        let installation = try Installation.open(home: Installation.defaultHome)
         let admin = try key.authenticate(installation)
         try installation.disableUser(id, by: admin)
         print("user \(id) disabled")
@@ -147,7 +159,7 @@ struct User: ParsableCommand {
 
     func run() throws {
       try reportingErrors {
-        let installation = try Installation.open(home: ProcedureWorkspace.home)
+        let installation = try Installation.open(home: Installation.defaultHome)
         _ = try key.authenticate(installation)
         for user in try installation.users() {
           print("\(user.id)\t\(user.role.rawValue)\t\(user.enabled ? "enabled" : "disabled")\t\(user.publicKey)")

@@ -13,6 +13,8 @@ struct IngestCommand: ParsableCommand {
   @Option(help: "The procedure id.")
   var procedure: String
 
+  @OptionGroup var key: KeyOption
+
   @Option(help: "The camera's name (letters, digits, '-', '_', '.', spaces).")
   var camera: String
 
@@ -38,7 +40,7 @@ struct IngestCommand: ParsableCommand {
           throw ValidationError("--start \"\(text)\" is not an ISO 8601 time with offset (e.g. 2026-03-01T10:00:00+01:00)")
         }
       }
-      let workspace = try ProcedureWorkspace(id: procedure, create: true)
+      let access = try key.access(procedure)
       var failed = 0
       for file in files {
         let bar = ProgressBar(label: (file as NSString).lastPathComponent)
@@ -46,7 +48,7 @@ struct IngestCommand: ParsableCommand {
           var settings = AnalysisSettings()
           if let modelWidth { settings.modelWidth = modelWidth }
           if let analysisRate { settings.analysisRate = analysisRate }
-          let report = try workspace.ingest(path: file, camera: camera, start: startTime, settings: settings) {
+          let report = try access.ingest(path: file, camera: camera, start: startTime, settings: settings) {
             bar.update($0)
           }
           bar.clear()
@@ -84,6 +86,8 @@ struct Tracks: ParsableCommand {
   @Option(help: "The procedure id.")
   var procedure: String
 
+  @OptionGroup var key: KeyOption
+
   @Option(help: "The exhibit id (E1, E2…).")
   var exhibit: String
 
@@ -93,8 +97,7 @@ struct Tracks: ParsableCommand {
   func run() throws {
     try reportingErrors {
       guard format == "mot" else { throw ValidationError("unknown format \"\(format)\"; valid: mot") }
-      let workspace = try ProcedureWorkspace(id: procedure, create: false)
-      print(try workspace.motTracks(exhibit: exhibit), terminator: "")
+      print(try key.access(procedure).motTracks(exhibit: exhibit), terminator: "")
     }
   }
 }

@@ -17,21 +17,35 @@ struct Log: ParsableCommand {
     @Option(help: "Only this user.")
     var user: String?
 
+    @Option(help: "From this time (a day or ISO 8601).")
+    var from: String?
+
+    @Option(help: "Before this time (a day, through its end, or ISO 8601).")
+    var to: String?
+
     @Flag(help: "Print JSON lines.")
     var json = false
+
+    @Flag(help: "Print CSV (RFC 4180) with a header line.")
+    var csv = false
 
     @OptionGroup var key: KeyOption
 
     func run() throws {
       try reportingErrors {
-        let installation = try Installation.open(home: ProcedureWorkspace.home)
-        let identity = try key.authenticate(installation)
-        let entries = try installation.consultLog(LogFilter(procedure: procedure, user: user), by: identity)
+        guard !(json && csv) else { throw ValidationError("choose --json or --csv, not both") }
+        let filter = LogFilter(
+          procedure: procedure, user: user,
+          from: try from.map { try DateArgument.parse($0, option: "--from", endOfDay: false) },
+          to: try to.map { try DateArgument.parse($0, option: "--to", endOfDay: true) })
+        let (installation, identity) = try key.signIn()
+        let entries = try installation.consultLog(filter, by: identity)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if csv { print("seq,time,user,role,procedure,operation,outcome,result_count,parameters,files_sha256") }
         for stored in entries {
           guard let entry = stored.entry else {
-            print(json ? "{\"seq\":\(stored.seq),\"purged\":true}" : "\(stored.seq)\t(body purged)")
+            print(json ? "{\"seq\":\(stored.seq),\"purged\":true}" : csv ? "\(stored.seq),,,,,,purged,,," : "\(stored.seq)\t(body purged)")
             continue
           }
           let parameters = entry.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
@@ -44,12 +58,22 @@ struct Log: ParsableCommand {
               seq: stored.seq, time: formatter.string(from: entry.time), user: entry.user, role: entry.role,
               procedure: entry.procedure, operation: entry.operation, parameters: entry.parameters,
               resultCount: entry.resultCount, outcome: entry.outcome.rawValue, filesSha256: entry.filesWritten)))
+          } else if csv {
+            print([String(stored.seq), formatter.string(from: entry.time), entry.user, entry.role, entry.procedure ?? "",
+                   entry.operation, entry.outcome.rawValue, entry.resultCount.map(String.init) ?? "", parameters,
+                   entry.filesWritten.joined(separator: " ")].map(Self.csvField).joined(separator: ","))
           } else {
             print([String(stored.seq), formatter.string(from: entry.time), entry.user, entry.role, entry.procedure ?? "-",
                    entry.operation, entry.outcome.rawValue, parameters].joined(separator: "\t"))
           }
         }
       }
+    }
+
+    /// A CSV field, quoted when it holds a comma, quote or line break.
+    static func csvField(_ text: String) -> String {
+      guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
+      return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
   }
 
@@ -59,10 +83,10 @@ struct Log: ParsableCommand {
 
     func run() throws {
       try reportingErrors {
-        let report = try Installation.open(home: ProcedureWorkspace.home).verifyLog()
+        let report = try Installation.open(home: Installation.defaultHome).verifyLog()
         if let failure = report.failure { throw ValidationError("consultation log does not verify: \(failure)") }
         print("consultation log verified: \(report.entryCount) entries (\(report.purgedCount) purged), "
-              + "head \(SHA256Hex.hex(report.head))")
+              + "\(report.checkpointCount) signed checkpoints, head \(SHA256Hex.hex(report.head))")
       }
     }
   }

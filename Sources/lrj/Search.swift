@@ -76,6 +76,8 @@ struct Search: ParsableCommand {
   @Option(help: "The procedure id.")
   var procedure: String
 
+  @OptionGroup var key: KeyOption
+
   @OptionGroup var options: FilterOptions
 
   @Option(help: "Results per page (at most 10000).")
@@ -92,8 +94,7 @@ struct Search: ParsableCommand {
       var filters = options.filters
       filters.limit = limit
       filters.offset = offset
-      let workspace = try ProcedureWorkspace(id: procedure, create: false)
-      let result = try workspace.search(filters)
+      let result = try key.access(procedure).search(filters)
       if json {
         print(Terminal.json(result))
       } else {
@@ -131,6 +132,8 @@ struct Show: ParsableCommand {
   @Option(help: "The procedure id.")
   var procedure: String
 
+  @OptionGroup var key: KeyOption
+
   @Argument(help: "The track id (T17).")
   var track: String
 
@@ -139,10 +142,9 @@ struct Show: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
-      let workspace = try ProcedureWorkspace(id: procedure, create: false)
-      let png = try workspace.thumbnail(track: track)
-      try Files.writeNew(png, to: out)
-      print("\(out) (\(png.count) bytes, SHA-256 \(Files.sha256(png)))")
+      try Files.checkWritable(out)
+      let written = try key.access(procedure).exportThumbnail(track: track, to: out)
+      print("\(out) (\(written.bytes) bytes, SHA-256 \(written.sha256))")
     }
   }
 }
@@ -154,6 +156,8 @@ struct Extract: ParsableCommand {
 
   @Option(help: "The procedure id.")
   var procedure: String
+
+  @OptionGroup var key: KeyOption
 
   @Argument(help: "The track id (T17).")
   var track: String
@@ -170,8 +174,7 @@ struct Extract: ParsableCommand {
   func run() throws {
     try reportingErrors {
       try Files.checkWritable(out)
-      let workspace = try ProcedureWorkspace(id: procedure, create: false)
-      let report = try workspace.extract(track: track, margin: margin, to: out)
+      let report = try key.access(procedure).extract(track: track, margin: margin, to: out)
       if json {
         print(Terminal.json(report))
       } else {
@@ -195,6 +198,8 @@ struct ZoneCommand: ParsableCommand {
     @Option(help: "The procedure id.")
     var procedure: String
 
+    @OptionGroup var key: KeyOption
+
     @Option(help: "The camera.")
     var camera: String
 
@@ -209,8 +214,7 @@ struct ZoneCommand: ParsableCommand {
 
     func run() throws {
       try reportingErrors {
-        let workspace = try ProcedureWorkspace(id: procedure, create: false)
-        try workspace.saveZone(points, name: name, camera: camera, replacing: replace)
+        try key.access(procedure).saveZone(points, name: name, camera: camera, replacing: replace)
         print("zone @\(name) saved for camera \(camera)")
       }
     }

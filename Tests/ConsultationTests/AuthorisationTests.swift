@@ -77,8 +77,16 @@ struct AuthorisationTests {
 
   @Test func anotherProcedureIsRefused() throws {
     let token = try Authorisation.issue(claims(procedure: "P-OTHER"), key: magistrate)
-    #expect(throws: AuthorisationError.badSignature(.badSignature)) { try verify(token) }
+    #expect(throws: AuthorisationError.otherProcedure("P-OTHER")) { try verify(token) }
     #expect(try verify(token, procedure: "P-OTHER").procedure == "P-OTHER")
+    #expect(Authorisation.procedureHint(token) == "P-OTHER")
+    // A footer edited to name another procedure breaks the signature.
+    let parts = token.split(separator: ".").map(String.init)
+    let forged = Data(#"{"kid":"judge.martin","procedure":"P-2026-001"}"#.utf8).base64EncodedString()
+      .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    #expect(throws: AuthorisationError.badSignature(.badSignature)) {
+      try verify(parts.prefix(3).joined(separator: ".") + "." + forged)
+    }
   }
 
   @Test func expiryAndNotBeforeUseTheLeeway() throws {
@@ -100,7 +108,7 @@ struct AuthorisationTests {
   /// Signs a hand-written payload the way `issue` would.
   func sign(payload: String, installation: String = "inst-1", procedure: String = "P-2026-001") throws -> String {
     try PasetoV4Public.sign(
-      payload: Data(payload.utf8), footer: Data(#"{"kid":"judge.martin"}"#.utf8),
+      payload: Data(payload.utf8), footer: Data(#"{"kid":"judge.martin","procedure":"P-2026-001"}"#.utf8),
       implicitAssertion: Authorisation.implicitAssertion(installation: installation, procedure: procedure), key: magistrate)
   }
 
@@ -134,7 +142,7 @@ struct AuthorisationTests {
 
   @Test func footerMustBeExactlyAKeyID() throws {
     let claimsJSON = String(decoding: try JSONEncoder().encode(claims()), as: UTF8.self)
-    for footer in [#"{"kid":"judge.martin","x":1}"#, #"{ "kid":"judge.martin"}"#, #"{"kid":"judge\u002emartin"}"#, #"{"kid":""}"#, "judge.martin"] {
+    for footer in [#"{"kid":"judge.martin"}"#, #"{"kid":"judge.martin","procedure":"P-2026-001","x":1}"#, #"{"procedure":"P-2026-001","kid":"judge.martin"}"#, #"{"kid":"judge.martin","x":1}"#, #"{ "kid":"judge.martin"}"#, #"{"kid":"judge\u002emartin"}"#, #"{"kid":""}"#, "judge.martin"] {
       let token = try PasetoV4Public.sign(
         payload: Data(claimsJSON.utf8), footer: Data(footer.utf8),
         implicitAssertion: Authorisation.implicitAssertion(installation: "inst-1", procedure: "P-2026-001"), key: magistrate)
