@@ -97,7 +97,7 @@ let package = Package(
     .testTarget(
       name: "ConsultationTests",
       dependencies: [
-        "Consultation", "TestSupport",
+        "Consultation", "Index", "TestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Crypto", package: "swift-crypto"),
       ], swiftSettings: swiftSettings),

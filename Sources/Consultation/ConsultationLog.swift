@@ -325,7 +325,7 @@ public struct ConsultationLog: Sendable {
   }
 
   /// Deletes the bodies of entries older than `age` before `now` (the skeleton stays, so the log
-  /// still verifies) and logs the purge itself. Returns the number of bodies deleted.
+  /// still verifies) and logs the purge itself when it deleted any. Returns the number of bodies deleted.
   @discardableResult
   public func purge(olderThan age: DateComponents = DateComponents(year: 5), now: Date, user: String, role: String) throws -> Int {
     var calendar = Calendar(identifier: .gregorian)
@@ -347,6 +347,7 @@ public struct ConsultationLog: Sendable {
           sql: "DELETE FROM log_body WHERE seq IN (\(seqs.map { _ in "?" }.joined(separator: ",")))",
           arguments: StatementArguments(Array(seqs)))
       }
+      guard !old.isEmpty else { return 0 }
       let formatter = ISO8601DateFormatter()
       formatter.timeZone = TimeZone(identifier: "UTC")
       try append(

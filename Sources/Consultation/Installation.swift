@@ -199,15 +199,15 @@ public struct Installation: Sendable {
 
   /// Removes log bodies older than five years, at most once a day (L4 retention); the purge is logged.
   func purgeIfDue(by identity: Identity, now: Date) throws {
-    let lastPurge = try registry.read { db in
-      try Int64.fetchOne(db, sql: """
-        SELECT max(json_extract(CAST(b.body AS TEXT), '$.time_ms')) FROM log_body b
-        WHERE json_extract(CAST(b.body AS TEXT), '$.operation') = ?
-        """, arguments: [ConsultationLog.purgeOperation])
+    let lastRun = try registry.read { db in
+      try Double.fetchOne(db, sql: "SELECT last_run FROM maintenance WHERE task = 'log-purge'")
     }
-    let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
-    if let lastPurge, nowMs - lastPurge < 86_400_000, nowMs >= lastPurge { return }
+    if let lastRun, now.timeIntervalSince1970 - lastRun < 86_400, now.timeIntervalSince1970 >= lastRun { return }
     try log.purge(now: now, user: identity.user, role: identity.role.rawValue)
+    try registry.write { db in
+      try db.execute(sql: "INSERT OR REPLACE INTO maintenance(task, last_run) VALUES ('log-purge', ?)",
+                     arguments: [now.timeIntervalSince1970])
+    }
   }
 
   /// Signs a checkpoint of the log's head with the acting user's key when entries were added since

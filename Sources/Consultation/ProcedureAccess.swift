@@ -86,7 +86,7 @@ public struct ProcedureAccess {
 
   /// Writes a track's thumbnail (PNG) to `output`; returns its size and SHA-256.
   public func exportThumbnail(track: String, to output: String) throws -> (bytes: Int, sha256: String) {
-    try perform(.show, parameters: ["track": track, "out": output]) { workspace, _ in
+    try perform(.show, parameters: ["track": track, "out": ExportFile.absolute(output)]) { workspace, _ in
       let png = try workspace.thumbnail(track: track)
       let pending = try ExportFile.stage(png, for: output)
       return OperationOutcome(value: (png.count, SHA256Hex.of(png)), resultCount: 1, files: [pending])
@@ -95,7 +95,7 @@ public struct ProcedureAccess {
 
   /// Writes the original footage around a track to `output`.
   public func extract(track: String, margin: Double, to output: String) throws -> ExtractReport {
-    try perform(.extract, parameters: ["track": track, "margin": String(margin), "out": output]) { workspace, _ in
+    try perform(.extract, parameters: ["track": track, "margin": String(margin), "out": ExportFile.absolute(output)]) { workspace, _ in
       let staging = try ExportFile.stagingURL(for: output)
       do {
         var report = try workspace.extract(track: track, margin: margin, to: staging.path)
@@ -233,6 +233,9 @@ public struct ProcedureAccess {
 
 /// Files written where the user asked (`--out`): staged beside the target, published by rename.
 enum ExportFile {
+  /// The absolute path of `path`, as the log records it.
+  static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+
   /// A hidden temporary name in the target's folder, with the same extension (muxers choose by it).
   static func stagingURL(for output: String) throws -> URL {
     let target = URL(fileURLWithPath: output)

@@ -66,6 +66,7 @@ enum ProcedureRegistry {
           revoked_by TEXT
         ) STRICT;
         CREATE INDEX authorisation_procedure ON authorisation(procedure);
+        CREATE TABLE maintenance(task TEXT PRIMARY KEY, last_run REAL NOT NULL) STRICT;
         """)
   }
 

@@ -151,6 +151,20 @@ struct DemoTests {
     let frame = try #require(try decoder.nextFrame())
     #expect(frame.index == 350)
     #expect(frame.image == .rgb(image))
+
+    // The whole lawful workflow: authorisation, open, ingest, searches, log, verify, closure.
+    let output = result.standardOutput
+    #expect(output.contains("lrj procedure open --token"))
+    #expect(output.contains("\tjudge.martin\tauthorise\tsuccess") && output.contains("\topj.durand\tsearch\tsuccess"), "\(output)")
+    #expect(output.contains("13. lrj log verify: verified"))
+    #expect(output.contains("a search after closure is refused: procedure DEMO-2026-001 was closed"))
+    #expect(output.contains("lrj log verify after closure: verified"))
+    let work = URL(fileURLWithPath: (path as NSString).deletingLastPathComponent)
+    let manifest = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: work.appendingPathComponent("closure-report/closure-DEMO-2026-001.json"))) as? [String: Any]
+    #expect(manifest?["procedure"] as? String == "DEMO-2026-001")
+    #expect((manifest?["exhibits"] as? [Any])?.count == 1)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("lrj-home/procedures").path).isEmpty)
   }
 }
 

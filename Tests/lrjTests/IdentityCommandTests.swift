@@ -60,17 +60,23 @@ struct IdentityCommandTests {
     let noPassphrase = try Run.lrj(["user", "list", "--key", adminKey], environment: ["LRJ_HOME": home.path])
     #expect(noPassphrase.status != 0)
 
-    // The log: a magistrate may read it, the administrator may not; the chain verifies, until tampered.
-    let judgeKey = folder.appendingPathComponent("judge.key").path
+    // The log: the controller reads all of it, a magistrate only their procedures' (none here) and
+    // their own actions, the administrator nothing; the chain verifies, until tampered.
     var withPassphrase = env
     withPassphrase["LRJ_PASSPHRASE"] = "correct horse battery staple"
-    let judge = try Run.lrj(["key", "generate", "--id", "judge", "--out", judgeKey], environment: withPassphrase)
-    let judgePublic = try #require(judge.standardOutput.split(separator: "\n").last.map(String.init))
-    #expect(try Run.lrj(["user", "add", "judge", "--role", "magistrate", "--public-key", judgePublic, "--key", adminKey],
-                        environment: withPassphrase).status == 0)
-    let shown = try Run.lrj(["log", "--key", judgeKey], environment: withPassphrase)
+    var keys: [String: String] = [:]
+    for (user, role) in [("control", "controller"), ("judge", "magistrate")] {
+      keys[user] = folder.appendingPathComponent("\(user).key").path
+      let generated = try Run.lrj(["key", "generate", "--id", user, "--out", keys[user]!], environment: withPassphrase)
+      let publicKey = try #require(generated.standardOutput.split(separator: "\n").last.map(String.init))
+      #expect(try Run.lrj(["user", "add", user, "--role", role, "--public-key", publicKey, "--key", adminKey],
+                          environment: withPassphrase).status == 0)
+    }
+    let shown = try Run.lrj(["log", "--key", keys["control"]!], environment: withPassphrase)
     #expect(shown.status == 0, "\(shown.standardError)")
     #expect(shown.standardOutput.contains("\tuser.add\tsuccess\t") && shown.standardOutput.contains("\trefused\t"))
+    let byMagistrate = try Run.lrj(["log", "--key", keys["judge"]!], environment: withPassphrase)
+    #expect(byMagistrate.status == 0 && !byMagistrate.standardOutput.contains("\tuser.add\t"), "\(byMagistrate.standardOutput)")
     let byAdmin = try Run.lrj(["log", "--key", adminKey], environment: withPassphrase)
     #expect(byAdmin.status != 0 && byAdmin.standardError.contains("for magistrates and the controller"))
     let verified = try Run.lrj(["log", "verify"], environment: withPassphrase)

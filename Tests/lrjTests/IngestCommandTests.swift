@@ -30,9 +30,10 @@ struct IngestCommandTests {
   }
 
   @Test func ingestPrintsTheSummaryAndTracksExportsMOT() throws {
-    let home = try TestPaths.temporaryFolder("lrj-home")
-    defer { try? FileManager.default.removeItem(at: home) }
-    let env = ["LRJ_HOME": home.path]
+    let installation = try TestInstallation.make(procedure: "P-2026-001")
+    defer { installation.remove() }
+    let home = installation.home
+    let env = installation.env()
     let result = try Run.lrj(
       ["ingest", "--procedure", "P-2026-001", "--camera", "Rue de la Paix 3", "--start", "2026-03-01T10:00:00+01:00",
        "--json", TestPaths.samplesClip], environment: env)
@@ -70,9 +71,10 @@ struct IngestCommandTests {
   }
 
   @Test func badInputsAreOneLineErrorsAndStoreNothing() throws {
-    let home = try TestPaths.temporaryFolder("lrj-home")
-    defer { try? FileManager.default.removeItem(at: home) }
-    let env = ["LRJ_HOME": home.path]
+    let installation = try TestInstallation.make()
+    defer { installation.remove() }
+    let home = installation.home
+    let env = installation.env()
     let files = try BadFiles()
     defer { files.remove() }
     for (path, cause) in files.fatal {
@@ -94,34 +96,40 @@ struct IngestCommandTests {
               "\(arguments): \(result.standardError)")
     }
     let unwritable = try Run.lrj(["ingest", "--procedure", "P1", "--camera", "c", TestPaths.samplesClip],
-                                 environment: ["LRJ_HOME": "/proc/lrj-cannot-be-here"])
+                                 environment: env.merging(["LRJ_HOME": "/proc/lrj-cannot-be-here"]) { $1 })
     #expect(unwritable.status != 0)
-    #expect(unwritable.standardError.hasPrefix("error: cannot create /proc/lrj-cannot-be-here/procedures/P1"),
+    #expect(unwritable.standardError.hasPrefix("error: no lrj installation in /proc/lrj-cannot-be-here"),
             "\(unwritable.standardError)")
+    let notOpened = try Run.lrj(["ingest", "--procedure", "P2", "--camera", "c", TestPaths.samplesClip], environment: env)
+    #expect(notOpened.status != 0 && notOpened.standardError.contains("no procedure P2"), "\(notOpened.standardError)")
     let badProcedure = try Run.lrj(["ingest", "--procedure", "../x", "--camera", "c", TestPaths.samplesClip], environment: env)
     #expect(badProcedure.status != 0 && badProcedure.standardError.contains("invalid procedure id"))
     #expect(try Self.exhibits(home: home, procedure: "P1").isEmpty)
   }
 
   @Test func aFileWithoutCreationTimeNeedsStart() throws {
-    let home = try TestPaths.temporaryFolder("lrj-home")
-    defer { try? FileManager.default.removeItem(at: home) }
-    let clip = home.appendingPathComponent("no-date.mp4").path
+    let installation = try TestInstallation.make()
+    defer { installation.remove() }
+    let home = installation.home
+    let env = installation.env()
+    let clip = installation.folder.appendingPathComponent("no-date.mp4").path
     let made = try Run.program(
       "ffmpeg", ["-v", "error", "-i", TestPaths.samplesClip, "-t", "2", "-c", "copy", "-map_metadata", "-1", clip])
     try #require(made.status == 0)
-    let result = try Run.lrj(["ingest", "--procedure", "P1", "--camera", "c", clip], environment: ["LRJ_HOME": home.path])
+    let result = try Run.lrj(["ingest", "--procedure", "P1", "--camera", "c", clip], environment: env)
     #expect(result.status != 0)
     #expect(result.standardError.contains("no start time") && result.standardError.contains("--start"))
   }
 
   @Test func corruptPacketsAreCountedInTheSummary() throws {
-    let home = try TestPaths.temporaryFolder("lrj-home")
-    defer { try? FileManager.default.removeItem(at: home) }
+    let installation = try TestInstallation.make()
+    defer { installation.remove() }
+    let home = installation.home
+    let env = installation.env()
     let files = try BadFiles()
     defer { files.remove() }
     let result = try Run.lrj(["ingest", "--procedure", "P1", "--camera", "c", "--json", files.corruptMiddle],
-                             environment: ["LRJ_HOME": home.path])
+                             environment: env)
     #expect(result.status == 0, "\(result.standardError)")
     let summary = try JSONDecoder().decode(Summary.self, from: result.outputData)
     #expect(summary.skippedPackets > 0)
@@ -130,12 +138,14 @@ struct IngestCommandTests {
 
   /// kill -9 in the middle of an ingest leaves no exhibit; running it again ingests fully.
   @Test func killedIngestLeavesNothingAndCanBeRerun() throws {
-    let home = try TestPaths.temporaryFolder("lrj-home")
-    defer { try? FileManager.default.removeItem(at: home) }
+    let installation = try TestInstallation.make()
+    defer { installation.remove() }
+    let home = installation.home
+    let env = installation.env()
     let process = Process()
     process.executableURL = TestPaths.products.appendingPathComponent("lrj")
     process.arguments = ["ingest", "--procedure", "P1", "--camera", "c", TestPaths.samplesClip]
-    process.environment = ProcessInfo.processInfo.environment.merging(["LRJ_HOME": home.path]) { $1 }
+    process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
@@ -146,7 +156,7 @@ struct IngestCommandTests {
     #expect(try Self.exhibits(home: home, procedure: "P1").filter(\.isComplete).isEmpty)
 
     let rerun = try Run.lrj(["ingest", "--procedure", "P1", "--camera", "c", "--json", TestPaths.samplesClip],
-                            environment: ["LRJ_HOME": home.path])
+                            environment: env)
     #expect(rerun.status == 0, "\(rerun.standardError)")
     let exhibits = try Self.exhibits(home: home, procedure: "P1")
     #expect(exhibits.count == 1 && exhibits[0].isComplete && exhibits[0].completion?.framesDecoded == 1000)

@@ -38,9 +38,10 @@ struct SearchCommandTests {
 
   /// A procedure with the Samples clip ingested, and which track is which ground-truth object.
   struct Fixture {
-    var home: URL
+    var installation: TestInstallation
     var objectOfTrack: [String: Int]
-    var env: [String: String] { ["LRJ_HOME": home.path] }
+    var home: URL { installation.home }
+    var env: [String: String] { installation.env() }
 
     func search(_ arguments: [String]) throws -> (Page?, ProcessResult) {
       let result = try Run.lrj(["search", "--procedure", "P1", "--json"] + arguments, environment: env)
@@ -58,8 +59,8 @@ struct SearchCommandTests {
   }
 
   static func makeFixture() throws -> Fixture {
-    let home = try TestPaths.temporaryFolder("lrj-home")
-    let env = ["LRJ_HOME": home.path]
+    let installation = try TestInstallation.make()
+    let env = installation.env()
     let ingest = try Run.lrj(["ingest", "--procedure", "P1", "--camera", "street", TestPaths.samplesClip], environment: env)
     try #require(ingest.status == 0, "\(ingest.standardError)")
     let mot = try Run.lrj(["tracks", "--procedure", "P1", "--exhibit", "E1"], environment: env)
@@ -69,12 +70,12 @@ struct SearchCommandTests {
     for object in truth.objects {
       if let best = Coverage.of(object.judgedBoxes(fps: truth.fps), by: boxes).best { objectOfTrack["T\(best)"] = object.id }
     }
-    return Fixture(home: home, objectOfTrack: objectOfTrack)
+    return Fixture(installation: installation, objectOfTrack: objectOfTrack)
   }
 
   @Test func searchesReturnWhatTheGroundTruthFixes() throws {
     let fixture = try Self.makeFixture()
-    defer { try? FileManager.default.removeItem(at: fixture.home) }
+    defer { fixture.installation.remove() }
     #expect(fixture.objectOfTrack.count == 12, "every object has a track")
 
     // Red cars going right: object 1 only.
@@ -115,7 +116,7 @@ struct SearchCommandTests {
 
     // Thumbnail and original footage of the red car.
     let red = try #require(fixture.objectOfTrack.first { $0.value == 1 }?.key)
-    let png = fixture.home.appendingPathComponent("red.png").path
+    let png = fixture.installation.folder.appendingPathComponent("red.png").path
     let show = try Run.lrj(["show", "--procedure", "P1", red, "--out", png], environment: fixture.env)
     #expect(show.status == 0, "\(show.standardError)")
     guard case .rgb(let thumbnail) = try PNG.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: png)))) else {
@@ -123,7 +124,7 @@ struct SearchCommandTests {
       return
     }
     #expect(thumbnail.width > thumbnail.height, "a car seen from the side is wider than tall")
-    let clip = fixture.home.appendingPathComponent("red.mp4").path
+    let clip = fixture.installation.folder.appendingPathComponent("red.mp4").path
     let extract = try Run.lrj(["extract", "--procedure", "P1", red, "--out", clip, "--margin", "1"], environment: fixture.env)
     #expect(extract.status == 0, "\(extract.standardError)")
     let sha = try Run.program("sha256sum", [clip]).standardOutput.prefix(64)
@@ -136,9 +137,9 @@ struct SearchCommandTests {
   }
 
   @Test func badQueriesAreClearErrors() throws {
-    let home = try TestPaths.temporaryFolder("lrj-home")
-    defer { try? FileManager.default.removeItem(at: home) }
-    let env = ["LRJ_HOME": home.path]
+    let installation = try TestInstallation.make()
+    defer { installation.remove() }
+    let env = installation.env()
     // A procedure with an empty store is enough to check the parsing.
     let ingest = try Run.lrj(["ingest", "--procedure", "P1", "--camera", "street", "/no/such.mp4"], environment: env)
     #expect(ingest.status != 0)
