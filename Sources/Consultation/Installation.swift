@@ -132,6 +132,8 @@ public struct Installation: Sendable {
     let path = home.appendingPathComponent("registry.sqlite").path
     do {
       var configuration = Configuration()
+      // Several lrj processes share the registry: wait for a writer rather than fail.
+      configuration.busyMode = .timeout(30)
       configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
       let registry = try DatabasePool(path: path, configuration: configuration)
       var migrator = DatabaseMigrator()

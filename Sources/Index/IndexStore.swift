@@ -88,6 +88,8 @@ public struct IndexStore: Sendable {
     var configuration = Configuration()
     configuration.foreignKeysEnabled = true
     configuration.label = "lrj.index"
+    // Several lrj processes may use one procedure at once: wait for a writer rather than fail.
+    configuration.busyMode = .timeout(30)
     configuration.prepareDatabase { db in
       // secure_delete: a corrected (L9) or erased record's bytes are overwritten, not left in free pages.
       // cache and mmap: the indexes of a 1M-track store stay in memory between queries.
