@@ -1,8 +1,9 @@
 # lrj: `make demo` and `make test` do all set-up on a fresh Debian machine.
 SWIFT ?= swift
 # Debian packages lrj needs: C libraries to build against, ffmpeg/ffprobe for tests and benchmarks.
+# chromium and its driver run the web console's browser tests.
 APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libpng-dev \
-                libsqlite3-dev ffmpeg python3
+                libsqlite3-dev ffmpeg python3 python3-pip chromium chromium-driver
 
 .PHONY: deps build release demo test bench samples clean
 
@@ -16,6 +17,8 @@ deps:
 	  $$sudo apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+	@python3 -c "import selenium" 2>/dev/null || python3 -m pip install --quiet selenium 2>/dev/null \
+	  || python3 -m pip install --quiet --break-system-packages selenium
 	@command -v $(SWIFT) >/dev/null || { echo "error: Swift 6 toolchain not found (https://swift.org/install)"; exit 1; }
 
 build: deps

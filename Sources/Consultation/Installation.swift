@@ -29,7 +29,7 @@ public struct EnrolledUser: Sendable, Codable, Equatable {
 
 /// A user who proved they hold their enrolled key: their private key unsealed with their
 /// passphrase matches the public key the administrator enrolled, and they are enabled.
-public struct Identity {
+public struct Identity: @unchecked Sendable {  // immutable; the key is only read
   public let user: String
   public let role: Role
   let signingKey: PasetoV4SecretKey

@@ -11,11 +11,13 @@ public enum ProcedureOperation: String, Sendable, CaseIterable {
   case extract
   case tracks
   case synopsis
+  case overview
+  case still
   case zoneSave = "zone.save"
   case close = "procedure.close"
 
   /// Operations that only read (and export) what was ingested.
-  var isConsultation: Bool { [.search, .show, .extract, .tracks, .synopsis].contains(self) }
+  var isConsultation: Bool { [.search, .show, .extract, .tracks, .synopsis, .overview, .still].contains(self) }
 }
 
 /// A file an operation wrote under a temporary name, published under its final name only once
@@ -38,7 +40,7 @@ struct OperationOutcome<Value> {
 /// runs, that the user is enabled, that their role allows it, that the procedure is open and that an
 /// authorisation covers them; then it runs and its log entry is written before its result is seen.
 /// Refusals and failures are logged too.
-public struct ProcedureAccess {
+public struct ProcedureAccess: Sendable {
   public let installation: Installation
   public let identity: Identity
   /// The procedure id.

@@ -1,0 +1,379 @@
+import Consultation
+import Foundation
+import Hummingbird
+import Index
+
+/// The web console: the same Consultation door as the command line, for the user who started it.
+/// Every page that shows procedure data goes through `ProcedureAccess`, so it is authorised and
+/// logged exactly as the same command would be.
+struct ConsoleServer: Sendable {
+  let installation: Installation
+  let identity: Identity
+  let sessions: ConsoleSessions
+  let secure: Bool
+  static let pageSize = 24
+
+  func access(_ procedure: String) -> ProcedureAccess {
+    ProcedureAccess(procedure: procedure, installation: installation, identity: identity)
+  }
+
+  func page(_ title: String, _ context: ConsoleContext, _ body: String, status: HTTPResponse.Status = .ok) -> Response {
+    Page.render(title: title, user: identity.user, role: identity.role.rawValue, csrf: context.csrf, body: body, status: status)
+  }
+
+  /// Runs a handler; Consultation's refusals become 403 pages, bad input 400, both with the reason.
+  func guarded(_ title: String, _ context: ConsoleContext, _ body: () async throws -> Response) async -> Response {
+    do {
+      return try await body()
+    } catch let error as HTTPError {
+      return page(title, context, "<p class=\"error\">\(Page.h(error.body ?? ""))</p>", status: error.status)
+    } catch {
+      let refused = error is AuthorisationError || error is ProcedureError || error is InstallationError
+      return page(title, context, "<p class=\"error\">error: \(Page.h(String(describing: error)))</p>",
+                  status: refused ? .forbidden : .badRequest)
+    }
+  }
+
+  func router() -> Router<ConsoleContext> {
+    let router = Router(context: ConsoleContext.self)
+    router.add(middleware: SecurityHeaders())
+    router.add(middleware: SessionGate(sessions: sessions, secureCookie: secure))
+    router.get("/") { _, _ in Response.redirect(to: "/procedures", type: .normal) }
+    router.get("/static/console.js") { _, _ in
+      Response.bytes(Data(ConsoleAssets.script.utf8), contentType: "text/javascript; charset=utf-8")
+    }
+    router.get("/static/console.css") { _, _ in
+      Response.bytes(Data(ConsoleAssets.style.utf8), contentType: "text/css; charset=utf-8")
+    }
+    router.get("/procedures") { _, context in await guarded("Procedures", context) { try await procedures(context) } }
+    router.get("/procedures/:procedure") { _, context in
+      await guarded("Procedure", context) { try await overview(try context.parameters.require("procedure"), context) }
+    }
+    router.get("/procedures/:procedure/still.png") { request, context in
+      await guarded("Still", context) {
+        let procedure = try context.parameters.require("procedure")
+        let camera = FormFields(request.uri.query ?? "").first("camera") ?? ""
+        let still = try await blocking { try access(procedure).still(camera: camera) }
+        return Response.bytes(still.png, contentType: "image/png")
+      }
+    }
+    router.get("/procedures/:procedure/search") { request, context in
+      await guarded("Search", context) {
+        try await search(try context.parameters.require("procedure"), FormFields(request.uri.query ?? ""), context)
+      }
+    }
+    router.get("/procedures/:procedure/tracks/:track") { _, context in
+      await guarded("Track", context) {
+        try await track(try context.parameters.require("procedure"), try context.parameters.require("track"), context)
+      }
+    }
+    router.get("/procedures/:procedure/tracks/:track/thumbnail.png") { _, context in
+      await guarded("Thumbnail", context) {
+        let (procedure, track) = (try context.parameters.require("procedure"), try context.parameters.require("track"))
+        return Response.bytes(try await blocking { try access(procedure).thumbnail(track: track) }, contentType: "image/png")
+      }
+    }
+    router.post("/procedures/:procedure/tracks/:track/extract") { request, context in
+      await guarded("Original footage", context) {
+        let (procedure, track) = (try context.parameters.require("procedure"), try context.parameters.require("track"))
+        var request = request
+        let form = FormFields(String(buffer: try await request.collectBody(upTo: 1 << 16)))
+        return try await extract(procedure, track, margin: Double(form.first("margin") ?? "2") ?? 2, context)
+      }
+    }
+    router.get("/downloads/:id") { request, context in
+      guard let download = await sessions.download(try context.parameters.require("id")) else {
+        throw HTTPError(.notFound, message: "no such download (downloads are kept in memory for this session only)")
+      }
+      let attach = FormFields(request.uri.query ?? "").first("download") != nil
+      return Response.bytes(download.bytes, contentType: download.contentType, download: attach ? download.fileName : nil)
+    }
+    router.get("/procedures/:procedure/close") { _, context in
+      await guarded("Closure", context) { try closeForm(try context.parameters.require("procedure"), context) }
+    }
+    router.post("/procedures/:procedure/close") { request, context in
+      await guarded("Closure", context) {
+        var request = request
+        let form = FormFields(String(buffer: try await request.collectBody(upTo: 1 << 16)))
+        return try await close(try context.parameters.require("procedure"), withData: form.first("with-data") != nil, context)
+      }
+    }
+    router.get("/log") { request, context in
+      await guarded("Consultation log", context) { try await log(FormFields(request.uri.query ?? ""), format: "html", context) }
+    }
+    router.get("/log.csv") { request, context in
+      await guarded("Consultation log", context) { try await log(FormFields(request.uri.query ?? ""), format: "csv", context) }
+    }
+    router.get("/log.json") { request, context in
+      await guarded("Consultation log", context) { try await log(FormFields(request.uri.query ?? ""), format: "json", context) }
+    }
+    router.get("/api/procedures") { _, context in
+      let list = try await blocking { try installation.procedures(visibleTo: identity) }
+      struct Line: Encodable { var procedure: ProcedureRecord; var authorisations: [AuthorisationRecord] }
+      return Response.bytes(Data(Terminal.json(list.map { Line(procedure: $0.procedure, authorisations: $0.authorisations) }).utf8),
+                            contentType: "application/json")
+    }
+    router.get("/api/procedures/:procedure/search") { request, context in
+      let procedure = try context.parameters.require("procedure")
+      let fields = FormFields(request.uri.query ?? "")
+      var filters = Self.filters(fields)
+      filters.limit = Int(fields.first("limit") ?? "100") ?? 100
+      filters.offset = Int(fields.first("offset") ?? "0") ?? 0
+      let query = filters
+      do {
+        let result = try await blocking { try access(procedure).search(query) }
+        return Response.bytes(Data(Terminal.json(result).utf8), contentType: "application/json")
+      } catch {
+        let body = Terminal.json(["error": String(describing: error)])
+        return Response.bytes(Data(body.utf8), contentType: "application/json", status: error is QueryError ? .badRequest : .forbidden)
+      }
+    }
+    return router
+  }
+
+  // MARK: Pages
+
+  func procedures(_ context: ConsoleContext) async throws -> Response {
+    let list = try await blocking { try installation.procedures(visibleTo: identity) }
+    let rows = list.map { procedure, authorisations -> [String] in
+      let magistrates = Set(authorisations.map(\.issuer)).sorted().joined(separator: ", ")
+      let live = authorisations.filter { $0.revokedAt == nil }
+      let validity = live.isEmpty ? "revoked"
+        : "\(AuthorisationText.time(live.map(\.notBefore).min()!)) to \(AuthorisationText.time(live.map(\.expires).max()!))"
+      let link = procedure.isClosed ? Page.h(procedure.id) : "<a href=\"/procedures/\(Page.u(procedure.id))\">\(Page.h(procedure.id))</a>"
+      return [link, Page.h(procedure.kind.rawValue), Page.h(magistrates), Page.h(validity),
+              procedure.isClosed ? "closed and erased \(Page.h(procedure.closedAt.map(AuthorisationText.time) ?? ""))" : "open"]
+    }
+    return page("Procedures", context, Page.table(["procedure", "kind", "authorised by", "valid", "status"], rows, id: "procedures"))
+  }
+
+  func overview(_ procedure: String, _ context: ConsoleContext) async throws -> Response {
+    let exhibits = try await blocking { try access(procedure).overview() }
+    let rows = exhibits.map { e -> [String] in
+      let m = e.exhibit.metadata
+      let end = WallClockTime(date: m.start.date.addingTimeInterval(e.exhibit.completion?.duration ?? 0), utcOffsetSeconds: m.start.utcOffsetSeconds)
+      let classes = e.tracksByClass.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+      return [Page.h(e.exhibit.id), Page.h(m.camera), Page.h("\(m.start.iso8601()) – \(end.iso8601())"), "<code>\(Page.h(m.sha256))</code>",
+              String(e.exhibit.completion?.framesDecoded ?? 0), Page.h(classes.isEmpty ? "none" : classes)]
+    }
+    let cameras = Array(Set(exhibits.map(\.exhibit.metadata.camera))).sorted()
+    var body = Page.table(["exhibit", "camera", "clock span", "SHA-256", "frames", "tracks"], rows, id: "exhibits")
+    body += "<p><a href=\"/procedures/\(Page.u(procedure))/search\">Search this procedure</a>"
+    if identity.role == .magistrate || identity.role == .controller {
+      body += " · <a href=\"/procedures/\(Page.u(procedure))/close\">Close the procedure</a>"
+    }
+    body += "</p>"
+    for camera in cameras {
+      body += """
+        <h2>Camera \(Page.h(camera))</h2>
+        <p><a href="/procedures/\(Page.u(procedure))/search?camera=\(Page.u(camera))">search on this camera, with zones</a></p>
+        <img class="still" alt="still of \(Page.h(camera))" src="/procedures/\(Page.u(procedure))/still.png?camera=\(Page.u(camera))">
+        """
+    }
+    return page("Procedure \(procedure)", context, body)
+  }
+
+  static func filters(_ fields: FormFields) -> SearchFilters {
+    var filters = SearchFilters()
+    filters.classes = fields.all("class")
+    filters.colours = fields.all("colour")
+    filters.directions = fields.all("direction")
+    filters.cameras = fields.all("camera")
+    filters.from = fields.first("from")
+    filters.to = fields.first("to")
+    filters.zone = fields.first("zone")
+    if filters.zone != nil, let rule = fields.first("rule") {
+      filters.zoneRule = rule == "dwell" ? "dwell:\(fields.first("dwell") ?? "5")" : rule
+    }
+    return filters
+  }
+
+  func search(_ procedure: String, _ fields: FormFields, _ context: ConsoleContext) async throws -> Response {
+    var filters = Self.filters(fields)
+    let pageNumber = max(0, Int(fields.first("page") ?? "0") ?? 0)
+    filters.limit = Self.pageSize
+    filters.offset = pageNumber * Self.pageSize
+    let query = filters
+    let result = try await blocking { try access(procedure).search(query) }
+    func select(_ name: String, _ values: [String], _ chosen: [String]) -> String {
+      "<select name=\"\(name)\"><option value=\"\">any \(name)</option>"
+        + values.map { "<option\(chosen.contains($0) ? " selected" : "")>\(Page.h($0))</option>" }.joined() + "</select>"
+    }
+    let camera = filters.cameras.first ?? ""
+    let rule = fields.first("rule") ?? "enters"
+    var body = """
+      <form id="search" method="get" action="/procedures/\(Page.u(procedure))/search">
+      \(select("class", ObjectClass.allCases.map(\.rawValue), filters.classes))
+      \(select("colour", Colour.allCases.map(\.rawValue), filters.colours))
+      \(select("direction", Direction.allCases.map(\.rawValue), filters.directions))
+      <input name="camera" placeholder="camera" value="\(Page.h(camera))">
+      <input name="from" placeholder="from (ISO 8601)" value="\(Page.h(filters.from ?? ""))">
+      <input name="to" placeholder="to (ISO 8601)" value="\(Page.h(filters.to ?? ""))">
+      <input type="hidden" name="zone" id="zone" value="\(Page.h(filters.zone ?? ""))">
+      <select name="rule" id="rule">\(["enters", "exits", "inside", "dwell", "crosses"].map { "<option\($0 == rule ? " selected" : "")>\($0)</option>" }.joined())</select>
+      <input name="dwell" size="3" value="\(Page.h(fields.first("dwell") ?? "5"))" title="dwell seconds">
+      <button type="submit" id="run">Search</button>
+      </form>
+      """
+    if !camera.isEmpty {
+      body += """
+        <p>Click on the picture to draw the zone (two points make a line for <i>crosses</i>). Zone: <code id="zone-text">\(Page.h(filters.zone ?? "none"))</code>
+        <button type="button" id="clear-zone">clear zone</button></p>
+        <div class="drawing"><img id="still" alt="still of \(Page.h(camera))" src="/procedures/\(Page.u(procedure))/still.png?camera=\(Page.u(camera))">
+        <svg id="zone-svg" viewBox="0 0 1 1" preserveAspectRatio="none"><polygon id="zone-shape" points=""/></svg></div>
+        """
+    }
+    body += "<p id=\"total\">\(result.total) tracks</p><div class=\"grid\" id=\"results\">"
+    for r in result.results {
+      let colours = r.colours.map { "\($0.colour.rawValue) \(Int(($0.fraction * 100).rounded()))%" }.joined(separator: ", ")
+      body += """
+        <a class="card" data-track="\(Page.h(r.track))" href="/procedures/\(Page.u(procedure))/tracks/\(Page.u(r.track))">
+        <img alt="\(Page.h(r.track))" src="/procedures/\(Page.u(procedure))/tracks/\(Page.u(r.track))/thumbnail.png">
+        <span><b>\(Page.h(r.track))</b> \(Page.h(r.objectClass.rawValue)) · \(Page.h(colours)) · \(Page.h(r.direction.rawValue))<br>
+        \(Page.h(r.start.iso8601(fractionDigits: 0))) → \(Page.h(String(r.end.iso8601(fractionDigits: 0).dropFirst(11))))</span></a>
+        """
+    }
+    body += "</div>"
+    var links: [String] = []
+    let base = (fields.pairs.filter { $0.0 != "page" }.map { "\(Page.u($0.0))=\(Page.u($0.1))" } ).joined(separator: "&")
+    if pageNumber > 0 { links.append("<a href=\"?\(base)&page=\(pageNumber - 1)\">previous</a>") }
+    if (pageNumber + 1) * Self.pageSize < result.total { links.append("<a id=\"next\" href=\"?\(base)&page=\(pageNumber + 1)\">next</a>") }
+    body += "<p>Page \(pageNumber + 1) · \(links.joined(separator: " · "))</p>"
+    return page("Search procedure \(procedure)", context, body)
+  }
+
+  func track(_ procedure: String, _ track: String, _ context: ConsoleContext) async throws -> Response {
+    let detail = try await blocking { try access(procedure).track(track) }
+    let s = detail.summary
+    let points = detail.path.map { sample -> String in
+      // Where the object stands: the bottom centre of its box (DESIGN.md §5).
+      let x = (sample.box.x + sample.box.width / 2) / Double(s.frameWidth)
+      let y = (sample.box.y + sample.box.height) / Double(s.frameHeight)
+      return String(format: "%.4f,%.4f", x, y)
+    }.joined(separator: " ")
+    let colours = s.colours.map { "\($0.colour.rawValue) \(Int(($0.fraction * 100).rounded()))%" }.joined(separator: ", ")
+    let rows: [[String]] = [
+      ["class", Page.h("\(s.objectClass.rawValue) (\(String(format: "%.2f", s.classConfidence)))")],
+      ["colours", Page.h(colours)], ["direction", Page.h(s.direction.rawValue)],
+      ["clock time", Page.h("\(s.start.iso8601(fractionDigits: 1)) → \(s.end.iso8601(fractionDigits: 1))")],
+      ["exhibit", Page.h("\(s.exhibit), camera \(s.camera), \(String(format: "%.1f–%.1f s", s.startOffset, s.endOffset))")],
+    ]
+    let body = """
+      \(Page.table(["", ""], rows, id: "track"))
+      <img class="thumbnail" alt="\(Page.h(s.track))" src="/procedures/\(Page.u(procedure))/tracks/\(Page.u(s.track))/thumbnail.png">
+      <h2>Path</h2>
+      <div class="drawing"><img alt="still of \(Page.h(s.camera))" src="/procedures/\(Page.u(procedure))/still.png?camera=\(Page.u(s.camera))">
+      <svg viewBox="0 0 1 1" preserveAspectRatio="none"><polyline class="path" points="\(points)"/></svg></div>
+      <h2>Original footage</h2>
+      <form method="post" action="/procedures/\(Page.u(procedure))/tracks/\(Page.u(s.track))/extract">\(Page.csrfField(context.csrf))
+      margin <input name="margin" value="2" size="3"> s <button type="submit" id="extract">Extract the original clip</button></form>
+      """
+    return page("Track \(s.track)", context, body)
+  }
+
+  func extract(_ procedure: String, _ track: String, margin: Double, _ context: ConsoleContext) async throws -> Response {
+    let (report, bytes) = try await blocking { try access(procedure).extractData(track: track, margin: margin) }
+    let id = await sessions.keep(.init(bytes: bytes, contentType: "video/mp4", fileName: "\(procedure)-\(report.track).mp4", sha256: report.sha256))
+    let body = """
+      <p>\(Page.h(report.track)) of exhibit \(Page.h(report.exhibit)), \(String(format: "%.2f–%.2f s", report.from, report.to)),
+      \(report.frames) frames (\(report.streamCopied ? "stream copy" : "re-encoded")).</p>
+      <video id="clip" controls preload="auto" src="/downloads/\(id)"></video>
+      <p><a href="/downloads/\(id)?download=1">Download</a> · SHA-256 <code id="sha256">\(report.sha256)</code></p>
+      <p><a href="/procedures/\(Page.u(procedure))/tracks/\(Page.u(track))">back to the track</a></p>
+      """
+    return page("Original footage of \(report.track)", context, body)
+  }
+
+  func closeForm(_ procedure: String, _ context: ConsoleContext) throws -> Response {
+    guard identity.role == .magistrate || identity.role == .controller else {
+      throw HTTPError(.forbidden, message: "closure is ordered by the magistrate or the controller")
+    }
+    let body = """
+      <p>Closing writes the closure report, then erases the procedure's data for good: its key is destroyed and its vault deleted.
+      The consultation log is kept.</p>
+      <form method="post" action="/procedures/\(Page.u(procedure))/close">\(Page.csrfField(context.csrf))
+      <label><input type="checkbox" name="with-data" value="1"> with an archive of the data exploited</label>
+      <button type="submit" id="close">Close procedure \(Page.h(procedure)) and erase its data</button></form>
+      """
+    return page("Close procedure \(procedure)", context, body)
+  }
+
+  func close(_ procedure: String, withData: Bool, _ context: ConsoleContext) async throws -> Response {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lrj-report-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let result = try await blocking { try access(procedure).close(reportFolder: folder, withData: withData) }
+    var rows: [[String]] = []
+    for file in result.files {
+      let name = URL(fileURLWithPath: file.path).lastPathComponent
+      let type = name.hasSuffix(".html") ? "text/html; charset=utf-8" : name.hasSuffix(".json") ? "application/json"
+        : name.hasSuffix(".md") ? "text/markdown; charset=utf-8" : "application/x-tar"
+      let id = await sessions.keep(.init(bytes: try Data(contentsOf: URL(fileURLWithPath: file.path)), contentType: type,
+                                         fileName: name, sha256: file.sha256))
+      rows.append(["<a href=\"/downloads/\(id)?download=1\">\(Page.h(name))</a>", "<code>\(file.sha256)</code>"])
+    }
+    let body = """
+      <p id="closed">Procedure \(Page.h(procedure)) is closed; its data are erased (\(result.manifest.erasure.vaultFiles.count) files,
+      \(result.manifest.erasure.vaultBytes) bytes) and its key destroyed. Download the closure report now: it is kept in this
+      session's memory only.</p>
+      \(Page.table(["report file", "SHA-256"], rows, id: "report"))
+      """
+    return page("Procedure \(procedure) closed", context, body)
+  }
+
+  func log(_ fields: FormFields, format: String, _ context: ConsoleContext) async throws -> Response {
+    let filter = LogFilter(
+      procedure: fields.first("procedure"), user: fields.first("user"),
+      from: try fields.first("from").map { try DateArgument.parse($0, option: "from", endOfDay: false) },
+      to: try fields.first("to").map { try DateArgument.parse($0, option: "to", endOfDay: true) })
+    let operation = fields.first("operation")
+    let (entries, verification) = try await blocking {
+      (try installation.consultLog(filter, by: identity), try installation.verifyLog())
+    }
+    let shown = entries.compactMap { stored in stored.entry.map { (stored.seq, $0) } }
+      .filter { operation == nil || $0.1.operation == operation }
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    func parameters(_ entry: LogEntry) -> String {
+      entry.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+    switch format {
+    case "csv":
+      var lines = ["seq,time,user,role,procedure,operation,outcome,result_count,parameters,files_sha256"]
+      for (seq, e) in shown {
+        lines.append([String(seq), formatter.string(from: e.time), e.user, e.role, e.procedure ?? "", e.operation, e.outcome.rawValue,
+                      e.resultCount.map(String.init) ?? "", parameters(e), e.filesWritten.joined(separator: " ")]
+          .map(Log.Show.csvField).joined(separator: ","))
+      }
+      return Response.bytes(Data((lines.joined(separator: "\n") + "\n").utf8), contentType: "text/csv; charset=utf-8", download: "lrj-log.csv")
+    case "json":
+      struct Line: Encodable {
+        var seq: Int64, time: String, user: String, role: String, procedure: String?, operation: String
+        var parameters: [String: String], resultCount: Int?, outcome: String, filesSha256: [String]
+      }
+      let lines = shown.map { seq, e in
+        Line(seq: seq, time: formatter.string(from: e.time), user: e.user, role: e.role, procedure: e.procedure, operation: e.operation,
+             parameters: e.parameters, resultCount: e.resultCount, outcome: e.outcome.rawValue, filesSha256: e.filesWritten)
+      }
+      return Response.bytes(Data(Terminal.json(lines).utf8), contentType: "application/json", download: "lrj-log.json")
+    default:
+      let query = fields.pairs.map { "\(Page.u($0.0))=\(Page.u($0.1))" }.joined(separator: "&")
+      let status = verification.failure.map { "<p class=\"error\" id=\"verification\">The log does not verify: \(Page.h($0.description))</p>" }
+        ?? "<p id=\"verification\">Chain verified: \(verification.entryCount) entries (\(verification.purgedCount) purged), \(verification.checkpointCount) signed checkpoints.</p>"
+      func input(_ name: String) -> String {
+        "<input name=\"\(name)\" placeholder=\"\(name)\" value=\"\(Page.h(fields.first(name) ?? ""))\">"
+      }
+      let body = """
+        \(status)
+        <form method="get" action="/log">\(["procedure", "user", "operation", "from", "to"].map(input).joined()) <button type="submit">Filter</button></form>
+        <p><a href="/log.csv?\(query)">CSV</a> · <a href="/log.json?\(query)">JSON</a></p>
+        \(Page.table(["#", "time (UTC)", "user", "role", "procedure", "operation", "outcome", "results", "parameters"],
+                     shown.map { seq, e in
+                       [String(seq), Page.h(formatter.string(from: e.time)), Page.h(e.user), Page.h(e.role), Page.h(e.procedure ?? ""),
+                        Page.h(e.operation), Page.h(e.outcome.rawValue), e.resultCount.map(String.init) ?? "", Page.h(parameters(e))]
+                     }, id: "log"))
+        """
+      return page("Consultation log", context, body)
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import Consultation
+import Foundation
+import TestSupport
+import Testing
+
+/// The web console in a real browser (headless Chromium driven by Selenium), against `lrj serve`
+/// on Samples data in a temporary home. Screenshots are kept in the artefacts folder it prints.
+@Suite(.serialized)
+struct ConsoleTests {
+  /// A running `lrj serve` and the link it printed.
+  final class Server {
+    let process = Process()
+    let url: String
+
+    init(environment: [String: String]) throws {
+      process.executableURL = TestPaths.products.appendingPathComponent("lrj")
+      process.arguments = ["serve", "--port", "0"]
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+      let output = Pipe()
+      process.standardOutput = output
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      var text = ""
+      let deadline = Date().addingTimeInterval(60)
+      while !text.contains("\n"), Date() < deadline {
+        let chunk = output.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        text += String(decoding: chunk, as: UTF8.self)
+      }
+      guard let line = text.split(separator: "\n").first(where: { $0.contains("?token=") }),
+        let url = line.split(separator: " ").last
+      else {
+        process.terminate()
+        throw TestSetupError("lrj serve printed no link: \(text)")
+      }
+      self.url = String(url)
+    }
+
+    func stop() {
+      process.terminate()
+      process.waitUntilExit()
+    }
+  }
+
+  static var browserAvailable: Bool {
+    FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
+      && (try? Run.program("python3", ["-c", "import selenium"]).status) == 0
+  }
+
+  static func runBrowser(_ arguments: [String]) throws -> [String: Any] {
+    let script = TestPaths.repository.appendingPathComponent("Tests/browser/console_check.py").path
+    let result = try Run.program("python3", [script] + arguments)
+    guard result.status == 0, let json = try JSONSerialization.jsonObject(with: result.outputData) as? [String: Any] else {
+      throw TestSetupError("console_check.py failed: \(result.standardError.suffix(3000))")
+    }
+    return json
+  }
+
+  @Test(.enabled(if: browserAvailable, "needs chromium, chromium-driver and selenium (make deps installs them)"))
+  func theConsoleIsTheSameDoorAsTheCommandLine() throws {
+    let installation = try TestInstallation.make("lrj-console")
+    defer { installation.remove() }
+    let env = installation.env()
+    try installation.expect(["ingest", "--procedure", "P1", "--camera", "street", TestPaths.samplesClip], env)
+    let artefacts = FileManager.default.temporaryDirectory.appendingPathComponent("lrj-console-screenshots")
+    try? FileManager.default.removeItem(at: artefacts)
+    try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
+    print("console screenshots: \(artefacts.path)")
+    let logBefore = try Installation.open(home: installation.home).logEntries().count
+
+    let server = try Server(environment: env)
+    let seen: [String: Any]
+    do {
+      defer { server.stop() }
+      seen = try Self.runBrowser(["investigator", server.url, artefacts.path, "P1", "street"])
+    }
+
+    // Without the token: 401 everywhere, nothing leaks, nothing cached.
+    let unauthenticated = try #require(seen["unauthenticated"] as? [String: [String: Any]])
+    #expect(unauthenticated.count == 14)
+    for (route, answer) in unauthenticated {
+      #expect(answer["status"] as? Int == 401, "\(route): \(answer)")
+      #expect(answer["leaks"] as? Bool == false, "\(route)")
+      #expect(answer["cacheControl"] as? String == "no-store", "\(route)")
+    }
+    // With it: a session cookie, the procedures page lists the procedure; the link works once.
+    #expect(seen["landing"] as? String == "/procedures")
+    #expect((seen["procedures"] as? [String]) == ["P1"])
+    #expect(seen["tokenReused"] as? Int == 401)
+    let cookie = try #require(seen["cookie"] as? [String: Any])
+    #expect(cookie["httpOnly"] as? Bool == true && cookie["sameSite"] as? String == "Strict")
+
+    // The zone drawn by clicks gives the same tracks as lrj search with that polygon and rule.
+    let zone = try #require(seen["searchZone"] as? String)
+    #expect(zone.split(separator: " ").count == 4 && zone == seen["drawnZone"] as? String, "\(zone)")
+    let tracks = try #require(seen["searchTracks"] as? [String])
+    let cli = try installation.expect(
+      ["search", "--procedure", "P1", "--class", "person", "--camera", "street", "--zone", zone, "--zone-rule", "enters", "--json"], env)
+    let expected = try #require(try JSONSerialization.jsonObject(with: cli.outputData) as? [String: Any])
+    let expectedTracks = (expected["results"] as? [[String: Any]] ?? []).compactMap { $0["track"] as? String }
+    #expect(!tracks.isEmpty && tracks == expectedTracks, "console \(tracks), lrj search \(expectedTracks)")
+    // Thumbnails render (the pixels are not blank).
+    let spreads = try #require(seen["thumbnailSpreads"] as? [Double])
+    #expect(spreads.count == tracks.count && spreads.allSatisfy { $0 > 5 }, "\(spreads)")
+    // The clip plays; its SHA-256 is the one logged.
+    #expect((seen["clipReadyState"] as? Int ?? 0) >= 2, "video readyState \(seen["clipReadyState"] ?? "nil"), error \(seen["clipError"] ?? "nil")")
+    let clipSHA = try #require(seen["clipSHA256"] as? String)
+    #expect((seen["clipBytes"] as? Int ?? 0) > 10_000)
+    // No route serves footage-derived bytes with caching allowed; CSP everywhere.
+    for (route, answer) in try #require(seen["cache"] as? [String: [String: Any]]) {
+      #expect(answer["status"] as? Int == 200, "\(route)")
+      #expect(answer["cacheControl"] as? String == "no-store", "\(route)")
+      #expect((answer["csp"] as? String ?? "").contains("default-src 'none'"), "\(route)")
+    }
+    #expect((seen["apiCars"] as? [String])?.isEmpty == false)
+    // CSRF and roles.
+    #expect(seen["csrfWithout"] as? Int == 403)
+    #expect(seen["logStatus"] as? Int == 403)
+
+    // Each action is in the log with the user's identity, once.
+    let added = try Installation.open(home: installation.home).logEntries().compactMap(\.entry).dropFirst(logBefore)
+    let searchesWithZone = added.filter { $0.operation == "search" && $0.parameters["zone"] == zone }
+    #expect(searchesWithZone.count == 1 && searchesWithZone.first?.user == "opj", "\(searchesWithZone)")
+    let extracts = added.filter { $0.operation == "extract" && $0.outcome == .success }
+    #expect(extracts.count == 1 && extracts.first?.filesWritten == [clipSHA] && extracts.first?.user == "opj")
+    for track in tracks {
+      #expect(added.filter { $0.operation == "show" && $0.parameters["track"] == track && $0.parameters["out"] == "(console)" }.count == 1,
+              "thumbnail of \(track) logged once")
+    }
+    #expect(added.contains { $0.operation == "log" && $0.outcome == .refused && $0.user == "opj" })
+    #expect(!added.contains { $0.operation == "extract" && $0.outcome != .success }, "the CSRF-less POST never reached the door")
+
+    // The magistrate's log page shows the entries and a verified chain.
+    let magistrateServer = try Server(environment: installation.env(as: "judge"))
+    let judge: [String: Any]
+    do {
+      defer { magistrateServer.stop() }
+      judge = try Self.runBrowser(["magistrate", magistrateServer.url, artefacts.path, "P1"])
+    }
+    #expect((judge["procedures"] as? [String]) == ["P1"])
+    #expect((judge["verification"] as? String ?? "").hasPrefix("Chain verified"), "\(judge["verification"] ?? "")")
+    let rows = try #require(judge["rows"] as? [[String]])
+    #expect(rows.contains { $0.count > 5 && $0[2] == "opj" && $0[5] == "extract" })
+    let csv = try #require(judge["csv"] as? [String: Any])
+    #expect(csv["status"] as? Int == 200 && (csv["firstLine"] as? String)?.hasPrefix("seq,time,user") == true)
+  }
+
+  @Test func bindingBeyondLoopbackNeedsTLS() throws {
+    let installation = try TestInstallation.make("lrj-console-tls", procedure: nil)
+    defer { installation.remove() }
+    let result = try Run.lrj(["serve", "--bind", "0.0.0.0", "--port", "0"], environment: installation.env())
+    #expect(result.status != 0)
+    #expect(result.standardError.hasPrefix("error: binding to 0.0.0.0 needs TLS"), "\(result.standardError)")
+  }
+}
