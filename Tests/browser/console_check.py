@@ -174,6 +174,22 @@ def magistrate(url, artifacts, procedure):
         cookie = "lrj_session=" + driver.get_cookie("lrj_session")["value"]
         status, headers, body = http(url.split("/?")[0] + f"/log.csv?procedure={procedure}", cookie=cookie)
         out["csv"] = {"status": status, "firstLine": body.decode().split("\n")[0], "cacheControl": headers.get("Cache-Control")}
+        # Closure from the console: the report to download, then the procedure shown closed.
+        driver.get(url.split("/?")[0] + f"/procedures/{procedure}/close")
+        driver.find_element(By.ID, "close").click()
+        WebDriverWait(driver, 120).until(lambda d: d.find_elements(By.ID, "closed"))
+        out["closed"] = driver.find_element(By.ID, "closed").text
+        links = driver.find_elements(By.CSS_SELECTOR, "#report a")
+        out["reportFiles"] = [link.text for link in links]
+        driver.save_screenshot(f"{artifacts}/07-closure.png")
+        report = [link for link in links if link.text.endswith(".json")]
+        if report:
+            status, headers, body = http(report[0].get_attribute("href"), cookie=cookie)
+            out["reportJSON"] = {"status": status, "procedure": json.loads(body).get("procedure"),
+                                 "cacheControl": headers.get("Cache-Control")}
+        driver.get(url.split("/?")[0] + "/procedures")
+        out["afterClosure"] = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+                               for row in driver.find_elements(By.CSS_SELECTOR, "#procedures tr")[1:]]
     finally:
         driver.quit()
     print(json.dumps(out))

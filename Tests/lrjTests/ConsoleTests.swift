@@ -90,6 +90,8 @@ struct ConsoleTests {
     let cookie = try #require(seen["cookie"] as? [String: Any])
     #expect(cookie["httpOnly"] as? Bool == true && cookie["sameSite"] as? String == "Strict")
 
+    // What the console logged (before lrj search below adds its own entry).
+    let added = try Installation.open(home: installation.home).logEntries().compactMap(\.entry).dropFirst(logBefore)
     // The zone drawn by clicks gives the same tracks as lrj search with that polygon and rule.
     let zone = try #require(seen["searchZone"] as? String)
     #expect(zone.split(separator: " ").count == 4 && zone == seen["drawnZone"] as? String, "\(zone)")
@@ -117,15 +119,14 @@ struct ConsoleTests {
     #expect(seen["csrfWithout"] as? Int == 403)
     #expect(seen["logStatus"] as? Int == 403)
 
-    // Each action is in the log with the user's identity, once.
-    let added = try Installation.open(home: installation.home).logEntries().compactMap(\.entry).dropFirst(logBefore)
+    // Each action is in the log with the user's identity, once; every thumbnail shown is logged.
     let searchesWithZone = added.filter { $0.operation == "search" && $0.parameters["zone"] == zone }
     #expect(searchesWithZone.count == 1 && searchesWithZone.first?.user == "opj", "\(searchesWithZone)")
     let extracts = added.filter { $0.operation == "extract" && $0.outcome == .success }
     #expect(extracts.count == 1 && extracts.first?.filesWritten == [clipSHA] && extracts.first?.user == "opj")
     for track in tracks {
-      #expect(added.filter { $0.operation == "show" && $0.parameters["track"] == track && $0.parameters["out"] == "(console)" }.count == 1,
-              "thumbnail of \(track) logged once")
+      #expect(added.contains { $0.operation == "show" && $0.parameters["track"] == track && $0.parameters["out"] == "(console)" && $0.user == "opj" },
+              "thumbnail of \(track) logged")
     }
     #expect(added.contains { $0.operation == "log" && $0.outcome == .refused && $0.user == "opj" })
     #expect(!added.contains { $0.operation == "extract" && $0.outcome != .success }, "the CSRF-less POST never reached the door")
@@ -143,6 +144,15 @@ struct ConsoleTests {
     #expect(rows.contains { $0.count > 5 && $0[2] == "opj" && $0[5] == "extract" })
     let csv = try #require(judge["csv"] as? [String: Any])
     #expect(csv["status"] as? Int == 200 && (csv["firstLine"] as? String)?.hasPrefix("seq,time,user") == true)
+    // Closure from the console: the report downloads, the procedure is shown closed, its vault is gone.
+    #expect((judge["closed"] as? String ?? "").hasPrefix("Procedure P1 is closed"), "\(judge["closed"] ?? "")")
+    #expect(Set(judge["reportFiles"] as? [String] ?? []) == ["closure-P1.json", "closure-P1.md", "closure-P1.html"])
+    let report = try #require(judge["reportJSON"] as? [String: Any])
+    #expect(report["status"] as? Int == 200 && report["procedure"] as? String == "P1" && report["cacheControl"] as? String == "no-store")
+    let after = try #require(judge["afterClosure"] as? [[String]])
+    #expect(after.first?.first == "P1" && after.first?.last?.hasPrefix("closed and erased") == true, "\(after)")
+    #expect(!FileManager.default.fileExists(atPath: installation.home.appendingPathComponent("procedures/P1").path))
+    #expect(try Installation.open(home: installation.home).verifyLog().isValid)
   }
 
   @Test func bindingBeyondLoopbackNeedsTLS() throws {
