@@ -3,7 +3,7 @@ SWIFT ?= swift
 # Debian packages lrj needs: C libraries to build against, ffmpeg/ffprobe for tests and benchmarks.
 # chromium and its driver run the web console's browser tests.
 APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libpng-dev \
-                libsqlite3-dev ffmpeg python3 python3-pip chromium chromium-driver
+                libsqlite3-dev ffmpeg python3 python3-pip chromium chromium-driver curl openssl
 
 .PHONY: deps build release demo test bench samples clean
 

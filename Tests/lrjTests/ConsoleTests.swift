@@ -12,9 +12,9 @@ struct ConsoleTests {
     let process = Process()
     let url: String
 
-    init(environment: [String: String]) throws {
+    init(environment: [String: String], arguments: [String] = []) throws {
       process.executableURL = TestPaths.products.appendingPathComponent("lrj")
-      process.arguments = ["serve", "--port", "0"]
+      process.arguments = ["serve", "--port", "0"] + arguments
       process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
       let output = Pipe()
       process.standardOutput = output
@@ -161,5 +161,25 @@ struct ConsoleTests {
     let result = try Run.lrj(["serve", "--bind", "0.0.0.0", "--port", "0"], environment: installation.env())
     #expect(result.status != 0)
     #expect(result.standardError.hasPrefix("error: binding to 0.0.0.0 needs TLS"), "\(result.standardError)")
+
+    // With a certificate and key it serves HTTPS, and the cookie is Secure.
+    let cert = installation.folder.appendingPathComponent("cert.pem").path
+    let key = installation.folder.appendingPathComponent("key.pem").path
+    let made = try Run.program("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
+                                           "-keyout", key, "-out", cert])
+    try #require(made.status == 0, "\(made.standardError)")
+    let server = try Server(environment: installation.env(), arguments: ["--bind", "0.0.0.0", "--tls-cert", cert, "--tls-key", key])
+    defer { server.stop() }
+    #expect(server.url.hasPrefix("https://0.0.0.0:"))
+    let port = String(server.url.split(separator: ":")[2].prefix { $0.isNumber })
+    let anonymous = try Run.program("curl", ["-sk", "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:\(port)/procedures"])
+    #expect(anonymous.standardOutput == "401")
+    let link = server.url.replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1")
+    let first = try Run.program("curl", ["-sk", "-D", "-", "-o", "/dev/null", link])
+    #expect(first.standardOutput.contains("303") || first.standardOutput.contains("302"), "\(first.standardOutput)")
+    #expect(first.standardOutput.lowercased().contains("set-cookie: lrj_session="))
+    #expect(first.standardOutput.contains("Secure") && first.standardOutput.contains("HttpOnly") && first.standardOutput.contains("SameSite=Strict"))
+    let plain = try Run.program("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/procedures"])
+    #expect(plain.standardOutput != "200", "no plain HTTP on the TLS port")
   }
 }
