@@ -14,6 +14,7 @@ public enum ProcedureOperation: String, Sendable, CaseIterable {
   case overview
   case still
   case zoneSave = "zone.save"
+  case erase
   case close = "procedure.close"
 
   /// Operations that only read (and export) what was ingested.
@@ -120,6 +121,21 @@ public struct ProcedureAccess: Sendable {
     }
   }
 
+  /// Erases a track or a whole exhibit from the procedure on the magistrate's order (L9): its
+  /// rows are deleted with `secure_delete`, its sealed thumbnails with them.
+  public func erase(track: String? = nil, exhibit: String? = nil, reason: String) throws {
+    var parameters = ["reason": reason]
+    parameters["track"] = track
+    parameters["exhibit"] = exhibit
+    try perform(.erase, parameters: parameters) { workspace, _ in
+      guard (track == nil) != (exhibit == nil) else { throw ProcedureError("erase one track or one exhibit") }
+      guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ProcedureError("say why (--reason)") }
+      if let track { try workspace.store.deleteTrack(try QueryParser.trackID(track)) }
+      if let exhibit { try workspace.store.deleteExhibit(try QueryParser.exhibitID(exhibit)) }
+      return OperationOutcome(value: (), resultCount: 1)
+    }
+  }
+
   /// Saves a zone under a name.
   public func saveZone(_ text: String, name: String, camera: String, replacing: Bool) throws {
     try perform(.zoneSave, parameters: ["zone": text, "name": name, "camera": camera]) { workspace, _ in
@@ -169,11 +185,12 @@ public struct ProcedureAccess: Sendable {
       guard authorisations.contains(where: { $0.record.issuer == identity.user }) else {
         throw ProcedureError("magistrate \(identity.user) did not authorise procedure \(procedure)")
       }
-      guard operation.isConsultation || operation == .close else {
+      guard operation.isConsultation || operation == .close || operation == .erase else {
         throw ProcedureError("\(operation.rawValue) is for the investigators of the procedure")
       }
     case .investigator:
       guard operation != .close else { throw ProcedureError("closure is ordered by the magistrate or the controller") }
+      guard operation != .erase else { throw ProcedureError("erasing data is ordered by the magistrate (L9)") }
       let revoked = Set(try String.fetchAll(db, sql: "SELECT jti FROM authorisation WHERE revoked_at IS NOT NULL"))
       var reasons: [AuthorisationError] = []
       for (_, token) in authorisations {

@@ -164,3 +164,30 @@ struct ProcedureCommand: ParsableCommand {
     }
   }
 }
+
+/// `lrj erase`: the magistrate has a track or an exhibit erased during the procedure (L9).
+struct Erase: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Erase a track or a whole exhibit from a procedure (the magistrate who authorised it; logged).")
+
+  @Option(help: "The procedure id.")
+  var procedure: String
+
+  @Option(help: "The track to erase (T17).")
+  var track: String?
+
+  @Option(help: "The exhibit to erase with all its tracks (E2).")
+  var exhibit: String?
+
+  @Option(help: "Why (recorded in the consultation log).")
+  var reason: String
+
+  @OptionGroup var key: KeyOption
+
+  func run() throws {
+    try reportingErrors {
+      try key.access(procedure).erase(track: track, exhibit: exhibit, reason: reason)
+      print("\(track ?? exhibit ?? "") erased from procedure \(procedure)")
+    }
+  }
+}

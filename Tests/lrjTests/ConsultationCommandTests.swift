@@ -255,6 +255,28 @@ struct ConsultationCommandTests {
     #expect(verified.standardOutput.contains("consultation log verified"))
   }
 
+  /// L9: the magistrate has a track erased during the procedure; the investigator cannot.
+  @Test func theMagistrateHasATrackErased() throws {
+    let installation = try TestInstallation.make("lrj-erase")
+    defer { installation.remove() }
+    let env = installation.env()
+    try installation.expect(["ingest", "--procedure", "P1", "--camera", "street", TestPaths.samplesClip], env)
+    func tracks() throws -> [String] {
+      let result = try installation.expect(["search", "--procedure", "P1", "--json"], env)
+      let page = try JSONSerialization.jsonObject(with: result.outputData) as? [String: Any]
+      return (page?["results"] as? [[String: Any]] ?? []).compactMap { $0["track"] as? String }
+    }
+    #expect(try tracks().contains("T2"))
+    try Self.expectRefused(installation, ["erase", "--procedure", "P1", "--track", "T2", "--reason", "x"], as: env,
+                           "erasing data is ordered by the magistrate")
+    try installation.expect(["erase", "--procedure", "P1", "--track", "T2", "--reason", "order of 2026-11-26"], installation.env(as: "judge"))
+    #expect(try !tracks().contains("T2"))
+    let show = try Run.lrj(["show", "--procedure", "P1", "T2", "--out", installation.folder.appendingPathComponent("t2.png").path], environment: env)
+    #expect(show.status != 0 && show.standardError.contains("no track T2"), "\(show.standardError)")
+    let erased = try #require(try Self.entries(installation).last { $0.operation == "erase" && $0.outcome == .success })
+    #expect(erased.user == "judge" && erased.parameters["track"] == "T2" && erased.parameters["reason"] == "order of 2026-11-26")
+  }
+
   /// Two searches and an ingest at once on one installation: the chain stays intact and every
   /// operation is logged once.
   @Test func concurrentOperationsAreEachLoggedOnce() throws {
