@@ -40,40 +40,16 @@ struct Log: ParsableCommand {
           to: try to.map { try DateArgument.parse($0, option: "--to", endOfDay: true) })
         let (installation, identity) = try key.signIn()
         let entries = try installation.consultLog(filter, by: identity)
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if csv { print("seq,time,user,role,procedure,operation,outcome,result_count,parameters,files_sha256") }
+        if csv { print(LogFormat.csvHeader) }
         for stored in entries {
           guard let entry = stored.entry else {
             print(json ? "{\"seq\":\(stored.seq),\"purged\":true}" : csv ? "\(stored.seq),,,,,,purged,,," : "\(stored.seq)\t(body purged)")
             continue
           }
-          let parameters = entry.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-          if json {
-            struct Line: Encodable {
-              var seq: Int64, time: String, user: String, role: String, procedure: String?, operation: String
-              var parameters: [String: String], resultCount: Int?, outcome: String, filesSha256: [String]
-            }
-            print(Terminal.json(Line(
-              seq: stored.seq, time: formatter.string(from: entry.time), user: entry.user, role: entry.role,
-              procedure: entry.procedure, operation: entry.operation, parameters: entry.parameters,
-              resultCount: entry.resultCount, outcome: entry.outcome.rawValue, filesSha256: entry.filesWritten)))
-          } else if csv {
-            print([String(stored.seq), formatter.string(from: entry.time), entry.user, entry.role, entry.procedure ?? "",
-                   entry.operation, entry.outcome.rawValue, entry.resultCount.map(String.init) ?? "", parameters,
-                   entry.filesWritten.joined(separator: " ")].map(Self.csvField).joined(separator: ","))
-          } else {
-            print([String(stored.seq), formatter.string(from: entry.time), entry.user, entry.role, entry.procedure ?? "-",
-                   entry.operation, entry.outcome.rawValue, parameters].joined(separator: "\t"))
-          }
+          print(json ? Terminal.json(LogFormat.Line(stored.seq, entry))
+                : csv ? LogFormat.csv(stored.seq, entry) : LogFormat.tabbed(stored.seq, entry))
         }
       }
-    }
-
-    /// A CSV field, quoted when it holds a comma, quote or line break.
-    static func csvField(_ text: String) -> String {
-      guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
-      return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
   }
 

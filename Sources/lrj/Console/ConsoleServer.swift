@@ -332,30 +332,13 @@ struct ConsoleServer: Sendable {
     }
     let shown = entries.compactMap { stored in stored.entry.map { (stored.seq, $0) } }
       .filter { operation == nil || $0.1.operation == operation }
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    func parameters(_ entry: LogEntry) -> String {
-      entry.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-    }
     switch format {
     case "csv":
-      var lines = ["seq,time,user,role,procedure,operation,outcome,result_count,parameters,files_sha256"]
-      for (seq, e) in shown {
-        lines.append([String(seq), formatter.string(from: e.time), e.user, e.role, e.procedure ?? "", e.operation, e.outcome.rawValue,
-                      e.resultCount.map(String.init) ?? "", parameters(e), e.filesWritten.joined(separator: " ")]
-          .map(Log.Show.csvField).joined(separator: ","))
-      }
+      let lines = [LogFormat.csvHeader] + shown.map { LogFormat.csv($0.0, $0.1) }
       return Response.bytes(Data((lines.joined(separator: "\n") + "\n").utf8), contentType: "text/csv; charset=utf-8", download: "lrj-log.csv")
     case "json":
-      struct Line: Encodable {
-        var seq: Int64, time: String, user: String, role: String, procedure: String?, operation: String
-        var parameters: [String: String], resultCount: Int?, outcome: String, filesSha256: [String]
-      }
-      let lines = shown.map { seq, e in
-        Line(seq: seq, time: formatter.string(from: e.time), user: e.user, role: e.role, procedure: e.procedure, operation: e.operation,
-             parameters: e.parameters, resultCount: e.resultCount, outcome: e.outcome.rawValue, filesSha256: e.filesWritten)
-      }
-      return Response.bytes(Data(Terminal.json(lines).utf8), contentType: "application/json", download: "lrj-log.json")
+      return Response.bytes(Data(Terminal.json(shown.map { LogFormat.Line($0.0, $0.1) }).utf8), contentType: "application/json",
+                            download: "lrj-log.json")
     default:
       let query = fields.pairs.map { "\(Page.u($0.0))=\(Page.u($0.1))" }.joined(separator: "&")
       let status = verification.failure.map { "<p class=\"error\" id=\"verification\">The log does not verify: \(Page.h($0.description))</p>" }
@@ -369,8 +352,8 @@ struct ConsoleServer: Sendable {
         <p><a href="/log.csv?\(query)">CSV</a> · <a href="/log.json?\(query)">JSON</a></p>
         \(Page.table(["#", "time (UTC)", "user", "role", "procedure", "operation", "outcome", "results", "parameters"],
                      shown.map { seq, e in
-                       [String(seq), Page.h(formatter.string(from: e.time)), Page.h(e.user), Page.h(e.role), Page.h(e.procedure ?? ""),
-                        Page.h(e.operation), Page.h(e.outcome.rawValue), e.resultCount.map(String.init) ?? "", Page.h(parameters(e))]
+                       [String(seq), Page.h(LogFormat.time(e.time)), Page.h(e.user), Page.h(e.role), Page.h(e.procedure ?? ""),
+                        Page.h(e.operation), Page.h(e.outcome.rawValue), e.resultCount.map(String.init) ?? "", Page.h(LogFormat.parameters(e))]
                      }, id: "log"))
         """
       return page("Consultation log", context, body)
