@@ -73,7 +73,7 @@ let package = Package(
     .executableTarget(
       name: "lrj",
       dependencies: [
-        "Consultation", "Media", "Index", "Ingest",
+        "Consultation", "Media", "Index", "Ingest", "Synopsis",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -93,7 +93,7 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "IngestTests", dependencies: ["Ingest", "Index", "Media", "TestSupport"], swiftSettings: swiftSettings),
-    .testTarget(name: "SynopsisTests", dependencies: ["Synopsis"], swiftSettings: swiftSettings),
+    .testTarget(name: "SynopsisTests", dependencies: ["Synopsis", "Index", "Media"], swiftSettings: swiftSettings),
     .testTarget(
       name: "ConsultationTests",
       dependencies: [
@@ -103,7 +103,7 @@ let package = Package(
       ], swiftSettings: swiftSettings),
     .testTarget(
       name: "lrjTests", dependencies: [
-        "lrj", "lrj-samplegen", "Media", "Index", "Consultation", "TestSupport",
+        "lrj", "lrj-samplegen", "Media", "Index", "Consultation", "Synopsis", "TestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
       ], swiftSettings: swiftSettings),
   ]
