@@ -26,9 +26,9 @@ enum Grouping {
   /// Groups `tubes` (their first frames on the source timeline in `starts`, at the output rate).
   ///
   /// Two tubes interact when they are in the picture at the same time and their boxes, each grown
-  /// by `margin` of its larger side, intersect at some common frame. Interacting tubes join one
+  /// by `margin` of its larger side, intersect for `minimumFrames` frames or more. Interacting tubes join one
   /// group unless the group would span more than `maxGroupFrames`; then only their order is kept.
-  static func groups(_ tubes: [Tube], starts: [Int], margin: Double, maxGroupFrames: Int)
+  static func groups(_ tubes: [Tube], starts: [Int], margin: Double, minimumFrames: Int, maxGroupFrames: Int)
     -> (groups: [TubeGroup], groupOfTube: [Int], constraints: [OrderConstraint])
   {
     let order = tubes.indices.sorted { (starts[$0], $0) < (starts[$1], $1) }
@@ -48,7 +48,9 @@ enum Grouping {
       let endI = starts[i] + tubes[i].boxes.count
       for j in order[(position + 1)...] {
         if starts[j] >= endI { break }
-        guard interact(tubes[i], starts[i], tubes[j], starts[j], margin: margin) else { continue }
+        guard interact(tubes[i], starts[i], tubes[j], starts[j], margin: margin, minimumFrames: minimumFrames) else {
+          continue
+        }
         let a = find(i)
         let b = find(j)
         if a == b { continue }
@@ -86,17 +88,21 @@ enum Grouping {
     return (groups, groupOfTube, constraints)
   }
 
-  /// Whether two tubes touch at a frame both are in the picture (every second common frame checked).
-  static func interact(_ a: Tube, _ startA: Int, _ b: Tube, _ startB: Int, margin: Double) -> Bool {
+  /// Whether two tubes stay in contact (boxes grown by `margin` intersecting) for at least
+  /// `minimumFrames` of the frames both are in the picture. A car passing in front of a walker
+  /// touches them briefly and does not count; two people walking together do.
+  static func interact(_ a: Tube, _ startA: Int, _ b: Tube, _ startB: Int, margin: Double, minimumFrames: Int) -> Bool {
     let from = max(startA, startB)
     let to = min(startA + a.boxes.count, startB + b.boxes.count)
-    guard from < to else { return false }
-    var frame = from
-    while frame < to {
+    guard to - from >= minimumFrames else { return false }
+    var touching = 0
+    for frame in from..<to {
       let boxA = a.boxes[frame - startA].expanded(by: margin)
       let boxB = b.boxes[frame - startB].expanded(by: margin)
-      if boxA.overlapArea(boxB) > 0 { return true }
-      frame += frame + 2 < to ? 2 : 1
+      if boxA.overlapArea(boxB) > 0 {
+        touching += 1
+        if touching >= minimumFrames { return true }
+      }
     }
     return false
   }

@@ -2,7 +2,7 @@ import Index
 import Media
 
 /// The still overview: the background with a stroboscopic view of every object (a few instances
-/// along its path, in time order) and the clock time of each instance.
+/// along its path, in time order), the first and last labelled with their clock time.
 struct Overview {
   let tubes: [Tube]
   let sourceOfTube: [Int]
@@ -13,12 +13,15 @@ struct Overview {
   /// Instances shown per object.
   static let instances = 4
 
-  /// Boxes of `tube` shown: evenly spread from its first to its last.
+  /// Boxes of `tube` shown: evenly spread from 10 % to 90 % of its path (whole at the picture's
+  /// edges less often).
   static func instances(of tube: Tube) -> [Int] {
     let n = tube.boxes.count
     let count = min(instances, n)
-    guard count > 1 else { return [0] }
-    return (0..<count).map { ($0 * (n - 1)) / (count - 1) }
+    guard count > 1 else { return [n / 2] }
+    let first = (n - 1) / 10
+    let last = (n - 1) - (n - 1) / 10
+    return (0..<count).map { first + ($0 * (last - first)) / (count - 1) }
   }
 
   /// The overview as an RGB picture.
@@ -33,11 +36,14 @@ struct Overview {
       var requests: [CutoutRequest] = []
       var labels: [(tube: Int, box: Int)] = []
       for t in chunk {
-        for k in Self.instances(of: tubes[t]) {
+        let shown = Self.instances(of: tubes[t])
+        for k in shown {
           requests.append(CutoutRequest(source: sourceOfTube[t], time: tubes[t].sourceTime(ofBox: k, frameRate: frameRate),
                                         box: tubes[t].boxes[k]))
-          labels.append((t, k))
         }
+        // The first and last instances carry the clock time (all four would hide the scene).
+        labels.append((t, shown.first!))
+        if shown.count > 1 { labels.append((t, shown.last!)) }
       }
       for cut in try reader.cutouts(requests) { if let cut { Matte.paste(cut, into: &picture) } }
       for (t, k) in labels {

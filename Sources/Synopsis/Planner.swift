@@ -24,8 +24,10 @@ public struct PlannerSettings: Sendable, Hashable {
   public var costStride = 2
   /// Margin, as a fraction of the larger box side, under which two simultaneous objects interact.
   public var interactionMargin = 0.1
+  /// Seconds two simultaneous objects must stay in contact to interact.
+  public var interactionSeconds = 1.5
   /// The longest span of a group of interacting tubes placed together, in seconds.
-  public var maxGroupSeconds = 30.0
+  public var maxGroupSeconds = 20.0
 
   /// Creates settings.
   public init(frameRate: Double, target: PlanTarget) {
@@ -105,7 +107,7 @@ public enum SynopsisPlanner {
     let starts = tubes.map { Int((($0.timelineStart - origin) * fps).rounded()) }
     let (groups, groupOfTube, constraints) = Grouping.groups(
       tubes, starts: starts, margin: settings.interactionMargin,
-      maxGroupFrames: max(1, Int(settings.maxGroupSeconds * fps)))
+      minimumFrames: max(1, Int((settings.interactionSeconds * fps).rounded())), maxGroupFrames: max(1, Int(settings.maxGroupSeconds * fps)))
     let span = zip(tubes, starts).map { $1 + $0.boxes.count }.max()!
     let longest = groups.map(\.length).max()!
     let packer = Packer(groups: groups, groupOfTube: groupOfTube, constraints: constraints,

@@ -66,22 +66,44 @@ public struct SceneBackground: Sendable {
       let planes = samples.map { pick($0).pixels }
       let w = pick(samples[0]).width
       let h = pick(samples[0]).height
-      var out = [UInt8](repeating: 0, count: w * h)
-      var values = [UInt8](repeating: 0, count: samples.count)
-      var all = [UInt8](repeating: 0, count: samples.count)
-      for y in 0..<h {
-        for x in 0..<w {
-          let maskIndex = min(height - 1, y * factor) * width + min(width - 1, x * factor)
-          var count = 0
-          for j in planes.indices {
-            let v = planes[j][y * w + x]
-            all[j] = v
-            if masks[j][maskIndex] == 0 {
-              values[count] = v
-              count += 1
+      let n = samples.count
+      // Samples interleaved per pixel, and the mask under each, for a cache-friendly inner loop.
+      var values = [UInt8](repeating: 0, count: w * h * n)
+      var hidden = [UInt8](repeating: 0, count: w * h * n)
+      for j in 0..<n {
+        planes[j].withUnsafeBufferPointer { p in
+          masks[j].withUnsafeBufferPointer { m in
+            values.withUnsafeMutableBufferPointer { v in
+              hidden.withUnsafeMutableBufferPointer { o in
+                for y in 0..<h {
+                  let maskRow = min(height - 1, y * factor) * width
+                  for x in 0..<w {
+                    v[(y * w + x) * n + j] = p[y * w + x]
+                    o[(y * w + x) * n + j] = m[maskRow + min(width - 1, x * factor)]
+                  }
+                }
+              }
             }
           }
-          out[y * w + x] = count > 0 ? middle(&values, count: count) : middle(&all, count: all.count)
+        }
+      }
+      var out = [UInt8](repeating: 0, count: w * h)
+      var clear = [UInt8](repeating: 0, count: n)
+      var all = [UInt8](repeating: 0, count: n)
+      values.withUnsafeBufferPointer { v in
+        hidden.withUnsafeBufferPointer { o in
+          for i in 0..<(w * h) {
+            var count = 0
+            for j in 0..<n {
+              let value = v[i * n + j]
+              all[j] = value
+              if o[i * n + j] == 0 {
+                clear[count] = value
+                count += 1
+              }
+            }
+            out[i] = count > 0 ? middle(&clear, count: count) : middle(&all, count: n)
+          }
         }
       }
       return GrayImage(width: w, height: h, pixels: out)
