@@ -37,7 +37,8 @@ struct SynopsisCommand: ParsableCommand {
   @Flag(help: "Print the report as JSON.")
   var json = false
 
-  func validate() throws {
+  /// Checks the options (inside `run`, so that a mistake is a one-line `error:` like every other).
+  func check() throws {
     if length != nil && density != nil { throw ValidationError("give --length or --density, not both") }
     if let length, !(length > 0 && length.isFinite) { throw ValidationError("--length must be more than 0 seconds") }
     if let density, density < 1 { throw ValidationError("--density must be at least 1") }
@@ -46,6 +47,7 @@ struct SynopsisCommand: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
+      try check()
       let index = SynopsisOutputs.indexPath(forVideo: out)
       for path in [out, index] + (png.map { [$0] } ?? []) { try Files.checkWritable(path) }
       guard Set([out, index] + (png.map { [$0] } ?? [])).count == (png == nil ? 2 : 3) else {
