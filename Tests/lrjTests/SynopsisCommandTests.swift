@@ -145,7 +145,8 @@ struct SynopsisCommandTests {
     let short = fixture.home.appendingPathComponent("short.mp4").path
     let cut = try Run.program("ffmpeg", ["-v", "error", "-i", TestPaths.samplesClip, "-t", "4", "-c", "copy", short])
     try #require(cut.status == 0, "\(cut.standardError)")
-    let ingest = try Run.lrj(["ingest", "--procedure", "P1", "--camera", "yard", short], environment: fixture.env)
+    let ingest = try Run.lrj(
+      ["ingest", "--procedure", "P1", "--camera", "yard", "--start", "2026-03-01T10:00:00+01:00", short], environment: fixture.env)
     try #require(ingest.status == 0, "\(ingest.standardError)")
 
     let empty = out.appendingPathComponent("bad")
@@ -156,7 +157,7 @@ struct SynopsisCommandTests {
       (["--camera", "street", "--from", "2026-03-02T00:00:00Z"], "no track matches"),
       (["--camera", "street", "--class", "bus-truck", "--colour", "purple"], "no track matches"),
       (["--camera", "street", "--length", "0"], "--length"),
-      (["--camera", "street", "--length", "-5"], "--length"),
+      (["--camera", "street", "--length=-5"], "--length"),
       (["--camera", "street", "--density", "0"], "--density"),
       (["--camera", "nowhere"], "unknown camera"),
       ([], "several cameras"),
