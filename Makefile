@@ -39,6 +39,7 @@ bench: deps
 	Benchmarks/decode-bench.sh
 	Benchmarks/ingest-bench.sh
 	Benchmarks/index-bench.sh
+	Benchmarks/synopsis-bench.sh
 
 samples: deps
 	$(SWIFT) build -c release --product lrj-samplegen

@@ -76,7 +76,7 @@ let package = Package(
     .executableTarget(
       name: "lrj",
       dependencies: [
-        "Consultation", "Media", "Index", "Ingest",
+        "Consultation", "Media", "Index", "Ingest", "Synopsis",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -100,7 +100,7 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "IngestTests", dependencies: ["Ingest", "Index", "Media", "TestSupport"], swiftSettings: swiftSettings),
-    .testTarget(name: "SynopsisTests", dependencies: ["Synopsis"], swiftSettings: swiftSettings),
+    .testTarget(name: "SynopsisTests", dependencies: ["Synopsis", "Index", "Media"], swiftSettings: swiftSettings),
     .testTarget(
       name: "ConsultationTests",
       dependencies: [
@@ -110,7 +110,7 @@ let package = Package(
       ], swiftSettings: swiftSettings),
     .testTarget(
       name: "lrjTests", dependencies: [
-        "lrj", "lrj-samplegen", "Media", "Index", "Consultation", "TestSupport",
+        "lrj", "lrj-samplegen", "Media", "Index", "Consultation", "Synopsis", "TestSupport",
         .product(name: "GRDB", package: "GRDB.swift"),
       ], swiftSettings: swiftSettings),
   ]

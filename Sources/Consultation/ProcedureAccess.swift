@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Index
 import Ingest
+import Synopsis
 
 /// What can be done with a procedure's data; each is checked and logged on its own.
 public enum ProcedureOperation: String, Sendable, CaseIterable {
@@ -108,6 +109,40 @@ public struct ProcedureAccess: Sendable {
           parameters: ["exhibit": report.exhibit, "from": String(report.from), "to": String(report.to)])
       } catch {
         try? FileManager.default.removeItem(at: staging)
+        throw error
+      }
+    }
+  }
+
+  /// Renders the synopsis of the tracks matching `filters` (one camera) to `output` (MP4), its JSON
+  /// index beside it and, with `overview`, a PNG; the three appear only once their SHA-256 are logged.
+  public func synopsis(
+    _ filters: SearchFilters, options: SynopsisOptions = SynopsisOptions(), output: String, overview: String? = nil,
+    progress: ((SynopsisProgress) -> Void)? = nil
+  ) throws -> SynopsisReport {
+    var parameters = filters.logParameters
+    parameters["out"] = ExportFile.absolute(output)
+    parameters["png"] = overview.map(ExportFile.absolute)
+    parameters["target"] = String(describing: options.target)
+    return try perform(.synopsis, parameters: parameters) { workspace, _ in
+      let video = try ExportFile.stagingURL(for: output)
+      let index = URL(fileURLWithPath: SynopsisOutputs.indexPath(forVideo: video.path))
+      let png = try overview.map { try ExportFile.stagingURL(for: $0) }
+      let finalIndex = URL(fileURLWithPath: SynopsisOutputs.indexPath(forVideo: ExportFile.absolute(output)))
+      var pending = [PendingFile(temporary: video, final: URL(fileURLWithPath: output)), PendingFile(temporary: index, final: finalIndex)]
+      if let png, let overview { pending.append(PendingFile(temporary: png, final: URL(fileURLWithPath: overview))) }
+      do {
+        var report = try workspace.synopsis(
+          filters, options: options, output: video.path, overview: png?.path,
+          videoName: URL(fileURLWithPath: output).lastPathComponent, progress: progress)
+        report.video.path = ExportFile.absolute(output)
+        report.index.path = finalIndex.path
+        if let overview { report.overview?.path = ExportFile.absolute(overview) }
+        return OperationOutcome(
+          value: report, resultCount: report.objects, files: pending,
+          parameters: ["seconds": String(format: "%.1f", report.seconds), "collision-percent": String(format: "%.2f", report.collisionPercent)])
+      } catch {
+        for file in pending { try? FileManager.default.removeItem(at: file.temporary) }
         throw error
       }
     }

@@ -110,13 +110,7 @@ extension ProcedureWorkspace {
     }
     guard let track = try store.track(trackID) else { throw ProcedureError("no track \(trackID) in procedure \(id)") }
     guard let exhibit = try store.exhibit(track.exhibit) else { throw ProcedureError("no exhibit \(track.exhibit)") }
-    let source = exhibit.metadata.fileName
-    guard FileManager.default.fileExists(atPath: source) else {
-      throw ProcedureError("the footage of exhibit \(exhibit.id) is no longer at \(source)")
-    }
-    guard try SHA256Hex.ofFile(source) == exhibit.metadata.sha256 else {
-      throw ProcedureError("\(source) has changed since exhibit \(exhibit.id) was ingested (SHA-256 differs)")
-    }
+    let source = try verifiedFootage(of: exhibit)
     let result = try SpanCopier.copy(
       input: source, output: output, from: max(0, track.startOffset - margin), to: track.endOffset + margin)
     return ExtractReport(

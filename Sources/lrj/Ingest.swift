@@ -113,13 +113,19 @@ final class ProgressBar {
   }
 
   func update(_ progress: AnalysisProgress) {
+    update(done: progress.frames, expected: progress.expectedFrames, elapsed: progress.elapsed)
+  }
+
+  /// Shows `done` of `expected` units (frames) after `elapsed` seconds, with the label `stage` when given.
+  func update(done: Int, expected: Int?, elapsed: Double, stage: String? = nil) {
     guard enabled else { return }
-    let rate = progress.elapsed > 0 ? Double(progress.frames) / progress.elapsed : 0
-    var text = "\(label): \(progress.frames) frames, \(Int(rate)) frames/s"
-    if let expected = progress.expectedFrames, expected > 0 {
-      let fraction = min(1, Double(progress.frames) / Double(expected))
+    let label = stage.map { "\(self.label) \($0)" } ?? self.label
+    let rate = elapsed > 0 ? Double(done) / elapsed : 0
+    var text = "\(label): \(done) frames, \(Int(rate)) frames/s"
+    if let expected, expected > 0 {
+      let fraction = min(1, Double(done) / Double(expected))
       let filled = Int(fraction * 30)
-      let eta = rate > 0 ? Double(max(0, expected - progress.frames)) / rate : 0
+      let eta = rate > 0 ? Double(max(0, expected - done)) / rate : 0
       text = "\(label) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] "
         + "\(Int(fraction * 100))% \(Int(rate)) frames/s ETA \(Int(eta)) s"
     }
