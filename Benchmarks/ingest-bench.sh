@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/inputs.sh
+source Benchmarks/bench-home.sh
 [ -f "$source_clip" ] || { echo "skipped: $source_clip is absent"; exit 0; }
 short=$(make_input 120)
 long=$(make_input 600)
@@ -15,8 +16,8 @@ lrj=$PWD/.build/release/lrj
 count() { ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$1"; }
 seconds_of() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); python3 -c "print($e-$s)"; }
 ingest() { # file -> wall seconds; peak RSS (KB) in $work/rss
-  rm -rf "$work/home"
-  LRJ_HOME="$work/home" /usr/bin/time -f "%M" -o "$work/rss" "$lrj" ingest --procedure BENCH --camera bench \
+  bench_home "$work/home"
+  /usr/bin/time -f "%M" -o "$work/rss" "$lrj" ingest --procedure BENCH --camera bench \
     --start 2026-03-01T10:00:00+01:00 --json "$1" > "$work/ingest.json"
 }
 frames=$(count "$long")

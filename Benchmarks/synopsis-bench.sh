@@ -15,13 +15,15 @@ long=$work/residential-30min.mp4
 [ -f "$long" ] || ffmpeg -v error -stream_loop 47 -i "$clip" -an -c:v libx264 -preset veryfast -g 48 -bf 0 -y "$long"
 swift build -c release --product lrj >/dev/null
 lrj=$PWD/.build/release/lrj
-export LRJ_HOME=$work/home
+source Benchmarks/bench-home.sh
 seconds_of() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); python3 -c "print($e-$s)"; }
 
-if [ ! -f "$LRJ_HOME/ingested" ]; then
-  rm -rf "$LRJ_HOME"
+if [ ! -f "$work/home/ingested" ]; then
+  bench_home "$work/home"
   "$lrj" ingest --procedure BENCH --camera residential --start 2026-03-01T07:00:00+01:00 --json "$long" > "$work/ingest.json"
   touch "$LRJ_HOME/ingested"
+else
+  export LRJ_HOME=$work/home LRJ_PASSPHRASE=bench LRJ_KEY=$work/home.keys/opj.key
 fi
 echo "input: $long ($(ffprobe -v error -show_entries format=duration -of csv=p=0 "$long") s), $(nproc) cores"
 echo "ingest: $(cat "$work/ingest.json")"
