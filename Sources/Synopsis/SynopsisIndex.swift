@@ -1,4 +1,5 @@
 import Index
+import Media
 
 /// The JSON written beside a synopsis MP4: for every object shown, where it is in the synopsis
 /// and where it comes from, so that `lrj extract TRACK` brings back the original.
@@ -23,11 +24,16 @@ public struct SynopsisIndex: Sendable, Hashable, Codable {
     public var end: WallClockTime
     /// Objects of the same group interacted in the original and keep their relative timing.
     public var group: Int
+    /// Where the PNG overview shows the object (source pixels), so a click on it can open its track.
+    public var overviewBoxes: [Box]
   }
 
   /// The MP4's file name.
   public var video: String
   public var camera: String
+  /// The picture's size (the MP4's and the overview's), in pixels.
+  public var width: Int
+  public var height: Int
   public var frameRate: Double
   public var frames: Int
   public var seconds: Double
@@ -42,10 +48,12 @@ public struct SynopsisIndex: Sendable, Hashable, Codable {
   public var objects: [Object]
 
   /// The index of `plan` over `tubes`.
-  public init(plan: SynopsisPlan, tubes: [Tube], video: String, camera: String) {
+  public init(plan: SynopsisPlan, tubes: [Tube], video: String, camera: String, size: PixelSize) {
     let fps = plan.frameRate
     self.video = video
     self.camera = camera
+    width = size.width
+    height = size.height
     frameRate = fps
     frames = plan.frameCount
     seconds = plan.seconds
@@ -60,7 +68,8 @@ public struct SynopsisIndex: Sendable, Hashable, Codable {
         track: tube.track, exhibit: tube.exhibit, class: tube.objectClass, synopsisStart: Double(p.outputStart) / fps,
         synopsisEnd: Double(p.outputEnd - 1) / fps, synopsisFirstFrame: p.outputStart, synopsisLastFrame: p.outputEnd - 1,
         sourceStartOffset: tube.sourceOffset, sourceEndOffset: tube.sourceTime(ofBox: last, frameRate: fps),
-        start: tube.clockTime(ofBox: 0, frameRate: fps), end: tube.clockTime(ofBox: last, frameRate: fps), group: p.group)
+        start: tube.clockTime(ofBox: 0, frameRate: fps), end: tube.clockTime(ofBox: last, frameRate: fps), group: p.group,
+        overviewBoxes: Overview.instances(of: tube).map { tube.boxes[$0] })
     }
   }
 }

@@ -107,8 +107,7 @@ public enum SynopsisMaker {
       progress?(SynopsisProgress(stage: .rendering, done: done, total: plan.frameCount, elapsed: elapsed()))
     }
 
-    let index = SynopsisIndex(plan: plan, tubes: tubes, video: outputs.videoName,
-                              camera: camera)
+    let index = SynopsisIndex(plan: plan, tubes: tubes, video: outputs.videoName, camera: camera, size: size)
     let json = try JSONEncoder.synopsis.encode(index)
     try write(json, to: outputs.index + ".partial")
     temporary.append(outputs.index + ".partial")

@@ -109,6 +109,30 @@ def investigator(url, artifacts, procedure, camera):
         if images:
             images[0].screenshot(f"{artifacts}/03-first-thumbnail.png")
 
+        # The synopsis of these tracks renders, plays, and its overview leads back to a track.
+        driver.find_element(By.ID, "synopsis-link").click()
+        driver.find_element(By.ID, "render").click()
+        synopsis = WebDriverWait(driver, 600).until(lambda d: d.find_element(By.ID, "synopsis"))
+        driver.execute_script("arguments[0].muted = true; arguments[0].play();", synopsis)
+        deadline = time.time() + 30
+        while time.time() < deadline and driver.execute_script("return arguments[0].readyState", synopsis) < 2:
+            time.sleep(0.5)
+        out["synopsisReadyState"] = driver.execute_script("return arguments[0].readyState", synopsis)
+        out["synopsisSummary"] = driver.find_element(By.ID, "synopsis-summary").text
+        overview = driver.find_element(By.CSS_SELECTOR, ".overview img")
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script("return arguments[0].complete", overview))
+        out["overviewSpread"] = image_spread(driver, overview)
+        hits = driver.find_elements(By.CSS_SELECTOR, "#overview-hits a")
+        out["overviewTracks"] = sorted(set(hit.get_attribute("data-track") for hit in hits))
+        driver.save_screenshot(f"{artifacts}/03b-synopsis.png")
+        if hits:
+            # The last drawn is on top of any other where they overlap.
+            target = hits[-1].get_attribute("data-track")
+            driver.execute_script("arguments[0].scrollIntoView()", hits[-1])
+            ActionChains(driver).move_to_element(hits[-1].find_element(By.TAG_NAME, "rect")).click().perform()
+            WebDriverWait(driver, 30).until(lambda d: "/tracks/" in d.current_url)
+            out["overviewClick"] = {"track": target, "landed": driver.current_url.replace(base, "")}
+
         # A plain search (the default, no zone) for the cache check below.
         cookie = "lrj_session=" + driver.get_cookie("lrj_session")["value"]
         out["cookie"] = {k: driver.get_cookie("lrj_session").get(k) for k in ["httpOnly", "sameSite", "secure"]}

@@ -104,6 +104,16 @@ struct ConsoleTests {
     // Thumbnails render (the pixels are not blank).
     let spreads = try #require(seen["thumbnailSpreads"] as? [Double])
     #expect(spreads.count == tracks.count && spreads.allSatisfy { $0 > 5 }, "\(spreads)")
+    // The synopsis of the search renders and plays; its overview names the same tracks and a click opens one.
+    #expect((seen["synopsisReadyState"] as? Int ?? 0) >= 2, "synopsis readyState \(seen["synopsisReadyState"] ?? "nil")")
+    #expect((seen["synopsisSummary"] as? String ?? "").hasPrefix("\(tracks.count) objects of camera street"))
+    #expect((seen["overviewSpread"] as? Double ?? 0) > 5)
+    #expect(Set(seen["overviewTracks"] as? [String] ?? []) == Set(tracks))
+    let click = try #require(seen["overviewClick"] as? [String: String])
+    #expect(click["landed"] == "/procedures/P1/tracks/\(click["track"] ?? "")")
+    let synopses = added.filter { $0.operation == "synopsis" && $0.outcome == .success }
+    #expect(synopses.count == 1 && synopses.first?.user == "opj" && synopses.first?.filesWritten.count == 3
+            && synopses.first?.parameters["zone"] == zone, "\(synopses)")
     // The clip plays; its SHA-256 is the one logged.
     #expect((seen["clipReadyState"] as? Int ?? 0) >= 2, "video readyState \(seen["clipReadyState"] ?? "nil"), error \(seen["clipError"] ?? "nil")")
     let clipSHA = try #require(seen["clipSHA256"] as? String)

@@ -46,6 +46,11 @@ enum ConsoleAssets {
     .drawing polygon { fill: rgba(230, 57, 70, 0.25); stroke: #e63946; stroke-width: 2; vector-effect: non-scaling-stroke; }
     .drawing polyline { fill: none; stroke: #ffb703; stroke-width: 3; vector-effect: non-scaling-stroke; }
     #still { cursor: crosshair; }
+    .overview { position: relative; max-width: 960px; }
+    .overview img { width: 100%; display: block; }
+    .overview svg { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
+    .overview rect { fill: transparent; stroke: rgba(255, 183, 3, 0.6); stroke-width: 1; vector-effect: non-scaling-stroke; cursor: pointer; }
+    .overview a:hover rect { fill: rgba(255, 183, 3, 0.25); }
     .thumbnail { max-width: 480px; display: block; margin: 8px 0; }
     video { max-width: 960px; width: 100%; background: #000; }
     form input, form select, form button { margin: 2px; }

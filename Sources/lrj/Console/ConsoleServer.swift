@@ -2,6 +2,7 @@ import Consultation
 import Foundation
 import Hummingbird
 import Index
+import Synopsis
 
 /// The web console: the same Consultation door as the command line, for the user who started it.
 /// Every page that shows procedure data goes through `ProcedureAccess`, so it is authorised and
@@ -79,6 +80,16 @@ struct ConsoleServer: Sendable {
         var request = request
         let form = FormFields(String(buffer: try await request.collectBody(upTo: 1 << 16)))
         return try await extract(procedure, track, margin: Double(form.first("margin") ?? "2") ?? 2, context)
+      }
+    }
+    router.get("/procedures/:procedure/synopsis") { request, context in
+      await guarded("Synopsis", context) { try synopsisForm(try context.parameters.require("procedure"), FormFields(request.uri.query ?? ""), context) }
+    }
+    router.post("/procedures/:procedure/synopsis") { request, context in
+      await guarded("Synopsis", context) {
+        var request = request
+        let form = FormFields(String(buffer: try await request.collectBody(upTo: 1 << 16)))
+        return try await synopsis(try context.parameters.require("procedure"), form, context)
       }
     }
     router.get("/downloads/:id") { request, context in
@@ -223,7 +234,12 @@ struct ConsoleServer: Sendable {
         <svg id="zone-svg" viewBox="0 0 1 1" preserveAspectRatio="none"><polygon id="zone-shape" points=""/></svg></div>
         """
     }
-    body += "<p id=\"total\">\(result.total) tracks</p><div class=\"grid\" id=\"results\">"
+    let searchQuery = fields.pairs.filter { $0.0 != "page" }.map { "\(Page.u($0.0))=\(Page.u($0.1))" }.joined(separator: "&")
+    body += "<p id=\"total\">\(result.total) tracks"
+    if !camera.isEmpty && result.total > 0 {
+      body += " · <a id=\"synopsis-link\" href=\"/procedures/\(Page.u(procedure))/synopsis?\(searchQuery)\">synopsis of these tracks</a>"
+    }
+    body += "</p><div class=\"grid\" id=\"results\">"
     for r in result.results {
       let colours = r.colours.map { "\($0.colour.rawValue) \(Int(($0.fraction * 100).rounded()))%" }.joined(separator: ", ")
       body += """
@@ -282,6 +298,67 @@ struct ConsoleServer: Sendable {
       <p><a href="/procedures/\(Page.u(procedure))/tracks/\(Page.u(track))">back to the track</a></p>
       """
     return page("Original footage of \(report.track)", context, body)
+  }
+
+  func synopsisForm(_ procedure: String, _ fields: FormFields, _ context: ConsoleContext) throws -> Response {
+    let hidden = fields.pairs.filter { $0.0 != "page" }
+      .map { "<input type=\"hidden\" name=\"\(Page.h($0.0))\" value=\"\(Page.h($0.1))\">" }.joined()
+    let described = fields.pairs.filter { $0.0 != "page" && !$0.1.isEmpty }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+    let body = """
+      <p>The tracks of the search (\(Page.h(described.isEmpty ? "all" : described))), shifted in time so that they play together,
+      each with its original clock time.</p>
+      <form method="post" action="/procedures/\(Page.u(procedure))/synopsis">\(Page.csrfField(context.csrf))\(hidden)
+      target length <input name="length" size="4" placeholder="auto"> s <button type="submit" id="render">Render the synopsis</button></form>
+      """
+    return page("Synopsis", context, body)
+  }
+
+  func synopsis(_ procedure: String, _ form: FormFields, _ context: ConsoleContext) async throws -> Response {
+    let filters = Self.filters(form)
+    var options = SynopsisOptions()
+    if let text = form.first("length") {
+      guard let length = Double(text), length > 0, length.isFinite else {
+        throw HTTPError(.badRequest, message: "the target length must be a number of seconds above 0")
+      }
+      options.target = .length(seconds: length)
+    }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lrj-synopsis-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let video = folder.appendingPathComponent("synopsis-\(procedure).mp4")
+    let png = folder.appendingPathComponent("synopsis-\(procedure).png")
+    let settings = options
+    let report = try await blocking {
+      try access(procedure).synopsis(filters, options: settings, output: video.path, overview: png.path)
+    }
+    let indexData = try Data(contentsOf: URL(fileURLWithPath: report.index.path))
+    let index = try JSONDecoder().decode(SynopsisIndex.self, from: indexData)
+    let videoID = await sessions.keep(.init(bytes: try Data(contentsOf: video), contentType: "video/mp4",
+                                            fileName: video.lastPathComponent, sha256: report.video.sha256))
+    let pngID = await sessions.keep(.init(bytes: try Data(contentsOf: png), contentType: "image/png",
+                                          fileName: png.lastPathComponent, sha256: report.overview?.sha256 ?? ""))
+    let indexID = await sessions.keep(.init(bytes: indexData, contentType: "application/json",
+                                            fileName: "synopsis-\(procedure).json", sha256: report.index.sha256))
+    var hits = ""
+    for object in index.objects {
+      for box in object.overviewBoxes {
+        hits += "<a href=\"/procedures/\(Page.u(procedure))/tracks/\(Page.u(object.track))\" data-track=\"\(Page.h(object.track))\">"
+          + String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", box.x, box.y, box.width, box.height)
+          + "<title>\(Page.h(object.track)) \(Page.h(object.start.iso8601(fractionDigits: 0)))</title></a>"
+      }
+    }
+    let body = """
+      <p id="synopsis-summary">\(report.objects) objects of camera \(Page.h(report.camera)): \(String(format: "%.1f", report.seconds)) s for
+      \(String(format: "%.0f", report.sourceSeconds)) s of footage (\(String(format: "%.1f", report.condensation))× shorter),
+      collision area \(String(format: "%.2f", report.collisionPercent)) %, at most \(report.maxConcurrent) at once.</p>
+      <video id="synopsis" controls preload="auto" src="/downloads/\(videoID)"></video>
+      <p><a href="/downloads/\(videoID)?download=1">MP4</a> (SHA-256 <code>\(report.video.sha256)</code>) ·
+      <a href="/downloads/\(indexID)?download=1">index</a> · <a href="/downloads/\(pngID)?download=1">overview</a></p>
+      <h2>Overview</h2><p>Click an object to open its track.</p>
+      <div class="overview"><img alt="overview" src="/downloads/\(pngID)">
+      <svg id="overview-hits" viewBox="0 0 \(index.width) \(index.height)" preserveAspectRatio="none">\(hits)</svg></div>
+      """
+    return page("Synopsis of procedure \(procedure)", context, body)
   }
 
   func closeForm(_ procedure: String, _ context: ConsoleContext) throws -> Response {
