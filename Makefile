@@ -2,7 +2,11 @@
 SWIFT ?= swift
 # Debian packages lrj needs: C libraries to build against, ffmpeg/ffprobe for tests and benchmarks.
 APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libpng-dev \
-                libsqlite3-dev ffmpeg python3
+                libsqlite3-dev libopencv-dnn-dev libopencv-imgproc-dev ffmpeg python3
+# The optional CNN classifier's model (not in the repository): YOLOX-nano, Apache-2.0 (README).
+MODEL_SOURCE ?= ../shared/models/yolox_nano.onnx
+MODEL_SHA256 := c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d
+MODEL_DIR ?= $(or $(LRJ_HOME),$(HOME)/.local/share/lrj)/models
 
 .PHONY: deps build release demo test bench samples clean
 
@@ -17,6 +21,12 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "error: Swift 6 toolchain not found (https://swift.org/install)"; exit 1; }
+	@if [ -f "$(MODEL_SOURCE)" ] && [ ! -f "$(MODEL_DIR)/yolox_nano.onnx" ]; then \
+	  if [ "$$(sha256sum < "$(MODEL_SOURCE)" | cut -d' ' -f1)" = "$(MODEL_SHA256)" ]; then \
+	    mkdir -p "$(MODEL_DIR)" && cp "$(MODEL_SOURCE)" "$(MODEL_DIR)/yolox_nano.onnx" && \
+	    echo "model copied to $(MODEL_DIR)/yolox_nano.onnx"; \
+	  else echo "warning: $(MODEL_SOURCE) does not have the expected SHA-256; not copied"; fi; \
+	fi
 
 build: deps
 	$(SWIFT) build
