@@ -13,13 +13,13 @@ struct ClassifierModelTests {
     let missing = folder.appendingPathComponent("absent.onnx").path
     let empty = folder.appendingPathComponent("empty.onnx").path
     let wrong = folder.appendingPathComponent("wrong.onnx").path
-    FileManager.default.createFile(atPath: empty, contents: Data())
-    FileManager.default.createFile(atPath: wrong, contents: Data("not a network".utf8))
+    _ = FileManager.default.createFile(atPath: empty, contents: Data())
+    _ = FileManager.default.createFile(atPath: wrong, contents: Data("not a network".utf8))
     var cases = [(missing, "no such file"), (empty, "empty"), (wrong, "is not the expected"), (folder.path, "folder")]
     if let model = TestPaths.classifierModel {
       let truncated = folder.appendingPathComponent("truncated.onnx").path
       let bytes = try Data(contentsOf: URL(fileURLWithPath: model))
-      FileManager.default.createFile(atPath: truncated, contents: bytes.prefix(bytes.count / 2))
+      _ = FileManager.default.createFile(atPath: truncated, contents: bytes.prefix(bytes.count / 2))
       cases.append((truncated, "truncated, damaged or another model"))
     }
     for (path, cause) in cases {
@@ -42,7 +42,7 @@ struct ClassifierModelTests {
     #expect(ClassifierModel.locate(explicit: nil, environment: [:], home: home) == nil)
     let installed = home.appendingPathComponent("models/yolox_nano.onnx")
     try FileManager.default.createDirectory(at: installed.deletingLastPathComponent(), withIntermediateDirectories: true)
-    FileManager.default.createFile(atPath: installed.path, contents: Data("x".utf8))
+    _ = FileManager.default.createFile(atPath: installed.path, contents: Data("x".utf8))
     #expect(ClassifierModel.locate(explicit: nil, environment: [:], home: home)?.source == .home)
     let fromEnvironment = ClassifierModel.locate(explicit: nil, environment: ["LRJ_MODEL": "/e.onnx"], home: home)
     #expect(fromEnvironment?.path == "/e.onnx" && fromEnvironment?.source == .environment)
