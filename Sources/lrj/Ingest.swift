@@ -49,7 +49,9 @@ struct IngestCommand: ParsableCommand {
       }
       if noModel && model != nil { throw ValidationError("--model and --no-model exclude each other") }
       let classifier = noModel ? ClassifierSetup.geometryOnly : try ClassifierSetup.resolve(explicit: model)
-      if let notice = classifier.notice { Terminal.note("warning: \(notice)") }
+      // Said once, when a file was classified by geometry for want of a model (a refused file
+      // keeps its one-line error).
+      var notice = classifier.notice
       let workspace = try ProcedureWorkspace(id: procedure, create: true)
       var failed = 0
       for file in files {
@@ -63,6 +65,10 @@ struct IngestCommand: ParsableCommand {
             bar.update($0)
           }
           bar.clear()
+          if let text = notice, !report.alreadyIngested {
+            Terminal.note("warning: \(text)")
+            notice = nil
+          }
           print(json ? Terminal.json(report) : Self.summary(report))
         } catch {
           bar.clear()
