@@ -36,6 +36,22 @@ void set_error(char *error, size_t size, const std::string &message) {
   error[n] = '\0';
 }
 
+// Runs `body`; an exception becomes a message in `error` and false: none crosses the C interface.
+template <typename Body>
+bool guarded(char *error, size_t error_size, Body body) {
+  try {
+    body();
+    return true;
+  } catch (const cv::Exception &e) {
+    set_error(error, error_size, std::string("OpenCV: ") + e.what());
+  } catch (const std::exception &e) {
+    set_error(error, error_size, e.what());
+  } catch (...) {
+    set_error(error, error_size, "unknown failure");
+  }
+  return false;
+}
+
 // Runs the network on a prepared blob and returns its output as anchors x columns.
 cv::Mat forward(lrj_detector &d, const cv::Mat &blob) {
   d.net.setInput(blob);
@@ -76,7 +92,7 @@ extern "C" lrj_detector *lrj_detector_open(const void *model, size_t model_size,
     return nullptr;
   }
   lrj_detector *d = nullptr;
-  try {
+  const bool opened = guarded(error, error_size, [&] {
     if (threads > 0) cv::setNumThreads(threads);
     d = new lrj_detector();
     d->input_size = input_size;
@@ -98,14 +114,8 @@ extern "C" lrj_detector *lrj_detector_open(const void *model, size_t model_size,
     // One forward pass on a grey picture checks the output shape now rather than at first use.
     cv::Mat grey(input_size, input_size, CV_8UC3, cv::Scalar(114, 114, 114));
     forward(*d, cv::dnn::blobFromImage(grey, 1.0, cv::Size(), cv::Scalar(), false, false, CV_32F));
-    return d;
-  } catch (const cv::Exception &e) {
-    set_error(error, error_size, std::string("OpenCV: ") + e.what());
-  } catch (const std::exception &e) {
-    set_error(error, error_size, e.what());
-  } catch (...) {
-    set_error(error, error_size, "unknown failure");
-  }
+  });
+  if (opened) return d;
   delete d;
   return nullptr;
 }
@@ -124,7 +134,8 @@ extern "C" int32_t lrj_detector_run(lrj_detector *detector, const void *rgb, int
     set_error(error, error_size, "invalid arguments");
     return -1;
   }
-  try {
+  int32_t n = 0;
+  const bool ran = guarded(error, error_size, [&] {
     lrj_detector &d = *detector;
     // The caller's bytes are only read: cv::Mat wraps them without copying, and letterbox copies.
     const cv::Mat picture(height, width, CV_8UC3, const_cast<void *>(rgb), size_t(stride));
@@ -161,21 +172,13 @@ extern "C" int32_t lrj_detector_run(lrj_detector *detector, const void *rgb, int
     std::vector<int> kept;
     cv::dnn::NMSBoxes(separated, scores, score_threshold, nms_iou, kept);
     std::sort(kept.begin(), kept.end(), [&](int a, int b) { return scores[a] > scores[b]; });
-    int32_t n = 0;
     for (int k : kept) {
       if (n >= capacity) break;
       const cv::Rect2d &b = boxes[k];
       out[n++] = lrj_detection{float(b.x), float(b.y), float(b.width), float(b.height), scores[k], classes[k]};
     }
-    return n;
-  } catch (const cv::Exception &e) {
-    set_error(error, error_size, std::string("OpenCV: ") + e.what());
-  } catch (const std::exception &e) {
-    set_error(error, error_size, e.what());
-  } catch (...) {
-    set_error(error, error_size, "unknown failure");
-  }
-  return -1;
+  });
+  return ran ? n : -1;
 }
 
 extern "C" const char *lrj_detector_opencv_version(void) { return CV_VERSION; }
