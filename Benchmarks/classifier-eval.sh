@@ -27,7 +27,7 @@ for clip in $clips; do
     # shellcheck disable=SC2086
     LRJ_HOME="$home" "$lrj" ingest --procedure EVAL --camera "$name" --start 2026-03-01T10:00:00+01:00 $flag \
       --json "$footage/$clip" > "$work/$name/$mode.ingest.json"
-    LRJ_HOME="$home" "$lrj" search --procedure EVAL --limit 100000 --json > "$work/$name/$mode.json"
+    LRJ_HOME="$home" "$lrj" search --procedure EVAL --limit 10000 --json > "$work/$name/$mode.json"
     LRJ_HOME="$home" "$lrj" tracks --procedure EVAL --exhibit E1 --format mot > "$work/$name/$mode.mot"
   done
   cmp -s "$work/$name/geometry.mot" "$work/$name/cnn.mot" || { echo "error: $name: tracks differ between runs"; exit 1; }

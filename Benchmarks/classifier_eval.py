@@ -24,7 +24,8 @@ def sheet(thumbs, prefix):
         draw = ImageDraw.Draw(page)
         for i, path in enumerate(files[start:start + columns * rows]):
             image = Image.open(path).convert("RGB")
-            image.thumbnail((cell - 4, cell - 22))
+            scale = min((cell - 4) / image.width, (cell - 22) / image.height)  # small ones enlarged
+            image = image.resize((max(1, int(image.width * scale)), max(1, int(image.height * scale))))
             x, y = (i % columns) * cell, (i // columns) * cell
             page.paste(image, (x + 2, y + 20))
             draw.text((x + 4, y + 4), os.path.basename(path)[:-4], fill=(255, 255, 0))
