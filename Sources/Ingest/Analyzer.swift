@@ -300,8 +300,8 @@ struct Analyzer {
       logger.info("classified", metadata: ["file": "\(path)", "crops": "\(classifiedCrops)", "tracks": "\(described.count)"])
     }
     return AnalysisResult(
-      info: info, classifiedCrops: classifiedCrops, sha256: result.sha256, frames: result.frames, firstTime: result.firstTime, lastTime: result.lastTime,
-      skippedPackets: result.skippedPackets, tracks: described)
+      info: info, classifiedCrops: classifiedCrops, sha256: result.sha256, frames: result.frames,
+      firstTime: result.firstTime, lastTime: result.lastTime, skippedPackets: result.skippedPackets, tracks: described)
   }
 
   /// Counts the colour names of the foreground pixels inside `box` (model pixels).

@@ -90,16 +90,17 @@ enum COCOClass {
   static let truck = 7
 
   /// The lrj class a whole-object COCO class stands for, or nil for classes that cannot be a
-  /// moving object of a street scene (street furniture, carried or indoor objects, food: 9…13 and
-  /// 24…79): a moving track seen as one of those is a misreading (a car seen from above reads as a
-  /// "cell phone"), and such a crop casts no vote. Animals and the other vehicles are `other`.
+  /// moving object of a street scene: airplane and boat (4, 8), street furniture (9…13), carried
+  /// or indoor objects and food (24…79). A moving track seen as one of those is a misreading (a
+  /// car seen from above reads as a "cell phone", a school bus or a dark car at dusk as an
+  /// "airplane"), and such a crop casts no vote. Trains and animals are `other`.
   static func objectClass(_ coco: Int) -> ObjectClass? {
     switch coco {
     case person: .person
     case bicycle, motorcycle: .twoWheeler
     case car: .car
     case bus, truck: .busTruck
-    case 4, 6, 8: .other  // airplane, train, boat
+    case 6: .other  // train
     case 14...23: .other  // bird, cat, dog, horse, sheep, cow, elephant, bear, zebra, giraffe
     default: nil
     }

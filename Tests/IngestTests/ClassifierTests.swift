@@ -70,6 +70,7 @@ struct CropVoteTests {
     #expect(classifier.vote([detection(0, 0.2, 42, 22, 56, 115)], target: target) == nil)
     #expect(classifier.vote([detection(0, 0.9, 150, 10, 30, 80)], target: target) == nil)
     #expect(classifier.vote([detection(67, 0.9, 40, 20, 60, 120)], target: target) == nil)  // "cell phone"
+    #expect(classifier.vote([detection(4, 0.9, 40, 20, 60, 120)], target: target) == nil)  // "airplane"
   }
 
   @Test func aPersonOnABicycleIsATwoWheeler() {
