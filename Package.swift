@@ -39,7 +39,7 @@ let package = Package(
     .target(
       name: "CObjectClassifier",
       cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
-      linkerSettings: [.linkedLibrary("opencv_dnn"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core")]),
+      linkerSettings: [.unsafeFlags(["-lopencv_dnn", "-lopencv_imgproc", "-lopencv_core"])]),
 
     // Libraries, in dependency order (DESIGN.md §3).
     .target(
