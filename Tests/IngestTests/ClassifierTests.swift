@@ -143,3 +143,19 @@ struct ObjectDetectorTests {
     #expect(try detector.detect(RGBImage(width: 1, height: 1)).count >= 0)
   }
 }
+
+/// A whole ingest with the CNN: decoding thread and analysis thread, the network on the latter.
+struct ClassifiedIngestTests {
+  @Test(.enabled(if: ObjectDetectorTests.available, "../shared/models or ../shared/footage is absent"))
+  func ingestWithTheModelClassesTheCrossing() throws {
+    var settings = AnalysisSettings()
+    settings.classifierModel = try ClassifierModel(verifying: try #require(TestPaths.classifierModel))
+    let store = try IndexStore.inMemory()
+    let clip = try #require(TestPaths.footage).appendingPathComponent("campus-crosswalk/crosswalk.mp4").path
+    let report = try Ingestor(store: store, settings: settings).ingest(
+      path: clip, camera: "crosswalk", start: try WallClockTime(iso8601: "2026-03-01T10:00:00+00:00"))
+    #expect(report.classifier == "cnn" && report.modelSHA256 == ClassifierModel.expectedSHA256)
+    #expect((report.classifiedCrops ?? 0) > 0)
+    #expect((report.tracks["person"] ?? 0) >= 3 && (report.tracks["car"] ?? 0) >= 1, "\(report.tracks)")
+  }
+}
