@@ -3,7 +3,12 @@ SWIFT ?= swift
 # Debian packages lrj needs: C libraries to build against, ffmpeg/ffprobe for tests and benchmarks.
 # chromium and its driver run the web console's browser tests.
 APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libpng-dev \
-                libsqlite3-dev ffmpeg python3 python3-pip chromium chromium-driver curl openssl
+                libsqlite3-dev libopencv-dnn-dev libopencv-imgproc-dev ffmpeg python3 python3-pip \
+                chromium chromium-driver curl openssl
+# The optional CNN classifier's model (not in the repository): YOLOX-nano, Apache-2.0 (README).
+MODEL_SOURCE ?= ../shared/models/yolox_nano.onnx
+MODEL_SHA256 := c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d
+MODEL_DIR ?= $(or $(LRJ_HOME),$(HOME)/.local/share/lrj)/models
 
 .PHONY: deps build release demo test bench samples clean
 
@@ -20,6 +25,12 @@ deps:
 	@python3 -c "import selenium" 2>/dev/null || python3 -m pip install --quiet selenium 2>/dev/null \
 	  || python3 -m pip install --quiet --break-system-packages selenium
 	@command -v $(SWIFT) >/dev/null || { echo "error: Swift 6 toolchain not found (https://swift.org/install)"; exit 1; }
+	@if [ -f "$(MODEL_SOURCE)" ] && [ ! -f "$(MODEL_DIR)/yolox_nano.onnx" ]; then \
+	  if [ "$$(sha256sum < "$(MODEL_SOURCE)" | cut -d' ' -f1)" = "$(MODEL_SHA256)" ]; then \
+	    mkdir -p "$(MODEL_DIR)" && cp "$(MODEL_SOURCE)" "$(MODEL_DIR)/yolox_nano.onnx" && \
+	    echo "model copied to $(MODEL_DIR)/yolox_nano.onnx"; \
+	  else echo "warning: $(MODEL_SOURCE) does not have the expected SHA-256; not copied"; fi; \
+	fi
 
 build: deps
 	$(SWIFT) build

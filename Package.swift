@@ -36,6 +36,13 @@ let package = Package(
     // Compiled C: FFmpeg's log callback takes a va_list, which Swift cannot format.
     .target(
       name: "CFFmpegLog", dependencies: ["CFFmpeg"]),
+    // Compiled C++ behind a C header: OpenCV's DNN module running the optional CNN classifier
+    // (YOLOX-nano). Debian ships no opencv4.pc without the whole of libopencv-dev, so the include
+    // folder and the three libraries (core, imgproc, dnn: nothing else) are named here.
+    .target(
+      name: "CObjectClassifier",
+      cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
+      linkerSettings: [.unsafeFlags(["-lopencv_dnn", "-lopencv_imgproc", "-lopencv_core"])]),
 
     // Libraries, in dependency order (DESIGN.md §3).
     .target(
@@ -52,7 +59,7 @@ let package = Package(
     .target(
       name: "Ingest",
       dependencies: [
-        "Media", "Index",
+        "Media", "Index", "CObjectClassifier",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Index
+import Ingest
 import Media
 
 /// The version of lrj.
@@ -21,6 +22,8 @@ public struct CapabilityManifest: Codable, Sendable, Hashable {
   public var libpng: String
   public var videoDecoders: [String]
   public var objectClasses: [String]
+  /// How object classes are decided: the classifiers compiled in.
+  public var objectClassifiers: [String]
   public var colours: [String]
   public var directions: [String]
   public var queryPredicates: [String]
@@ -38,6 +41,12 @@ public struct CapabilityManifest: Codable, Sendable, Hashable {
       libpng: PNG.libraryVersion,
       videoDecoders: FFmpeg.videoDecoders,
       objectClasses: ObjectClass.allCases.map(\.rawValue),
+      objectClassifiers: [
+        "geometry and motion",
+        "CNN on crops of each track when its model is installed: \(ClassifierModel.name) "
+          + "(OpenCV \(ClassifierModel.openCVVersion)), whole-object COCO classes mapped to the object classes, "
+          + "model SHA-256 \(ClassifierModel.expectedSHA256)",
+      ],
       colours: Colour.allCases.map(\.rawValue),
       directions: Direction.allCases.map(\.rawValue),
       queryPredicates: [

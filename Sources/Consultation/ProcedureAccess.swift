@@ -66,7 +66,8 @@ public struct ProcedureAccess: Sendable {
     path: String, camera: String, start: WallClockTime?, settings: AnalysisSettings = AnalysisSettings(),
     progress: ((AnalysisProgress) -> Void)? = nil
   ) throws -> IngestReport {
-    let parameters = ["file": path, "camera": camera, "start": start?.iso8601() ?? "creation_time"]
+    let classifier = settings.classifierModel.map { "cnn \($0.sha256)" } ?? "geometry"
+    let parameters = ["file": path, "camera": camera, "start": start?.iso8601() ?? "creation_time", "classifier": classifier]
     return try perform(.ingest, parameters: parameters, logsItself: true) { workspace, now in
       let report = try workspace.ingest(path: path, camera: camera, start: start, settings: settings, progress: progress) { exhibit, tracks, sha256 in
         try self.log(.ingest, parameters: parameters.merging(["exhibit": exhibit, "sha256": sha256]) { $1 },

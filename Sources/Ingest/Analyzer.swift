@@ -20,6 +20,10 @@ public struct AnalysisSettings: Sendable {
   public var minimumBlobFraction = 0.0006
   /// Decoding threads; 0 uses every core.
   public var threads = 0
+  /// The CNN classifier's model; nil classes by geometry and motion only.
+  public var classifierModel: ClassifierModel?
+  /// Side of the square network input of the CNN classifier (a multiple of 32, 160 to 256).
+  public var classifierInputSize = 224
 
   public init() {}
 }
@@ -35,6 +39,8 @@ public struct AnalysisProgress: Sendable {
 /// What the analysis of one file produced.
 struct AnalysisResult {
   var info: VideoInfo
+  /// Crops the CNN classifier looked at (0 without a model).
+  var classifiedCrops = 0
   var sha256: String
   var frames: Int
   var firstTime: Double
@@ -91,6 +97,10 @@ enum DecodingMessage: Sendable {
 /// A decoding thread reads the file (hashing it in the same pass), decodes every frame and reduces
 /// the analysed ones; the calling thread models the background, finds blobs, tracks and
 /// describes. A bounded queue between them keeps memory flat whatever the footage's length.
+///
+/// With a classifier model, the calling thread also keeps a few crops of each confirmed track
+/// (when confirmed, at its largest, and every two seconds) and, when a track ends and is kept,
+/// runs the CNN on them, on the same thread: no thread is added, and the network is never shared.
 struct Analyzer {
   let settings: AnalysisSettings
   let logger = Logger(label: "lrj.ingest")
@@ -179,6 +189,12 @@ struct Analyzer {
     let minimumArea = max(4, Int(settings.minimumBlobFraction * Double(model.width * model.height)))
     let expected = info.duration.map { Int($0 * frameRate) }
     let started = Date()
+    // The network is made, used and freed on this thread (OpenCV told to use one thread).
+    let detector = try settings.classifierModel.map {
+      try ObjectDetector(model: $0, inputSize: settings.classifierInputSize, threads: 1)
+    }
+    let cropClassifier = CropClassifier()
+    var classifiedCrops = 0
 
     var background: BackgroundModel?
     var tracker = Tracker(frame: model)
@@ -190,16 +206,27 @@ struct Analyzer {
     let sourceBytes = info.width * info.height * 3 / 2
     let bootstrapSources = max(1, 150_000_000 / max(1, sourceBytes))
 
-    func finish(_ ended: [TrackState]) {
+    func finish(_ ended: [TrackState]) throws {
       for state in ended {
-        if let track = describer.describe(state, evidence: evidence[state.id] ?? TrackEvidence()) {
+        let gathered = evidence[state.id] ?? TrackEvidence()
+        if var track = describer.describe(state, evidence: gathered) {
+          if let detector, !gathered.crops.isEmpty {
+            let votes = try gathered.crops.map { crop in
+              cropClassifier.vote(try detector.detect(crop.picture), target: crop.target)
+            }
+            classifiedCrops += gathered.crops.count
+            if let (objectClass, confidence) = cropClassifier.elect(votes) {
+              track.track.objectClass = objectClass
+              track.track.classConfidence = confidence
+            }
+          }
           described.append(track)
         }
         evidence[state.id] = nil
       }
     }
 
-    func process(_ frame: AnalysedFrame, _ modelFrame: ModelFrame, with model: inout BackgroundModel) {
+    func process(_ frame: AnalysedFrame, _ modelFrame: ModelFrame, with model: inout BackgroundModel) throws {
       let raw = model.apply(modelFrame)
       let cleaned = BlobFinder.clean(raw)
       var blobs = BlobFinder.blobs(in: cleaned, minimumArea: minimumArea)
@@ -208,7 +235,7 @@ struct Analyzer {
         model.absorb(blob.box, mask: cleaned, frame: modelFrame)
         return true
       }
-      finish(tracker.step(blobs: blobs, frameIndex: frame.index, time: frame.time))
+      try finish(tracker.step(blobs: blobs, frameIndex: frame.index, time: frame.time))
       for track in tracker.active where track.observations.last?.frameIndex == frame.index {
         guard let observation = track.observations.last, !observation.grouped else { continue }
         var gathered = evidence[track.id] ?? TrackEvidence()
@@ -218,6 +245,9 @@ struct Analyzer {
         if let source = frame.source {
           keepBestView(source, box: observation.box, factor: factor, model: model.width, modelHeight: model.height,
                        into: &gathered)
+          if detector != nil && track.confirmed {
+            keepCrop(source, box: observation.box, time: frame.time, factor: factor, into: &gathered)
+          }
         }
         evidence[track.id] = gathered
       }
@@ -239,14 +269,14 @@ struct Analyzer {
           width: frame.model.width, height: frame.model.height, y: frame.model.luma.pixels,
           cb: frame.model.cb.pixels, cr: frame.model.cr.pixels)
         if var current = background {
-          process(frame, modelFrame, with: &current)
+          try process(frame, modelFrame, with: &current)
           background = current
         } else {
           if bootstrap.count >= bootstrapSources { frame.source = nil }
           bootstrap.append((frame, modelFrame))
           if bootstrap.count >= bootstrapCount {
             var current = BackgroundModel(bootstrap: bootstrap.map(\.model))
-            for (buffered, bufferedModel) in bootstrap { process(buffered, bufferedModel, with: &current) }
+            for (buffered, bufferedModel) in bootstrap { try process(buffered, bufferedModel, with: &current) }
             bootstrap = []
             background = current
           }
@@ -260,15 +290,18 @@ struct Analyzer {
     if !bootstrap.isEmpty {
       // Footage shorter than the bootstrap: its own median is the background.
       var current = BackgroundModel(bootstrap: bootstrap.map(\.model))
-      for (buffered, bufferedModel) in bootstrap { process(buffered, bufferedModel, with: &current) }
+      for (buffered, bufferedModel) in bootstrap { try process(buffered, bufferedModel, with: &current) }
     }
-    finish(tracker.finish())
+    try finish(tracker.finish())
     let result = outcome!
     progress?(AnalysisProgress(frames: result.frames, expectedFrames: expected, elapsed: Date().timeIntervalSince(started)))
     described.sort { ($0.boxes.first?.frameIndex ?? 0) < ($1.boxes.first?.frameIndex ?? 0) }
+    if detector != nil {
+      logger.info("classified", metadata: ["file": "\(path)", "crops": "\(classifiedCrops)", "tracks": "\(described.count)"])
+    }
     return AnalysisResult(
-      info: info, sha256: result.sha256, frames: result.frames, firstTime: result.firstTime, lastTime: result.lastTime,
-      skippedPackets: result.skippedPackets, tracks: described)
+      info: info, classifiedCrops: classifiedCrops, sha256: result.sha256, frames: result.frames,
+      firstTime: result.firstTime, lastTime: result.lastTime, skippedPackets: result.skippedPackets, tracks: described)
   }
 
   /// Counts the colour names of the foreground pixels inside `box` (model pixels).
@@ -284,6 +317,54 @@ struct Analyzer {
         counts[Int(namer.colourIndex(y: frame.y[i], cb: frame.cb[i], cr: frame.cr[i]))] += 1
       }
     }
+  }
+
+  /// Keeps, for the CNN classifier, a square crop with margin around `box` (model pixels) from the
+  /// source picture: the first view of the confirmed track, its largest view (edges count half,
+  /// as for the thumbnail), and one view every two seconds, at most two of those (the latest).
+  private func keepCrop(_ source: YUVImage, box: Rect, time: Double, factor: Int, into evidence: inout TrackEvidence) {
+    let touchesEdge = box.x < 1 || box.y < 1 || box.maxX > Double(source.width / factor - 1)
+      || box.maxY > Double(source.height / factor - 1)
+    let area = box.area * (touchesEdge ? 0.5 : 1)
+    let largestArea = max(evidence.firstCrop?.area ?? 0, evidence.largestCrop?.area ?? 0)
+    let lastTime = ([evidence.firstCrop, evidence.largestCrop].compactMap { $0?.time } + evidence.spreadCrops.map(\.time))
+      .max()
+    let first = evidence.firstCrop == nil
+    let largest = !first && area > 1.25 * largestArea
+    let spread = !first && !largest && time - (lastTime ?? time) >= 2
+    guard first || largest || spread,
+      let crop = Self.squareCrop(source, box: box, factor: factor, inputSize: settings.classifierInputSize)
+    else { return }
+    let sample = CropSample(picture: crop.picture, target: crop.target, area: area, time: time)
+    if first {
+      evidence.firstCrop = sample
+    } else if largest {
+      evidence.largestCrop = sample
+    } else {
+      evidence.spreadCrops = Array((evidence.spreadCrops + [sample]).suffix(2))
+    }
+  }
+
+  /// A square region around `box` (model pixels) with a fifth of its longer side as margin on
+  /// every side, cut from the source picture (clipped at its edges) and reduced by a whole step to
+  /// between one and two times `inputSize`; with the tracked box in the crop's pixels.
+  static func squareCrop(_ source: YUVImage, box: Rect, factor: Int, inputSize: Int)
+    -> (picture: RGBImage, target: Rect)?
+  {
+    let scale = Double(factor)
+    let side = max(box.width, box.height) * scale * 1.4
+    let x0 = max(0, Int((box.centreX * scale - side / 2).rounded(.down)))
+    let y0 = max(0, Int((box.centreY * scale - side / 2).rounded(.down)))
+    let x1 = min(source.width, Int((box.centreX * scale + side / 2).rounded(.up)))
+    let y1 = min(source.height, Int((box.centreY * scale + side / 2).rounded(.up)))
+    guard x1 - x0 >= 8, y1 - y0 >= 8 else { return nil }
+    let step = max(1, max(x1 - x0, y1 - y0) / inputSize)
+    let picture = source.rgbCrop(x: x0, y: y0, width: x1 - x0, height: y1 - y0, step: step)
+    let s = Double(step)
+    let target = Rect(
+      x: (box.x * scale - Double(x0)) / s, y: (box.y * scale - Double(y0)) / s, width: box.width * scale / s,
+      height: box.height * scale / s)
+    return (picture, target)
   }
 
   /// Keeps a crop, from the source picture, of the largest view of the object that does not

@@ -7,6 +7,14 @@ struct TrackEvidence {
   var colourCounts = [Int](repeating: 0, count: Colour.allCases.count)
   var bestArea = 0.0
   var thumbnail: RGBImage?
+  /// Crops for the CNN classifier (see `Analyzer.keepCrop`): the first view of the confirmed
+  /// track, its largest view since, and the two latest views taken two seconds apart.
+  var firstCrop: CropSample?
+  var largestCrop: CropSample?
+  var spreadCrops: [CropSample] = []
+
+  /// Every crop kept, at most four.
+  var crops: [CropSample] { [firstCrop, largestCrop].compactMap { $0 } + spreadCrops }
 }
 
 /// A finished track, described and in source pixels, ready for the index.

@@ -29,6 +29,12 @@ public struct IngestReport: Sendable, Codable {
   public var skippedPackets: Int
   /// Set when the file had already been ingested (same SHA-256): nothing new was stored.
   public var alreadyIngested: Bool
+  /// How classes were decided: `cnn` (YOLOX-nano on crops, geometry as fallback) or `geometry`.
+  public var classifier: String?
+  /// SHA-256 of the classifier's model, when the CNN was used.
+  public var modelSHA256: String?
+  /// Crops the CNN looked at.
+  public var classifiedCrops: Int?
 }
 
 /// Ingests exhibit files into a procedure's index: analysis, then one atomic write per file.
@@ -100,7 +106,9 @@ public struct Ingestor: Sendable {
       exhibit: exhibit, file: path, sha256: result.sha256, camera: camera, start: startTime.iso8601(),
       frames: result.frames, width: result.info.width, height: result.info.height, fps: result.info.frameRate,
       tracks: counts, seconds: seconds, framesPerSecond: Double(result.frames) / max(seconds, 1e-6),
-      skippedPackets: result.skippedPackets, alreadyIngested: false)
+      skippedPackets: result.skippedPackets, alreadyIngested: false,
+      classifier: settings.classifierModel == nil ? "geometry" : "cnn", modelSHA256: settings.classifierModel?.sha256,
+      classifiedCrops: settings.classifierModel == nil ? nil : result.classifiedCrops)
   }
 
   /// The container's creation time as a wall-clock time in UTC, if it has one.

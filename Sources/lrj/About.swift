@@ -1,5 +1,6 @@
 import ArgumentParser
 import Consultation
+import Ingest
 
 /// `lrj about`: version, libraries and the capability manifest.
 struct About: ParsableCommand {
@@ -9,14 +10,34 @@ struct About: ParsableCommand {
   @Flag(help: "Print the manifest as JSON.")
   var json = false
 
+  @Option(help: ArgumentHelp("The object classifier's model to report on (default: LRJ_MODEL, else LRJ_HOME/models).",
+                             valueName: "file"))
+  var model: String?
+
   func run() throws {
     let manifest = CapabilityManifest.current
+    // The classifier ingest would use here and now; a model that fails its check is reported, not fatal.
+    let inUse: (name: String, model: String?, sha256: String?, problem: String?)
+    do {
+      let setup = try ClassifierSetup.resolve(explicit: model)
+      inUse = (setup.model == nil ? "geometry" : "cnn", setup.model?.path, setup.model?.sha256, setup.notice)
+    } catch {
+      inUse = ("geometry", nil, nil, String(describing: error))
+    }
     if json {
+      struct Classifier: Encodable {
+        var inUse: String
+        var model: String?
+        var modelSHA256: String?
+        var problem: String?
+      }
       struct Output: Encodable {
         var manifest: CapabilityManifest
         var sha256: String
+        var classifier: Classifier
       }
-      print(Terminal.json(Output(manifest: manifest, sha256: manifest.sha256)))
+      let classifier = Classifier(inUse: inUse.name, model: inUse.model, modelSHA256: inUse.sha256, problem: inUse.problem)
+      print(Terminal.json(Output(manifest: manifest, sha256: manifest.sha256, classifier: classifier)))
       return
     }
     print("lrj \(manifest.version): forensic video search under judicial authorisation")
@@ -24,6 +45,7 @@ struct About: ParsableCommand {
     print("")
     print("Capabilities")
     print("  object classes   \(manifest.objectClasses.joined(separator: ", "))")
+    print("  classifiers      \(manifest.objectClassifiers.joined(separator: "; "))")
     print("  colours          \(manifest.colours.joined(separator: ", "))")
     print("  directions       \(manifest.directions.joined(separator: ", "))")
     print("  query predicates \(manifest.queryPredicates.joined(separator: ", "))")
@@ -33,5 +55,13 @@ struct About: ParsableCommand {
     print("Absent by construction: \(manifest.excludedByConstruction.joined(separator: ", "))")
     print("")
     print("Manifest SHA-256: \(manifest.sha256)")
+    print("")
+    if let path = inUse.model, let sha256 = inUse.sha256 {
+      print("Classifier in use: CNN \(ClassifierModel.name), geometry as fallback")
+      print("  model \(path), SHA-256 \(sha256) (verified)")
+    } else {
+      print("Classifier in use: geometry and motion")
+      if let problem = inUse.problem { print("  \(problem)") }
+    }
   }
 }

@@ -24,6 +24,15 @@ struct IngestCommand: ParsableCommand {
   @Flag(help: "Print one JSON object per file when it finishes.")
   var json = false
 
+  @Option(help: ArgumentHelp(
+    "The object classifier's model, yolox_nano.onnx (default: LRJ_MODEL, else LRJ_HOME/models/yolox_nano.onnx; "
+      + "checked by its SHA-256). Without a model, classes come from geometry and motion.",
+    valueName: "file"))
+  var model: String?
+
+  @Flag(help: "Class objects by geometry and motion only, even when a model is installed.")
+  var noModel = false
+
   @Option(help: ArgumentHelp("Width of the background model in pixels (tuning).", visibility: .hidden))
   var modelWidth: Int?
 
@@ -40,6 +49,11 @@ struct IngestCommand: ParsableCommand {
           throw ValidationError("--start \"\(text)\" is not an ISO 8601 time with offset (e.g. 2026-03-01T10:00:00+01:00)")
         }
       }
+      if noModel && model != nil { throw ValidationError("--model and --no-model exclude each other") }
+      let classifier = noModel ? ClassifierSetup.geometryOnly : try ClassifierSetup.resolve(explicit: model)
+      // Said once, when a file was classified by geometry for want of a model (a refused file
+      // keeps its one-line error).
+      var notice = classifier.notice
       let access = try key.access(procedure)
       var failed = 0
       for file in files {
@@ -48,10 +62,15 @@ struct IngestCommand: ParsableCommand {
           var settings = AnalysisSettings()
           if let modelWidth { settings.modelWidth = modelWidth }
           if let analysisRate { settings.analysisRate = analysisRate }
+          settings.classifierModel = classifier.model
           let report = try access.ingest(path: file, camera: camera, start: startTime, settings: settings) {
             bar.update($0)
           }
           bar.clear()
+          if let text = notice, !report.alreadyIngested {
+            Terminal.note("warning: \(text)")
+            notice = nil
+          }
           print(json ? Terminal.json(report) : Self.summary(report))
         } catch {
           bar.clear()
@@ -72,7 +91,7 @@ struct IngestCommand: ParsableCommand {
       \(r.file) → exhibit \(r.exhibit) (camera \(r.camera), first frame \(r.start))
         SHA-256 \(r.sha256)
         \(r.frames) frames \(r.width)x\(r.height) at \(String(format: "%.2f", r.fps)) fps, \(r.skippedPackets) corrupt packets skipped
-        tracks: \(tracks.isEmpty ? "none" : tracks)
+        tracks: \(tracks.isEmpty ? "none" : tracks) (classes by \(r.classifier ?? "geometry"))
         \(String(format: "%.1f s, %.0f frames/s", r.seconds, r.framesPerSecond))
       """
   }

@@ -43,6 +43,10 @@ struct BiometricExclusionTests {
     for name in ["dlib", "face", "opencv_face", "opencv_objdetect", "insightface", "openbr", "biometric"] {
       #expect(!libraries.contains(name), "\(name) is linked into lrj")
     }
+    // The CNN classifier links OpenCV's core, imgproc and dnn modules and nothing else of OpenCV
+    // (no objdetect with its cascades, no contrib face module).
+    let openCV = Set(libraries.matches(of: /libopencv_([a-z0-9_]+)\.so/).map { String($0.output.1) })
+    #expect(openCV.isSubset(of: ["core", "imgproc", "dnn"]), "OpenCV modules linked: \(openCV.sorted())")
   }
 
   @Test func manifestStatesTheAbsenceAndHashesItsContent() throws {

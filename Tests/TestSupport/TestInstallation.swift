@@ -14,7 +14,7 @@ public struct TestInstallation: Sendable {
 
   /// The environment acting as `user` (default: the investigator).
   public func env(as user: String = "opj") -> [String: String] {
-    ["LRJ_HOME": home.path, "LRJ_PASSPHRASE": Self.passphrase, "LRJ_KEY": key(user)]
+    ["LRJ_HOME": home.path, "LRJ_PASSPHRASE": Self.passphrase, "LRJ_KEY": key(user), "LRJ_MODEL": ""]
   }
 
   /// Makes the installation and its users; with `procedure`, authorises and opens it too.

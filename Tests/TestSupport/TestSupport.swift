@@ -18,6 +18,12 @@ public enum TestPaths {
     return FileManager.default.fileExists(atPath: url.path) ? url : nil
   }
 
+  /// `../shared/models/yolox_nano.onnx` beside the repository (the CNN classifier's model), when present.
+  public static var classifierModel: String? {
+    let path = repository.deletingLastPathComponent().appendingPathComponent("shared/models/yolox_nano.onnx").path
+    return FileManager.default.fileExists(atPath: path) ? path : nil
+  }
+
   /// Every video clip of the shared footage (empty when absent), sorted.
   public static var footageClips: [String] {
     guard let footage, let walker = FileManager.default.enumerator(atPath: footage.path) else { return [] }
