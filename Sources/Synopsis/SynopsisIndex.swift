@@ -23,6 +23,9 @@ public struct SynopsisIndex: Sendable, Hashable, Codable {
     public var end: WallClockTime
     /// Objects of the same group interacted in the original and keep their relative timing.
     public var group: Int
+    /// Whether the object plays faster while it stays put (some source frames skipped; its clock
+    /// stays true to each frame shown).
+    public var timeLapsed: Bool
   }
 
   /// The MP4's file name.
@@ -60,7 +63,8 @@ public struct SynopsisIndex: Sendable, Hashable, Codable {
         track: tube.track, exhibit: tube.exhibit, class: tube.objectClass, synopsisStart: Double(p.outputStart) / fps,
         synopsisEnd: Double(p.outputEnd - 1) / fps, synopsisFirstFrame: p.outputStart, synopsisLastFrame: p.outputEnd - 1,
         sourceStartOffset: tube.sourceOffset, sourceEndOffset: tube.sourceTime(ofBox: last, frameRate: fps),
-        start: tube.clockTime(ofBox: 0, frameRate: fps), end: tube.clockTime(ofBox: last, frameRate: fps), group: p.group)
+        start: tube.clockTime(ofBox: 0, frameRate: fps), end: tube.clockTime(ofBox: last, frameRate: fps), group: p.group,
+        timeLapsed: !tube.boxTimes.isEmpty)
     }
   }
 }
