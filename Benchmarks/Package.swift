@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // Benchmarks of lrj's libraries, kept out of the root package so that `swift build` and `swift test`
-// never compile them. Run with ./index-bench.sh (release build).
+// never compile them. Run with ./index-bench.sh or ./synopsis-bench.sh (release build).
 import PackageDescription
 
 let package = Package(
@@ -20,6 +20,16 @@ let package = Package(
       swiftSettings: [
         .enableUpcomingFeature("ExistentialAny"),
         .enableUpcomingFeature("MemberImportVisibility"),
-      ])
+      ]),
+    .executableTarget(
+      name: "synopsis-plan",
+      dependencies: [
+        .product(name: "Synopsis", package: "lrj"),
+        .product(name: "Index", package: "lrj"),
+      ],
+      swiftSettings: [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+      ]),
   ]
 )

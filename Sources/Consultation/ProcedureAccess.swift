@@ -125,6 +125,7 @@ public struct ProcedureAccess: Sendable {
     parameters["out"] = ExportFile.absolute(output)
     parameters["png"] = overview.map(ExportFile.absolute)
     parameters["target"] = String(describing: options.target)
+    parameters["still-speedup"] = String(options.stillSpeedup)
     return try perform(.synopsis, parameters: parameters) { workspace, _ in
       let video = try ExportFile.stagingURL(for: output)
       let index = URL(fileURLWithPath: SynopsisOutputs.indexPath(forVideo: video.path))

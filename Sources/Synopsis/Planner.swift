@@ -28,6 +28,14 @@ public struct PlannerSettings: Sendable, Hashable {
   public var interactionSeconds = 1.5
   /// The longest span of a group of interacting tubes placed together, in seconds.
   public var maxGroupSeconds = 20.0
+  /// How many times faster a tube's still stretches play (`Tube.timeLapsed`); 1 plays every
+  /// tube at its own speed. Tubes that interact with others are never time-lapsed.
+  public var stillSpeedup = 1
+  /// Seconds an object must stay put for its stretch to be time-lapsed.
+  public var stillSeconds = 2.0
+  /// How far an object may drift (centre and size, as a fraction of its larger side) and still be
+  /// still.
+  public var stillTolerance = 0.1
 
   /// Creates settings.
   public init(frameRate: Double, target: PlanTarget) {
@@ -66,6 +74,9 @@ public struct SynopsisPlan: Sendable, Hashable {
   public var frameRate: Double
   /// One per input tube, in input order.
   public var placements: [Placement]
+  /// The tubes as the synopsis shows them, in input order: the input tubes, with the still stretches
+  /// of lone ones time-lapsed when `PlannerSettings.stillSpeedup` is more than 1. Render these.
+  public var tubes: [Tube]
   /// Output frames (up to the end of the last tube).
   public var frameCount: Int
   /// Frames of the source timeline from the first tube's start to the last tube's end.
@@ -105,10 +116,27 @@ public enum SynopsisPlanner {
     let fps = settings.frameRate
     let origin = tubes.map(\.timelineStart).min()!
     let starts = tubes.map { Int((($0.timelineStart - origin) * fps).rounded()) }
-    let (groups, groupOfTube, constraints) = Grouping.groups(
+    let grouping = Grouping.groups(
       tubes, starts: starts, margin: settings.interactionMargin,
       minimumFrames: max(1, Int((settings.interactionSeconds * fps).rounded())), maxGroupFrames: max(1, Int(settings.maxGroupSeconds * fps)))
+    var groups = grouping.groups
+    let (groupOfTube, constraints) = (grouping.groupOfTube, grouping.constraints)
+    // The source span, from the tubes as recorded.
     let span = zip(tubes, starts).map { $1 + $0.boxes.count }.max()!
+    // Lone tubes play their still stretches faster; groups keep their members' relative timing.
+    var shown = tubes
+    if settings.stillSpeedup > 1 {
+      let minimumFrames = max(2, Int((settings.stillSeconds * fps).rounded()))
+      for (g, group) in groups.enumerated() where group.members.count == 1 {
+        let i = group.members[0].tube
+        let lapsed = tubes[i].timeLapsed(frameRate: fps, speedup: settings.stillSpeedup, minimumFrames: minimumFrames,
+                                         tolerance: settings.stillTolerance)
+        guard lapsed.boxes.count < tubes[i].boxes.count else { continue }
+        shown[i] = lapsed
+        groups[g].length = lapsed.boxes.count
+        groups[g].frames = lapsed.boxes.map { [(box: $0, tube: i)] }
+      }
+    }
     let longest = groups.map(\.length).max()!
     let packer = Packer(groups: groups, groupOfTube: groupOfTube, constraints: constraints,
                         step: settings.candidateStep > 0 ? settings.candidateStep : max(1, Int((fps / 5).rounded())),
@@ -146,13 +174,13 @@ public enum SynopsisPlanner {
 
     let measured = packer.measure(groupStarts)
     var placements: [Placement] = []
-    for (i, tube) in tubes.enumerated() {
+    for (i, tube) in shown.enumerated() {
       let g = groupOfTube[i]
       let start = groupStarts[g] + starts[i] - groups[g].timelineStart
       placements.append(Placement(tube: i, group: g, outputStart: start, outputEnd: start + tube.boxes.count))
     }
     return SynopsisPlan(
-      frameRate: fps, placements: placements, frameCount: measured.frames, sourceFrames: span - starts.min()!,
+      frameRate: fps, placements: placements, tubes: shown, frameCount: measured.frames, sourceFrames: span - starts.min()!,
       collision: measured.collision, maxConcurrent: measured.maxConcurrent, groups: groups.count)
   }
 }

@@ -26,6 +26,9 @@ public struct SynopsisIndex: Sendable, Hashable, Codable {
     public var group: Int
     /// Where the PNG overview shows the object (source pixels), so a click on it can open its track.
     public var overviewBoxes: [Box]
+    /// Whether the object plays faster while it stays put (some source frames skipped; its clock
+    /// stays true to each frame shown).
+    public var timeLapsed: Bool
   }
 
   /// The MP4's file name.
@@ -69,7 +72,7 @@ public struct SynopsisIndex: Sendable, Hashable, Codable {
         synopsisEnd: Double(p.outputEnd - 1) / fps, synopsisFirstFrame: p.outputStart, synopsisLastFrame: p.outputEnd - 1,
         sourceStartOffset: tube.sourceOffset, sourceEndOffset: tube.sourceTime(ofBox: last, frameRate: fps),
         start: tube.clockTime(ofBox: 0, frameRate: fps), end: tube.clockTime(ofBox: last, frameRate: fps), group: p.group,
-        overviewBoxes: Overview.instances(of: tube).map { tube.boxes[$0] })
+        overviewBoxes: Overview.instances(of: tube).map { tube.boxes[$0] }, timeLapsed: !tube.boxTimes.isEmpty)
     }
   }
 }

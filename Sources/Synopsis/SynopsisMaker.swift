@@ -8,6 +8,9 @@ public struct SynopsisOptions: Sendable, Hashable {
   /// Target length, density or collision bound (default: the shortest synopsis with at most 5 %
   /// collision area).
   public var target: PlanTarget = .collision(0.05)
+  /// How many times faster objects play while they stay put (1: every tube at its own speed);
+  /// see `PlannerSettings.stillSpeedup`.
+  public var stillSpeedup = 1
   /// x264 constant quality (lower is better).
   public var quality = 20
   /// How backgrounds are built.
@@ -73,7 +76,11 @@ public enum SynopsisMaker {
       return s
     }
     let rate = max(1, Int(first.frameRate.rounded()))
-    let plan = try SynopsisPlanner.plan(tubes, settings: PlannerSettings(frameRate: Double(rate), target: options.target))
+    var plannerSettings = PlannerSettings(frameRate: Double(rate), target: options.target)
+    plannerSettings.stillSpeedup = options.stillSpeedup
+    let plan = try SynopsisPlanner.plan(tubes, settings: plannerSettings)
+    // The tubes as shown (still stretches time-lapsed); the same tracks, the same first and last times.
+    let tubes = plan.tubes
     logger.info("planned", metadata: ["frames": "\(plan.frameCount)", "collision": "\(plan.collision.fraction)"])
 
     // Backgrounds, exhibit by exhibit.

@@ -34,6 +34,9 @@ struct SynopsisCommand: ParsableCommand {
   @Option(help: "Most collision area in % when neither --length nor --density is given.")
   var maxCollision: Double = 5
 
+  @Option(help: "Play objects this many times faster while they stay put (2 s or more), each with its true clock; 1 plays every object at its own speed.")
+  var stillSpeedup: Int = SynopsisOptions().stillSpeedup
+
   @Flag(help: "Print the report as JSON.")
   var json = false
 
@@ -45,6 +48,7 @@ struct SynopsisCommand: ParsableCommand {
     if let length, !(length > 0 && length.isFinite) { throw ValidationError("--length must be more than 0 seconds") }
     if let density, density < 1 { throw ValidationError("--density must be at least 1") }
     if !(maxCollision >= 0 && maxCollision <= 100) { throw ValidationError("--max-collision must be 0 to 100") }
+    if stillSpeedup < 1 { throw ValidationError("--still-speedup must be at least 1") }
   }
 
   func run() throws {
@@ -56,6 +60,7 @@ struct SynopsisCommand: ParsableCommand {
         throw ValidationError("--out, --png and the index \(index) must be different files")
       }
       var settings = SynopsisOptions()
+      settings.stillSpeedup = stillSpeedup
       if let length {
         settings.target = .length(seconds: length)
       } else if let density {
