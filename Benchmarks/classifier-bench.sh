@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/inputs.sh
+source Benchmarks/bench-home.sh
 model=../shared/models/yolox_nano.onnx
 [ -f "$source_clip" ] && [ -f "$model" ] || { echo "skipped: $source_clip or $model is absent"; exit 0; }
 long=$(make_input 600)
@@ -13,16 +14,17 @@ swift build -c release --product lrj >/dev/null
 lrj=$PWD/.build/release/lrj
 frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$long")
 seconds_of() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); python3 -c "print($e-$s)"; }
-ingest() { # classifier flags... -> JSON summary in $work/ingest-<mode>.json
+ingest() { # mode classifier-flags... -> JSON summary in $work/ingest-<mode>.json (home made by bench_home)
   local mode=$1; shift
-  rm -rf "$work/home-$mode"
-  LRJ_HOME="$work/home-$mode" "$lrj" ingest --procedure BENCH --camera bench --start 2026-03-01T10:00:00+01:00 \
+  "$lrj" ingest --procedure BENCH --camera bench --start 2026-03-01T10:00:00+01:00 \
     "$@" --json "$long" > "$work/ingest-$mode.json"
 }
 echo "input: $long ($frames frames), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "${1:-2}"); do
   t_ffmpeg=$(seconds_of ffmpeg -threads 2 -i "$long" -f null -)
+  bench_home "$work/home-geometry"
   t_geometry=$(seconds_of ingest geometry --no-model)
+  bench_home "$work/home-cnn"
   t_cnn=$(seconds_of ingest cnn --model "$model")
   python3 - "$frames" "$t_ffmpeg" "$t_geometry" "$t_cnn" <<'PY'
 import sys

@@ -9,6 +9,7 @@
 # Usage: Benchmarks/classifier-eval.sh [--sheets-only]     (needs ../shared/footage and ../shared/models)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source Benchmarks/bench-home.sh
 footage=../shared/footage
 model=../shared/models/yolox_nano.onnx
 [ -d "$footage" ] && [ -f "$model" ] || { echo "skipped: $footage or $model is absent"; exit 0; }
@@ -22,18 +23,18 @@ for clip in $clips; do
   name=$(dirname "$clip")
   for mode in geometry cnn; do
     home="$work/$name/$mode"
-    rm -rf "$home"; mkdir -p "$home"
+    bench_home "$home"   # an authorised procedure BENCH; exports LRJ_HOME and the investigator's LRJ_KEY
     flag=--no-model; [ "$mode" = cnn ] && flag="--model $model"
     # shellcheck disable=SC2086
-    LRJ_HOME="$home" "$lrj" ingest --procedure EVAL --camera "$name" --start 2026-03-01T10:00:00+01:00 $flag \
+    "$lrj" ingest --procedure BENCH --camera "$name" --start 2026-03-01T10:00:00+01:00 $flag \
       --json "$footage/$clip" > "$work/$name/$mode.ingest.json"
-    LRJ_HOME="$home" "$lrj" search --procedure EVAL --limit 10000 --json > "$work/$name/$mode.json"
-    LRJ_HOME="$home" "$lrj" tracks --procedure EVAL --exhibit E1 --format mot > "$work/$name/$mode.mot"
+    "$lrj" search --procedure BENCH --limit 10000 --json > "$work/$name/$mode.json"
+    "$lrj" tracks --procedure BENCH --exhibit E1 --format mot > "$work/$name/$mode.mot"
   done
   cmp -s "$work/$name/geometry.mot" "$work/$name/cnn.mot" || { echo "error: $name: tracks differ between runs"; exit 1; }
   mkdir -p "$work/$name/thumbs"
   for track in $(python3 -c 'import json,sys; print(" ".join(r["track"] for r in json.load(open(sys.argv[1]))["results"]))' "$work/$name/cnn.json"); do
-    LRJ_HOME="$work/$name/cnn" "$lrj" show --procedure EVAL "$track" --out "$work/$name/thumbs/$track.png" >/dev/null
+    LRJ_HOME="$work/$name/cnn" LRJ_KEY="$work/$name/cnn.keys/opj.key" "$lrj" show --procedure BENCH "$track" --out "$work/$name/thumbs/$track.png" >/dev/null
   done
   python3 Benchmarks/classifier_eval.py sheet "$work/$name/thumbs" "$work/$name/sheet"
   echo "$name: $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["results"]))' "$work/$name/cnn.json") tracks; sheets in $work/$name/sheet-*.png"
