@@ -1,6 +1,7 @@
 import Foundation
 import Index
 import Media
+import Synopsis
 
 /// An exhibit as an overview shows it.
 public struct ExhibitOverview: Sendable, Codable {
@@ -44,7 +45,8 @@ extension ProcedureAccess {
     }
   }
 
-  /// A still of a camera (a frame of its first exhibit, at most `maxWidth` wide) as PNG, to draw zones on.
+  /// A still of a camera, to draw zones on: the scene without its moving objects (median of frames
+  /// across its first exhibit, tracked objects masked out), at most `maxWidth` wide, as PNG.
   public func still(camera: String, maxWidth: Int = 960) throws -> (png: Data, width: Int, height: Int) {
     try perform(.still, parameters: ["camera": camera]) { workspace, _ in
       guard let exhibit = try workspace.store.exhibits().first(where: { $0.metadata.camera == camera }) else {
@@ -55,10 +57,11 @@ extension ProcedureAccess {
       guard size == exhibit.metadata.sizeBytes else {
         throw ProcedureError("the footage of exhibit \(exhibit.id) is no longer at \(source) as ingested")
       }
-      let decoder = try Decoder(path: source, format: FrameFormat(layout: .rgb, maxWidth: maxWidth))
-      guard let frame = try decoder.nextFrame(), case .rgb(let image) = frame.image else {
-        throw ProcedureError("\(source): no frame to show")
-      }
+      let footage = SynopsisSource(
+        exhibit: exhibit.id, path: source, start: exhibit.metadata.start, duration: exhibit.completion?.duration ?? 0,
+        frameRate: exhibit.metadata.fps, size: PixelSize(width: exhibit.metadata.width, height: exhibit.metadata.height),
+        trackedBoxes: try workspace.store.boxes(ofExhibit: exhibit.id))
+      let image = try SceneBackground.still(of: footage, maxWidth: maxWidth)
       let png = Data(try PNG.encode(image))
       return OperationOutcome(value: (png, image.width, image.height), resultCount: 1)
     }

@@ -80,6 +80,10 @@ struct SynopsisCommand: ParsableCommand {
       } else {
         print(Self.summary(report))
       }
+      if let length, report.seconds > length + 1 / max(1, report.frameRate) {
+        Terminal.note("note: the synopsis lasts \(String(format: "%.1f", report.seconds)) s, more than --length \(length) s: "
+          + "an object is never cut, and objects that met keep their order and timing")
+      }
     }
   }
 

@@ -58,6 +58,24 @@ def image_spread(driver, element):
     """, element)
 
 
+# Zones for "from A to B" on the Samples street: the left third to the right third of the road.
+FROM_ZONE_A = [(0.02, 0.45), (0.33, 0.45), (0.33, 0.98), (0.02, 0.98)]
+FROM_ZONE_B = [(0.67, 0.45), (0.98, 0.45), (0.98, 0.98), (0.67, 0.98)]
+
+
+def click_points(driver, still, points):
+    """Clicks on the still at normalised points (offsets are from the element's centre)."""
+    width, height = still.size["width"], still.size["height"]
+    for fx, fy in points:
+        ActionChains(driver).move_to_element_with_offset(still, int((fx - 0.5) * width), int((fy - 0.5) * height)).click().perform()
+
+
+def loaded_still(driver):
+    still = driver.find_element(By.ID, "still")
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", still))
+    return still
+
+
 def investigator(url, artifacts, procedure, camera):
     base = url.split("/?")[0]
     out = {}
@@ -86,12 +104,9 @@ def investigator(url, artifacts, procedure, camera):
 
         # Draw a zone by clicking on the still, then search persons entering it.
         driver.get(f"{base}/procedures/{procedure}/search?camera={urllib.parse.quote(camera)}")
-        still = driver.find_element(By.ID, "still")
-        WebDriverWait(driver, 30).until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", still))
-        width, height = still.size["width"], still.size["height"]
-        for fx, fy in [(0.02, 0.52), (0.48, 0.52), (0.48, 0.98), (0.02, 0.98)]:
-            # Offsets are from the element's centre.
-            ActionChains(driver).move_to_element_with_offset(still, int((fx - 0.5) * width), int((fy - 0.5) * height)).click().perform()
+        still = loaded_still(driver)
+        still.screenshot(f"{artifacts}/01b-still.png")
+        click_points(driver, still, [(0.02, 0.52), (0.48, 0.52), (0.48, 0.98), (0.02, 0.98)])
         out["drawnZone"] = driver.find_element(By.ID, "zone").get_attribute("value")
         driver.find_element(By.CSS_SELECTOR, "select[name=class] option[value='']")
         for option in driver.find_elements(By.CSS_SELECTOR, "select[name=class] option"):
@@ -132,6 +147,24 @@ def investigator(url, artifacts, procedure, camera):
             ActionChains(driver).move_to_element(hits[-1].find_element(By.TAG_NAME, "rect")).click().perform()
             WebDriverWait(driver, 30).until(lambda d: "/tracks/" in d.current_url)
             out["overviewClick"] = {"track": target, "landed": driver.current_url.replace(base, "")}
+
+        # From zone A to zone B: zone A drawn first (its radio chosen), then the zone, rule "from".
+        driver.get(f"{base}/procedures/{procedure}/search?camera={urllib.parse.quote(camera)}")
+        still = loaded_still(driver)
+        driver.find_element(By.ID, "draw-origin").click()
+        click_points(driver, still, FROM_ZONE_A)
+        driver.find_element(By.ID, "draw-zone").click()
+        click_points(driver, still, FROM_ZONE_B)
+        driver.find_element(By.CSS_SELECTOR, "select[name=rule] option[value=from]").click()
+        out["fromDrawn"] = {"origin": driver.find_element(By.ID, "origin").get_attribute("value"),
+                            "zone": driver.find_element(By.ID, "zone").get_attribute("value")}
+        driver.save_screenshot(f"{artifacts}/02b-drawing-from-a-to-b.png")
+        driver.find_element(By.ID, "run").click()
+        WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.ID, "total"))
+        out["fromSearch"] = {"origin": driver.find_element(By.ID, "origin").get_attribute("value"),
+                             "zone": driver.find_element(By.ID, "zone").get_attribute("value"),
+                             "tracks": [card.get_attribute("data-track") for card in driver.find_elements(By.CSS_SELECTOR, "#results .card")]}
+        driver.save_screenshot(f"{artifacts}/02c-search-from-a-to-b.png")
 
         # A plain search (the default, no zone) for the cache check below.
         cookie = "lrj_session=" + driver.get_cookie("lrj_session")["value"]

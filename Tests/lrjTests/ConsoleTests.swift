@@ -101,6 +101,20 @@ struct ConsoleTests {
     let expected = try #require(try JSONSerialization.jsonObject(with: cli.outputData) as? [String: Any])
     let expectedTracks = (expected["results"] as? [[String: Any]] ?? []).compactMap { $0["track"] as? String }
     #expect(!tracks.isEmpty && tracks == expectedTracks, "console \(tracks), lrj search \(expectedTracks)")
+    // From zone A to zone B, both drawn by clicks: the same tracks as lrj search --zone B --zone-rule from:A.
+    let drawn = try #require(seen["fromDrawn"] as? [String: String])
+    let fromSearch = try #require(seen["fromSearch"] as? [String: Any])
+    let (origin, destination) = (drawn["origin"] ?? "", drawn["zone"] ?? "")
+    #expect(origin.split(separator: " ").count == 4 && destination.split(separator: " ").count == 4 && origin != destination,
+            "\(drawn)")
+    #expect(fromSearch["origin"] as? String == origin && fromSearch["zone"] as? String == destination)
+    let fromCLI = try installation.expect(
+      ["search", "--procedure", "P1", "--camera", "street", "--zone", destination, "--zone-rule", "from:\(origin)", "--json"], env)
+    let fromExpected = try #require(try JSONSerialization.jsonObject(with: fromCLI.outputData) as? [String: Any])
+    let fromTracks = (fromExpected["results"] as? [[String: Any]] ?? []).compactMap { $0["track"] as? String }
+    #expect(!fromTracks.isEmpty && fromSearch["tracks"] as? [String] == fromTracks,
+            "console \(fromSearch["tracks"] ?? "nil"), lrj search \(fromTracks)")
+    #expect(added.filter { $0.operation == "search" && $0.parameters["zone"] == destination }.count == 1)
     // Thumbnails render (the pixels are not blank).
     let spreads = try #require(seen["thumbnailSpreads"] as? [Double])
     #expect(spreads.count == tracks.count && spreads.allSatisfy { $0 > 5 }, "\(spreads)")

@@ -186,5 +186,12 @@ struct SynopsisCommandTests {
       let left = try FileManager.default.contentsOfDirectory(atPath: empty.path)
       #expect(left.isEmpty, "\(arguments) left \(left)")
     }
+
+    // A --length shorter than an object: the synopsis is made, and says it is longer than asked.
+    let short4 = try Run.lrj(["synopsis", "--procedure", "P1", "--camera", "yard", "--length", "0.5", "--out", target],
+                             environment: fixture.env)
+    #expect(short4.status == 0, "\(short4.standardError)")
+    #expect(short4.standardError.hasPrefix("note: the synopsis lasts") && short4.standardError.contains("more than --length 0.5 s"),
+            "\(short4.standardError)")
   }
 }

@@ -1,29 +1,36 @@
 /// The console's only script and style sheet, served by lrj itself (no CDN, no framework).
 enum ConsoleAssets {
-  /// Zone drawing: clicks on the still add normalised points to the search form's `zone` field.
+  /// Zone drawing: clicks on the still add normalised points to the search form's `zone` field,
+  /// or to its `origin` field (zone A of the rule "from A to this zone") when that is being drawn.
   static let script = #"""
     "use strict";
     document.addEventListener("DOMContentLoaded", () => {
       const still = document.getElementById("still");
-      const zone = document.getElementById("zone");
-      if (!still || !zone) return;
-      const shape = document.getElementById("zone-shape");
-      const text = document.getElementById("zone-text");
-      let points = zone.value.trim() ? zone.value.trim().split(/\s+/).map(p => p.split(",").map(Number)) : [];
-      const clamp = v => Math.min(1, Math.max(0, v));
-      function draw() {
-        const s = points.map(p => p[0].toFixed(4) + "," + p[1].toFixed(4)).join(" ");
-        zone.value = s;
-        shape.setAttribute("points", s);
-        text.textContent = s || "none";
+      if (!still) return;
+      const parse = value => value.trim() ? value.trim().split(/\s+/).map(p => p.split(",").map(Number)) : [];
+      const targets = {};
+      for (const name of ["zone", "origin"]) {
+        const field = document.getElementById(name);
+        targets[name] = { field, points: parse(field.value), shape: document.getElementById(name + "-shape"),
+                          text: document.getElementById(name + "-text") };
       }
+      let active = "zone";
+      const clamp = v => Math.min(1, Math.max(0, v));
+      function draw(target) {
+        const s = target.points.map(p => p[0].toFixed(4) + "," + p[1].toFixed(4)).join(" ");
+        target.field.value = s;
+        target.shape.setAttribute("points", s);
+        target.text.textContent = s || "none";
+      }
+      document.querySelectorAll("input[name=drawing]").forEach(radio =>
+        radio.addEventListener("change", () => { if (radio.checked) active = radio.value; }));
       still.addEventListener("click", event => {
         const r = still.getBoundingClientRect();
-        points.push([clamp((event.clientX - r.left) / r.width), clamp((event.clientY - r.top) / r.height)]);
-        draw();
+        targets[active].points.push([clamp((event.clientX - r.left) / r.width), clamp((event.clientY - r.top) / r.height)]);
+        draw(targets[active]);
       });
-      document.getElementById("clear-zone").addEventListener("click", () => { points = []; draw(); });
-      draw();
+      document.getElementById("clear-zone").addEventListener("click", () => { targets[active].points = []; draw(targets[active]); });
+      Object.values(targets).forEach(draw);
     });
     """#
 
@@ -44,6 +51,7 @@ enum ConsoleAssets {
     .drawing { position: relative; max-width: 960px; }
     .drawing svg { position: absolute; left: 0; top: 0; width: 100%; height: 100%; pointer-events: none; }
     .drawing polygon { fill: rgba(230, 57, 70, 0.25); stroke: #e63946; stroke-width: 2; vector-effect: non-scaling-stroke; }
+    .drawing polygon.origin { fill: rgba(69, 123, 157, 0.25); stroke: #457b9d; }
     .drawing polyline { fill: none; stroke: #ffb703; stroke-width: 3; vector-effect: non-scaling-stroke; }
     #still { cursor: crosshair; }
     .overview { position: relative; max-width: 960px; }

@@ -194,10 +194,21 @@ struct ConsoleServer: Sendable {
     filters.to = fields.first("to")
     filters.zone = fields.first("zone")
     if filters.zone != nil, let rule = fields.first("rule") {
-      filters.zoneRule = rule == "dwell" ? "dwell:\(fields.first("dwell") ?? "5")" : rule
+      switch rule {
+      case "dwell": filters.zoneRule = "dwell:\(fields.first("dwell") ?? "5")"
+      // From zone A (the origin) to the search zone; without A the query names what is missing.
+      case "from": filters.zoneRule = fields.first("origin").map { "from:\($0)" } ?? "from"
+      default: filters.zoneRule = rule
+      }
     }
     return filters
   }
+
+  /// The zone rules offered, as (value, label).
+  static let zoneRules = [
+    ("enters", "enters"), ("exits", "exits"), ("inside", "inside"), ("dwell", "dwell (seconds)"), ("crosses", "crosses (line)"),
+    ("from", "from zone A to the zone"),
+  ]
 
   func search(_ procedure: String, _ fields: FormFields, _ context: ConsoleContext) async throws -> Response {
     var filters = Self.filters(fields)
@@ -221,17 +232,20 @@ struct ConsoleServer: Sendable {
       <input name="from" placeholder="from (ISO 8601)" value="\(Page.h(filters.from ?? ""))">
       <input name="to" placeholder="to (ISO 8601)" value="\(Page.h(filters.to ?? ""))">
       <input type="hidden" name="zone" id="zone" value="\(Page.h(filters.zone ?? ""))">
-      <select name="rule" id="rule">\(["enters", "exits", "inside", "dwell", "crosses"].map { "<option\($0 == rule ? " selected" : "")>\($0)</option>" }.joined())</select>
+      <input type="hidden" name="origin" id="origin" value="\(Page.h(fields.first("origin") ?? ""))">
+      <select name="rule" id="rule">\(Self.zoneRules.map { "<option value=\"\($0.0)\"\($0.0 == rule ? " selected" : "")>\($0.1)</option>" }.joined())</select>
       <input name="dwell" size="3" value="\(Page.h(fields.first("dwell") ?? "5"))" title="dwell seconds">
       <button type="submit" id="run">Search</button>
       </form>
       """
     if !camera.isEmpty {
       body += """
-        <p>Click on the picture to draw the zone (two points make a line for <i>crosses</i>). Zone: <code id="zone-text">\(Page.h(filters.zone ?? "none"))</code>
-        <button type="button" id="clear-zone">clear zone</button></p>
+        <p>Click on the picture to draw the zone (two points make a line for <i>crosses</i>).
+        <label><input type="radio" name="drawing" value="zone" id="draw-zone" checked> drawing the zone</label>: <code id="zone-text">\(Page.h(filters.zone ?? "none"))</code>
+        <label><input type="radio" name="drawing" value="origin" id="draw-origin"> drawing zone A, for <i>from zone A to the zone</i></label>: <code id="origin-text">none</code>
+        <button type="button" id="clear-zone">clear the one being drawn</button></p>
         <div class="drawing"><img id="still" alt="still of \(Page.h(camera))" src="/procedures/\(Page.u(procedure))/still.png?camera=\(Page.u(camera))">
-        <svg id="zone-svg" viewBox="0 0 1 1" preserveAspectRatio="none"><polygon id="zone-shape" points=""/></svg></div>
+        <svg id="zone-svg" viewBox="0 0 1 1" preserveAspectRatio="none"><polygon class="origin" id="origin-shape" points=""/><polygon id="zone-shape" points=""/></svg></div>
         """
     }
     let searchQuery = fields.pairs.filter { $0.0 != "page" }.map { "\(Page.u($0.0))=\(Page.u($0.1))" }.joined(separator: "&")
