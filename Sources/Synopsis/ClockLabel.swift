@@ -26,6 +26,47 @@ public enum ClockLabel {
     return (max(0, x) & ~1, max(0, y) & ~1)
   }
 
+  /// Where a label lies in the picture (pixels).
+  public struct Placement: Sendable, Hashable {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+
+    /// Creates a placement.
+    public init(x: Int, y: Int, width: Int, height: Int) {
+      self.x = x
+      self.y = y
+      self.width = width
+      self.height = height
+    }
+
+    /// Whether the two labels share a pixel.
+    public func overlaps(_ other: Placement) -> Bool {
+      x < other.x + other.width && other.x < x + width && y < other.y + other.height && other.y < y + height
+    }
+  }
+
+  /// Where a `size` label for an object in `box` goes, clear of the labels already `placed` in the
+  /// picture when it can be: where ``origin(for:label:frame:)`` puts it, else below the box, else
+  /// stacked up to `maxShift` label heights above or below those; where every one of these overlaps
+  /// a label, the first.
+  public static func place(
+    for box: Box, label size: PixelSize, frame: PixelSize, avoiding placed: [Placement], maxShift: Int = 4
+  ) -> Placement {
+    let first = origin(for: box, label: size, frame: frame)
+    let step = size.height + 2
+    let below = Int((box.y + box.height).rounded(.up)) + 2
+    var ys = [first.y, below]
+    for k in 1...max(1, maxShift) { ys += [first.y - k * step, below + k * step] }
+    for y in ys {
+      let candidate = Placement(x: first.x, y: max(0, min(max(0, y), frame.height - size.height) & ~1),
+                                width: size.width, height: size.height)
+      if !placed.contains(where: { $0.overlaps(candidate) }) { return candidate }
+    }
+    return Placement(x: first.x, y: first.y, width: size.width, height: size.height)
+  }
+
   /// Draws `text` (rendered by `ClockFont`) at `origin` in a 4:2:0 picture: ink at luma 235,
   /// plate at luma 16, no colour. Parts outside the picture are clipped.
   public static func draw(_ rendered: GrayImage, at origin: (x: Int, y: Int), into picture: inout YUVImage) {

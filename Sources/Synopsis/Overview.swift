@@ -31,6 +31,7 @@ struct Overview {
     let scale = ClockLabel.scale(forHeight: reader.outputSize.height)
     let batch = 32
     var done = 0
+    var placed: [ClockLabel.Placement] = []
     for chunkStart in stride(from: 0, to: order.count, by: batch) {
       let chunk = order[chunkStart..<min(order.count, chunkStart + batch)]
       var requests: [CutoutRequest] = []
@@ -47,7 +48,8 @@ struct Overview {
       }
       for cut in try reader.cutouts(requests) { if let cut { Matte.paste(cut, into: &picture) } }
       for (t, k) in labels {
-        Renderer.label(tubes[t], box: k, frameRate: frameRate, scale: scale, size: reader.outputSize, into: &picture)
+        Renderer.label(tubes[t], box: k, frameRate: frameRate, scale: scale, size: reader.outputSize, avoiding: &placed,
+                       into: &picture)
       }
       done += chunk.count
       progress(done)

@@ -100,10 +100,11 @@ struct Renderer {
           return (a.y + a.height, $0) < (b.y + b.height, $1)
         }
         for i in items { if let cut = cutouts[i] { Matte.paste(cut, into: &picture) } }
+        var labels: [ClockLabel.Placement] = []
         for i in items {
           let key = keys[i]
           let tube = tubes[key.placement.tube]
-          Self.label(tube, box: key.box, frameRate: fps, scale: scale, size: reader.outputSize, into: &picture)
+          Self.label(tube, box: key.box, frameRate: fps, scale: scale, size: reader.outputSize, avoiding: &labels, into: &picture)
         }
         try encoder.append(.yuv(picture))
         progress(frame + 1)
@@ -112,11 +113,14 @@ struct Renderer {
     }
   }
 
-  /// Draws box `k`'s clock time beside it.
-  static func label(_ tube: Tube, box k: Int, frameRate: Double, scale: Int, size: PixelSize, into picture: inout YUVImage) {
+  /// Draws box `k`'s clock time beside it, clear of the `labels` already drawn when it can be, and
+  /// adds its place to them.
+  static func label(_ tube: Tube, box k: Int, frameRate: Double, scale: Int, size: PixelSize,
+                    avoiding labels: inout [ClockLabel.Placement], into picture: inout YUVImage) {
     let rendered = ClockFont.render(ClockLabel.text(tube.clockTime(ofBox: k, frameRate: frameRate)), scale: scale)
-    let origin = ClockLabel.origin(for: tube.boxes[k], label: PixelSize(width: rendered.width, height: rendered.height),
-                                   frame: size)
-    ClockLabel.draw(rendered, at: origin, into: &picture)
+    let place = ClockLabel.place(for: tube.boxes[k], label: PixelSize(width: rendered.width, height: rendered.height),
+                                 frame: size, avoiding: labels)
+    labels.append(place)
+    ClockLabel.draw(rendered, at: (place.x, place.y), into: &picture)
   }
 }

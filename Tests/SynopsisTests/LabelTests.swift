@@ -42,6 +42,28 @@ struct LabelTests {
     #expect(ClockLabel.text(try WallClockTime(iso8601: "2026-03-01T09:07:05.5Z")) == "09:07:05")
   }
 
+  @Test func labelsOfNearbyObjectsDoNotOverlap() {
+    let frame = PixelSize(width: 320, height: 180)
+    let size = PixelSize(width: 98, height: 18)
+    let box = Box(x: 100, y: 100, width: 40, height: 40)
+    // Alone, a label goes where origin(for:) puts it.
+    let alone = ClockLabel.place(for: box, label: size, frame: frame, avoiding: [])
+    let origin = ClockLabel.origin(for: box, label: size, frame: frame)
+    #expect((alone.x, alone.y) == (origin.x, origin.y))
+    // Three objects at nearly the same place: three labels, none over another, all in the picture.
+    var placed = [alone]
+    for dx in [4.0, 8.0] {
+      let next = ClockLabel.place(for: Box(x: 100 + dx, y: 102, width: 40, height: 40), label: size, frame: frame, avoiding: placed)
+      #expect(!placed.contains { $0.overlaps(next) }, "\(next) over \(placed)")
+      #expect(next.y >= 0 && next.y + size.height <= frame.height && next.x + size.width <= frame.width)
+      placed.append(next)
+    }
+    // No room anywhere: the first place, overlapping.
+    let crowded = (0..<10).map { ClockLabel.Placement(x: 0, y: $0 * 18, width: 320, height: 18) }
+    let forced = ClockLabel.place(for: box, label: size, frame: frame, avoiding: crowded)
+    #expect((forced.x, forced.y) == (origin.x, origin.y))
+  }
+
   @Test func labelsAreDrawnBesideTheBoxInsideThePicture() {
     let frame = PixelSize(width: 320, height: 180)
     let size = PixelSize(width: 98, height: 18)

@@ -70,6 +70,14 @@ def click_points(driver, still, points):
         ActionChains(driver).move_to_element_with_offset(still, int((fx - 0.5) * width), int((fy - 0.5) * height)).click().perform()
 
 
+def play_until_ready(driver, video, seconds=30):
+    """Plays a video element (muted) and waits until it has data for the current frame (readyState 2)."""
+    driver.execute_script("arguments[0].muted = true; arguments[0].play();", video)
+    deadline = time.time() + seconds
+    while time.time() < deadline and driver.execute_script("return arguments[0].readyState", video) < 2:
+        time.sleep(0.5)
+
+
 def loaded_still(driver):
     still = driver.find_element(By.ID, "still")
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", still))
@@ -128,10 +136,7 @@ def investigator(url, artifacts, procedure, camera):
         driver.find_element(By.ID, "synopsis-link").click()
         driver.find_element(By.ID, "render").click()
         synopsis = WebDriverWait(driver, 600).until(lambda d: d.find_element(By.ID, "synopsis"))
-        driver.execute_script("arguments[0].muted = true; arguments[0].play();", synopsis)
-        deadline = time.time() + 30
-        while time.time() < deadline and driver.execute_script("return arguments[0].readyState", synopsis) < 2:
-            time.sleep(0.5)
+        play_until_ready(driver, synopsis)
         out["synopsisReadyState"] = driver.execute_script("return arguments[0].readyState", synopsis)
         out["synopsisSummary"] = driver.find_element(By.ID, "synopsis-summary").text
         overview = driver.find_element(By.CSS_SELECTOR, ".overview img")
@@ -186,10 +191,7 @@ def investigator(url, artifacts, procedure, camera):
         driver.save_screenshot(f"{artifacts}/04-track.png")
         driver.find_element(By.ID, "extract").click()
         video = WebDriverWait(driver, 120).until(lambda d: d.find_element(By.ID, "clip"))
-        driver.execute_script("arguments[0].muted = true; arguments[0].play();", video)
-        deadline = time.time() + 30
-        while time.time() < deadline and driver.execute_script("return arguments[0].readyState", video) < 2:
-            time.sleep(0.5)
+        play_until_ready(driver, video)
         out["clipReadyState"] = driver.execute_script("return arguments[0].readyState", video)
         out["clipError"] = driver.execute_script("return arguments[0].error && arguments[0].error.message", video)
         out["clipSHA256"] = driver.find_element(By.ID, "sha256").text

@@ -125,9 +125,11 @@ struct SynopsisCommandTests {
       func mismatch(_ label: String) -> Double {
         let expected = ClockFont.render(label, scale: scale)
         var best = 1.0
-        // The label sits just above the box (or below it at the top of the picture).
-        let ys = Array(Int(box.y) - expected.height - 10...Int(box.y) - expected.height + 6)
-          + Array(Int(box.y + box.height) - 4...Int(box.y + box.height) + 10)
+        // The label sits just above the box or below it, or, moved clear of another object's
+        // label, up to four label heights farther (ClockLabel.place).
+        let shift = 4 * (expected.height + 2)
+        let ys = Array(Int(box.y) - expected.height - 10 - shift...Int(box.y) - expected.height + 6)
+          + Array(Int(box.y + box.height) - 4...Int(box.y + box.height) + 10 + shift)
         for y in ys where y >= 0 && y + expected.height <= 720 {
           for x in (Int(box.x) - 8)...(Int(box.x) + 8) where x >= 0 && x + expected.width <= 1280 {
             var wrong = 0
