@@ -55,6 +55,15 @@ public enum ClockLabel {
     for box: Box, label size: PixelSize, frame: PixelSize, avoiding placed: [Placement], maxShift: Int = 4
   ) -> Placement {
     let first = origin(for: box, label: size, frame: frame)
+    return clearPlace(for: box, label: size, frame: frame, avoiding: placed, maxShift: maxShift)
+      ?? Placement(x: first.x, y: first.y, width: size.width, height: size.height)
+  }
+
+  /// Like ``place(for:label:frame:avoiding:maxShift:)``, but `nil` when no place is clear.
+  public static func clearPlace(
+    for box: Box, label size: PixelSize, frame: PixelSize, avoiding placed: [Placement], maxShift: Int = 4
+  ) -> Placement? {
+    let first = origin(for: box, label: size, frame: frame)
     let step = size.height + 2
     let below = Int((box.y + box.height).rounded(.up)) + 2
     var ys = [first.y, below]
@@ -64,7 +73,7 @@ public enum ClockLabel {
                                 width: size.width, height: size.height)
       if !placed.contains(where: { $0.overlaps(candidate) }) { return candidate }
     }
-    return Placement(x: first.x, y: first.y, width: size.width, height: size.height)
+    return nil
   }
 
   /// Draws `text` (rendered by `ClockFont`) at `origin` in a 4:2:0 picture: ink at luma 235,

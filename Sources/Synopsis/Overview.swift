@@ -48,8 +48,9 @@ struct Overview {
       }
       for cut in try reader.cutouts(requests) { if let cut { Matte.paste(cut, into: &picture) } }
       for (t, k) in labels {
+        // A crowded overview keeps the labels it has room for (the index lists every time).
         Renderer.label(tubes[t], box: k, frameRate: frameRate, scale: scale, size: reader.outputSize, avoiding: &placed,
-                       into: &picture)
+                       onlyWhereClear: true, into: &picture)
       }
       done += chunk.count
       progress(done)

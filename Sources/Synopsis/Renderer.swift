@@ -113,13 +113,15 @@ struct Renderer {
     }
   }
 
-  /// Draws box `k`'s clock time beside it, clear of the `labels` already drawn when it can be, and
-  /// adds its place to them.
+  /// Draws box `k`'s clock time beside it, clear of the `labels` already drawn when it can be (with
+  /// `onlyWhereClear`, not at all when it cannot), and adds its place to them.
   static func label(_ tube: Tube, box k: Int, frameRate: Double, scale: Int, size: PixelSize,
-                    avoiding labels: inout [ClockLabel.Placement], into picture: inout YUVImage) {
+                    avoiding labels: inout [ClockLabel.Placement], onlyWhereClear: Bool = false, into picture: inout YUVImage) {
     let rendered = ClockFont.render(ClockLabel.text(tube.clockTime(ofBox: k, frameRate: frameRate)), scale: scale)
-    let place = ClockLabel.place(for: tube.boxes[k], label: PixelSize(width: rendered.width, height: rendered.height),
-                                 frame: size, avoiding: labels)
+    let labelSize = PixelSize(width: rendered.width, height: rendered.height)
+    let clear = ClockLabel.clearPlace(for: tube.boxes[k], label: labelSize, frame: size, avoiding: labels)
+    if clear == nil && onlyWhereClear { return }
+    let place = clear ?? ClockLabel.place(for: tube.boxes[k], label: labelSize, frame: size, avoiding: [])
     labels.append(place)
     ClockLabel.draw(rendered, at: (place.x, place.y), into: &picture)
   }
