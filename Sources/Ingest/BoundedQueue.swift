@@ -1,13 +1,19 @@
 import Dispatch
+import Foundation
 import Synchronization
 
 /// A first-in first-out queue between two threads that blocks the producer when full, so that
 /// a fast decoder cannot run ahead of the analysis and fill memory.
-final class BoundedQueue<Element: Sendable>: Sendable {
-  private let items = Mutex<[Element]>([])
+///
+/// Its state is guarded by an `NSLock` (a pthread mutex) rather than `Synchronization.Mutex`,
+/// whose contended path runs in uninstrumented library code: the thread sanitizer sees the
+/// ordering a pthread mutex gives, so an ingest can be checked for data races.
+final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var items: [Element] = []
+  private var last: Element?
   private let free: DispatchSemaphore
   private let filled = DispatchSemaphore(value: 0)
-  private let last = Mutex<Element?>(nil)
 
   init(capacity: Int) {
     free = DispatchSemaphore(value: capacity)
@@ -16,21 +22,24 @@ final class BoundedQueue<Element: Sendable>: Sendable {
   /// Appends, waiting while the queue is full.
   func put(_ element: Element) {
     free.wait()
-    items.withLock { $0.append(element) }
+    lock.withLock { items.append(element) }
     filled.signal()
   }
 
   /// Removes the oldest element, waiting while the queue is empty.
   func take() -> Element {
     filled.wait()
-    let element = items.withLock { $0.removeFirst() }
-    last.withLock { $0 = element }
+    let element = lock.withLock {
+      let first = items.removeFirst()
+      last = first
+      return first
+    }
     free.signal()
     return element
   }
 
   /// The element `take()` returned last.
-  var lastTaken: Element? { last.withLock { $0 } }
+  var lastTaken: Element? { lock.withLock { last } }
 }
 
 /// A flag one thread sets and another reads.
