@@ -184,6 +184,11 @@ def investigator(url, artifacts, procedure, camera):
         # The JSON API answers as lrj search --json does.
         status, _, body = http(base + f"/api/procedures/{procedure}/search?class=car", cookie=cookie)
         out["apiCars"] = sorted(r["track"] for r in json.loads(body)["results"]) if status == 200 else status
+        # "From zone A" without zone A: a 400 page that says what to draw.
+        zone_b = urllib.parse.quote(" ".join(f"{x},{y}" for x, y in FROM_ZONE_B))
+        status, _, body = http(base + f"/procedures/{procedure}/search?camera={urllib.parse.quote(camera)}&zone={zone_b}&rule=from&origin=",
+                               cookie=cookie)
+        out["fromWithoutA"] = {"status": status, "saysDrawA": b"draw zone A" in body}
 
         # A track: its page, then its original clip, played in the page.
         first = out["searchTracks"][0] if out["searchTracks"] else "T1"

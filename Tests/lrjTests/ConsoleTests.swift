@@ -115,6 +115,8 @@ struct ConsoleTests {
     #expect(!fromTracks.isEmpty && fromSearch["tracks"] as? [String] == fromTracks,
             "console \(fromSearch["tracks"] ?? "nil"), lrj search \(fromTracks)")
     #expect(added.filter { $0.operation == "search" && $0.parameters["zone"] == destination }.count == 1)
+    let withoutA = try #require(seen["fromWithoutA"] as? [String: Any])
+    #expect(withoutA["status"] as? Int == 400 && withoutA["saysDrawA"] as? Bool == true, "\(withoutA)")
     // Thumbnails render (the pixels are not blank).
     let spreads = try #require(seen["thumbnailSpreads"] as? [Double])
     #expect(spreads.count == tracks.count && spreads.allSatisfy { $0 > 5 }, "\(spreads)")

@@ -196,8 +196,8 @@ struct ConsoleServer: Sendable {
     if filters.zone != nil, let rule = fields.first("rule") {
       switch rule {
       case "dwell": filters.zoneRule = "dwell:\(fields.first("dwell") ?? "5")"
-      // From zone A (the origin) to the search zone; without A the query names what is missing.
-      case "from": filters.zoneRule = fields.first("origin").map { "from:\($0)" } ?? "from"
+      // From zone A (the origin) to the search zone (the search page asks for A when it is missing).
+      case "from": filters.zoneRule = "from:\(fields.first("origin") ?? "")"
       default: filters.zoneRule = rule
       }
     }
@@ -211,6 +211,9 @@ struct ConsoleServer: Sendable {
   ]
 
   func search(_ procedure: String, _ fields: FormFields, _ context: ConsoleContext) async throws -> Response {
+    if fields.first("rule") == "from", !(fields.first("zone") ?? "").isEmpty, (fields.first("origin") ?? "").isEmpty {
+      throw HTTPError(.badRequest, message: "from zone A to the zone: draw zone A too (choose \"drawing zone A\", then click its corners)")
+    }
     var filters = Self.filters(fields)
     let pageNumber = max(0, Int(fields.first("page") ?? "0") ?? 0)
     filters.limit = Self.pageSize
