@@ -112,21 +112,27 @@ struct Demo: ParsableCommand {
                      extract.file, extract.sha256))
       }
 
-      print("\n12. the magistrate reads the procedure's consultation log (lrj log --procedure \(procedure))")
+      print("\n12. a synopsis of every object (lrj synopsis --procedure \(procedure) --out synopsis.mp4 --png synopsis.png)")
+      let synopsis = try access.synopsis(
+        SearchFilters(), output: work.appendingPathComponent("synopsis.mp4").path,
+        overview: work.appendingPathComponent("synopsis.png").path)
+      print(SynopsisCommand.summary(synopsis).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+
+      print("\n13. the magistrate reads the procedure's consultation log (lrj log --procedure \(procedure))")
       for stored in try installation.consultLog(LogFilter(procedure: procedure), by: magistrate) {
         guard let entry = stored.entry else { continue }
         print("   \(stored.seq)\t\(AuthorisationText.time(entry.time))\t\(entry.user)\t\(entry.operation)\t\(entry.outcome.rawValue)"
               + (entry.resultCount.map { "\t\($0) results" } ?? ""))
       }
       let verified = try installation.verifyLog()
-      print("\n13. lrj log verify: \(verified.isValid ? "verified" : "FAILED \(verified.failure!)"), \(verified.entryCount) entries, "
+      print("\n14. lrj log verify: \(verified.isValid ? "verified" : "FAILED \(verified.failure!)"), \(verified.entryCount) entries, "
             + "\(verified.checkpointCount) signed checkpoints")
 
       let reportFolder = work.appendingPathComponent("closure-report")
       try FileManager.default.createDirectory(at: reportFolder, withIntermediateDirectories: true)
       let closure = try ProcedureAccess(procedure: procedure, installation: installation, identity: magistrate)
         .close(reportFolder: reportFolder, withData: true)
-      print("\n14. the magistrate closes the procedure: report written, vault erased (lrj procedure close --report …)")
+      print("\n15. the magistrate closes the procedure: report written, vault erased (lrj procedure close --report …)")
       for file in closure.files { print("   \(file.path) (SHA-256 \(file.sha256))") }
       do {
         _ = try access.search(redCars)

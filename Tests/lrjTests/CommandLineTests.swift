@@ -152,11 +152,12 @@ struct DemoTests {
     #expect(frame.index == 350)
     #expect(frame.image == .rgb(image))
 
-    // The whole lawful workflow: authorisation, open, ingest, searches, log, verify, closure.
+    // The whole lawful workflow: authorisation, open, ingest, searches, synopsis, log, verify, closure.
     let output = result.standardOutput
     #expect(output.contains("lrj procedure open --token"))
     #expect(output.contains("\tjudge.martin\tauthorise\tsuccess") && output.contains("\topj.durand\tsearch\tsuccess"), "\(output)")
-    #expect(output.contains("13. lrj log verify: verified"))
+    #expect(output.contains("objects of camera street") && output.contains("\topj.durand\tsynopsis\tsuccess"), "\(output)")
+    #expect(output.contains("14. lrj log verify: verified"))
     #expect(output.contains("a search after closure is refused: procedure DEMO-2026-001 was closed"))
     #expect(output.contains("lrj log verify after closure: verified"))
     let work = URL(fileURLWithPath: (path as NSString).deletingLastPathComponent)
