@@ -72,7 +72,7 @@ PY
   index=(--index "$work/synopsis.json")
 fi
 echo "planner alone on the same tracks (no render):"
-"$plan" "$work/tracks.mot" --fps "$fps" --collision 5 --condense 20 --still-speedup 1 --still-speedup 8
+"$plan" "$work/tracks.mot" --fps "$fps" --size "$size" --collision 5 --condense 20 --still-speedup 1 --still-speedup 8
 echo "lower bounds (every object at its own speed, then still stretches 8x faster):"
 python3 Benchmarks/synopsis_bound.py "$work/tracks.mot" --fps "$fps" --size "$size" "${index[@]}"
 python3 Benchmarks/synopsis_bound.py "$work/tracks.mot" --fps "$fps" --size "$size" "${index[@]}" --still-speedup 8

@@ -2,11 +2,14 @@
 // `lrj tracks --format mot` prints them) become tubes at the footage's frame rate, exactly as
 // `lrj synopsis` builds them, and SynopsisPlanner places them for each target asked. Prints one
 // JSON line per target: length, condensation, collision area, most objects at once, planning time.
+// collisionPercent is lrj's measure: overlap between objects of different groups as a share of the
+// objects' area. With --size, overlapPercentOfPicture gives the same overlap as a share of the
+// synopsis picture (width × height × frames), the laxer reading of "collision area", for comparison.
 // Rendering a 30-minute synopsis takes minutes; planning takes seconds, so planner changes can be
 // compared on the same tracks in the same run.
 //
 // Usage: synopsis-plan TRACKS.mot --fps FPS [--collision PCT]... [--condense X]... [--length S]...
-//          [--still-speedup N]...   (default: --collision 5 --condense 20 --still-speedup 1)
+//          [--still-speedup N]... [--size WxH]   (default: --collision 5 --condense 20 --still-speedup 1)
 import Foundation
 import Index
 import Synopsis
@@ -22,6 +25,7 @@ var fps: Double?
 enum Ask { case collision(Double), condense(Double), length(Double) }
 var asks: [Ask] = []
 var stillSpeedups: [Int] = []
+var pictureArea: Double?
 while !arguments.isEmpty {
   let a = arguments.removeFirst()
   func value() -> Double {
@@ -34,6 +38,10 @@ while !arguments.isEmpty {
   case "--condense": asks.append(.condense(value()))
   case "--length": asks.append(.length(value()))
   case "--still-speedup": stillSpeedups.append(Int(value()))
+  case "--size":
+    let wh = arguments.isEmpty ? [] : arguments.removeFirst().split(separator: "x").compactMap { Double($0) }
+    guard wh.count == 2, wh[0] > 0, wh[1] > 0 else { fail("--size needs WIDTHxHEIGHT") }
+    pictureArea = wh[0] * wh[1]
   default:
     guard motPath == nil, !a.hasPrefix("--") else { fail("unknown argument \(a)") }
     motPath = a
@@ -76,12 +84,16 @@ for ask in asks {
   let plan = try SynopsisPlanner.plan(tubes, settings: settings)
   let d = ContinuousClock.now - clock
   let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-  let line: [String: Any] = [
+  var line: [String: Any] = [
     "target": label, "stillSpeedup": speedup, "tubes": tubes.count, "groups": plan.groups, "sourceSeconds": (source * 10).rounded() / 10,
     "seconds": (plan.seconds * 10).rounded() / 10, "condensation": (plan.condensation * 100).rounded() / 100,
     "collisionPercent": (plan.collision.fraction * 10000).rounded() / 100, "maxConcurrent": plan.maxConcurrent,
     "planSeconds": (seconds * 100).rounded() / 100,
   ]
+  if let pictureArea, plan.frameCount > 0 {
+    let share = plan.collision.overlapArea / (pictureArea * Double(plan.frameCount))
+    line["overlapPercentOfPicture"] = (share * 10000).rounded() / 100
+  }
   print(String(data: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), encoding: .utf8)!)
 }
 }
