@@ -100,8 +100,13 @@ enum ClosureReportText {
      ("Exports", String(m.exports.count))]
   }
 
+  /// A Markdown table cell: HTML markup shown as text, pipes escaped, control characters as spaces.
   static func cell(_ text: String) -> String {
-    text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    let plain = String(String.UnicodeScalarView(text.unicodeScalars.map {
+      $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" ? " " : $0
+    }))
+    return plain.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+      .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "|", with: "\\|")
   }
 
   static func table(_ header: [String], _ rows: [[String]]) -> String {

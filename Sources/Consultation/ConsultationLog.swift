@@ -199,6 +199,8 @@ public struct VerificationReport: Sendable, Equatable, CustomStringConvertible {
   public let purgedCount: Int
   /// Checkpoints checked.
   public let checkpointCount: Int
+  /// Entries covered by the latest signed checkpoint; the ones after it are not sealed yet.
+  public let sealedCount: Int64
   /// The chain head (32 zero bytes for an empty log).
   public let head: Data
   /// The first problem found; nil when the log verifies.
@@ -417,7 +419,8 @@ public struct ConsultationLog: Sendable {
     let purged = rows.filter { $0.body == nil }.count
     func report(_ head: Data, _ failure: LogVerificationFailure?) -> VerificationReport {
       VerificationReport(
-        entryCount: rows.count, purgedCount: purged, checkpointCount: checkpoints.count, head: head, failure: failure)
+        entryCount: rows.count, purgedCount: purged, checkpointCount: checkpoints.count,
+        sealedCount: checkpoints.map(\.size).max() ?? 0, head: head, failure: failure)
     }
     // Bodies may be missing only where a logged purge said so.
     var purgedThrough: Int64 = 0

@@ -75,10 +75,47 @@ public struct Installation: Sendable {
     guard !FileManager.default.fileExists(atPath: administratorKey.path) else {
       throw InstallationError("\(administratorKey.path) exists; choose another file for the administrator's key")
     }
+    let registryURL = home.appendingPathComponent("registry.sqlite")
+    guard !FileManager.default.fileExists(atPath: registryURL.path) else {
+      throw InstallationError("\(home.path) holds an unfinished installation (registry.sqlite without installation.json); "
+                              + "remove it or choose another LRJ_HOME")
+    }
+    let keyFolder = administratorKey.deletingLastPathComponent().path
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: keyFolder, isDirectory: &isFolder), isFolder.boolValue,
+          FileManager.default.isWritableFile(atPath: keyFolder) else {
+      throw InstallationError("cannot write the administrator's key in \(keyFolder) (no such folder, or not writable)")
+    }
     // The administrator's key first: a bad passphrase must leave nothing behind.
     let key = Curve25519.Signing.PrivateKey()
     let sealed = try SealedKeyFile.seal(key, user: administrator, role: Role.administrator.rawValue,
                                         passphrase: passphrase, parameters: scrypt)
+    let homeExisted = FileManager.default.fileExists(atPath: home.path)
+    let keys = home.appendingPathComponent("keys")
+    let keysExisted = FileManager.default.fileExists(atPath: keys.path)
+    do {
+      return try populate(home: home, administrator: administrator, key: key, now: now) { installation in
+        // The first checkpoint, so that a log without any can be told to have lost them.
+        try installation.log.checkpoint(signingKey: key, keyName: administrator, now: now)
+        try sealed.write(to: administratorKey, replacing: false)
+      }
+    } catch {
+      // Whatever failed, the home is left as it was and no key file remains.
+      for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: registryURL.path + suffix) }
+      try? FileManager.default.removeItem(at: keys.appendingPathComponent("kek"))
+      if !keysExisted { try? FileManager.default.removeItem(at: keys) }
+      if !homeExisted { try? FileManager.default.removeItem(at: home) }
+      try? FileManager.default.removeItem(at: administratorKey)
+      throw error
+    }
+  }
+
+  /// The key-encryption key, the registry with the administrator enrolled, `finish` (the first
+  /// checkpoint and the key file), then the manifest that makes `home` an installation.
+  private static func populate(
+    home: URL, administrator: String, key: Curve25519.Signing.PrivateKey, now: Date,
+    finish: (Installation) throws -> Void
+  ) throws -> Installation {
     let keys = home.appendingPathComponent("keys")
     do {
       try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true,
@@ -105,11 +142,16 @@ public struct Installation: Sendable {
         LogEntry(time: now, user: administrator, role: Role.administrator.rawValue, procedure: nil,
                  operation: "installation.create", parameters: ["installation": id], outcome: .success), in: db)
     }
-    try sealed.write(to: administratorKey, replacing: false)
+    try finish(installation)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.dateEncodingStrategy = .iso8601
-    try encoder.encode(Manifest(id: id, createdAt: now, formatVersion: 1)).write(to: manifestURL, options: .atomic)
+    let manifestURL = home.appendingPathComponent("installation.json")
+    do {
+      try encoder.encode(Manifest(id: id, createdAt: now, formatVersion: 1)).write(to: manifestURL, options: .atomic)
+    } catch {
+      throw InstallationError("cannot write \(manifestURL.path): \(error.localizedDescription)")
+    }
     return installation
   }
 
@@ -286,14 +328,35 @@ public struct Installation: Sendable {
     return entries
   }
 
-  /// Recomputes the consultation log's hash chain (and checks its checkpoints).
+  /// Recomputes the consultation log's hash chain (and checks its checkpoints), then checks that the
+  /// registry's authorisations agree with what the log says was issued and revoked.
   /// Checkpoints must be signed by an enrolled user's key (enabled or since disabled).
   public func verifyLog() throws -> VerificationReport {
     let keys = try users().compactMap { user -> CheckpointVerifierKey? in
       guard let raw = Data(base64Encoded: user.publicKey), let key = try? PasetoV4PublicKey(rawRepresentation: raw) else { return nil }
       return CheckpointVerifierKey(name: user.id, publicKey: key)
     }
-    return try log.verify(trustedKeys: keys)
+    let report = try log.verify(trustedKeys: keys)
+    guard report.isValid else { return report }
+    func failing(_ failure: LogVerificationFailure) -> VerificationReport {
+      VerificationReport(
+        entryCount: report.entryCount, purgedCount: report.purgedCount, checkpointCount: report.checkpointCount,
+        sealedCount: report.sealedCount, head: report.head, failure: failure)
+    }
+    // An installation seals its log from its creation on: a log without checkpoints lost them.
+    if report.entryCount > 0, report.checkpointCount == 0 {
+      return failing(LogVerificationFailure(
+        seq: nil, checkpoint: nil, reason: "no signed checkpoint, though the installation signs one when it is created (removed)"))
+    }
+    if let disagreement = try registryDisagreement(purgedEntries: report.purgedCount) { return failing(disagreement) }
+    return report
+  }
+
+  /// Seals the log's head with a checkpoint signed by `identity`, when entries were added since the
+  /// last one. `lrj` calls it when a command ends, whatever its outcome, so refused and failed
+  /// attempts are sealed too.
+  public func sealLog(by identity: Identity, now: Date = Date()) throws {
+    try sealCheckpoint(by: identity, now: now)
   }
 
   private func requireAdministrator(_ identity: Identity, operation: String, now: Date) throws {
@@ -310,7 +373,7 @@ public struct Installation: Sendable {
   }
 
   /// User ids: 1 to 64 ASCII letters, digits, `.`, `_` or `-`.
-  static func validateUserID(_ id: String) throws {
+  public static func validateUserID(_ id: String) throws {
     guard (1...64).contains(id.count),
       id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) })
     else { throw InstallationError("invalid user id \"\(id)\": 1 to 64 ASCII letters, digits, '.', '_' or '-'") }

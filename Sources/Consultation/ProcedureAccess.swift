@@ -67,7 +67,7 @@ public struct ProcedureAccess: Sendable {
     progress: ((AnalysisProgress) -> Void)? = nil
   ) throws -> IngestReport {
     let classifier = settings.classifierModel.map { "cnn \($0.sha256)" } ?? "geometry"
-    let parameters = ["file": path, "camera": camera, "start": start?.iso8601() ?? "creation_time", "classifier": classifier]
+    let parameters = ["file": ExportFile.absolute(path), "camera": camera, "start": start?.iso8601() ?? "creation_time", "classifier": classifier]
     return try perform(.ingest, parameters: parameters, logsItself: true) { workspace, now in
       let report = try workspace.ingest(path: path, camera: camera, start: start, settings: settings, progress: progress) { exhibit, tracks, sha256 in
         try self.log(.ingest, parameters: parameters.merging(["exhibit": exhibit, "sha256": sha256]) { $1 },
@@ -129,8 +129,10 @@ public struct ProcedureAccess: Sendable {
     return try perform(.synopsis, parameters: parameters) { workspace, _ in
       let video = try ExportFile.stagingURL(for: output)
       let index = URL(fileURLWithPath: SynopsisOutputs.indexPath(forVideo: video.path))
+      Interruption.staging(index)
       let png = try overview.map { try ExportFile.stagingURL(for: $0) }
       let finalIndex = URL(fileURLWithPath: SynopsisOutputs.indexPath(forVideo: ExportFile.absolute(output)))
+      try ExportFile.checkNew(finalIndex.path)
       var pending = [PendingFile(temporary: video, final: URL(fileURLWithPath: output)), PendingFile(temporary: index, final: finalIndex)]
       if let png, let overview { pending.append(PendingFile(temporary: png, final: URL(fileURLWithPath: overview))) }
       do {
@@ -254,6 +256,10 @@ public struct ProcedureAccess: Sendable {
   ) throws -> Value {
     let now = clock()
     let workspace = try authorise(operation, parameters: parameters, now: now)
+    let running = Interruption.begin { [self] in
+      try? log(operation, parameters: parameters.merging(["error": "interrupted"]) { $1 }, outcome: .failed, now: now)
+    }
+    defer { Interruption.end(running) }
     let outcome: OperationOutcome<Value>
     do {
       outcome = try body(workspace, now)
@@ -292,19 +298,30 @@ enum ExportFile {
   /// The absolute path of `path`, as the log records it.
   static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 
-  /// A hidden temporary name in the target's folder, with the same extension (muxers choose by it).
-  static func stagingURL(for output: String) throws -> URL {
+  /// Fails unless `output` can be written as a new file: never over a file or a directory, only in
+  /// an existing folder lrj may write in.
+  static func checkNew(_ output: String) throws {
     let target = URL(fileURLWithPath: output)
     var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: target.path, isDirectory: &isDirectory), isDirectory.boolValue {
-      throw ProcedureError("\(output) is a directory")
+    if FileManager.default.fileExists(atPath: target.path, isDirectory: &isDirectory) {
+      throw ProcedureError(isDirectory.boolValue ? "\(output) is a directory"
+                           : "\(output) exists; lrj never overwrites a file, choose another name")
     }
     let folder = target.deletingLastPathComponent()
     guard FileManager.default.isWritableFile(atPath: folder.path) else {
       throw ProcedureError("\(output): cannot write in \(folder.path)")
     }
+  }
+
+  /// A hidden temporary name in the target's folder, with the same extension (muxers choose by it).
+  static func stagingURL(for output: String) throws -> URL {
+    try checkNew(output)
+    let target = URL(fileURLWithPath: output)
+    let folder = target.deletingLastPathComponent()
     let suffix = target.pathExtension.isEmpty ? "" : "." + target.pathExtension
-    return folder.appendingPathComponent(".\(target.deletingPathExtension().lastPathComponent).lrj-\(UUID().uuidString.prefix(8))\(suffix)")
+    let staging = folder.appendingPathComponent(".\(target.deletingPathExtension().lastPathComponent).lrj-\(UUID().uuidString.prefix(8))\(suffix)")
+    Interruption.staging(staging)
+    return staging
   }
 
   /// Writes `data` under a staging name.
@@ -318,8 +335,11 @@ enum ExportFile {
     return PendingFile(temporary: staging, final: URL(fileURLWithPath: output))
   }
 
-  /// Renames the staged file to its final name (replacing an existing file, never a directory).
+  /// Renames the staged file to its final name (never over a file that appeared meanwhile).
   static func publish(_ file: PendingFile) throws {
+    if FileManager.default.fileExists(atPath: file.final.path) {
+      throw ProcedureError("\(file.final.path) exists; lrj never overwrites a file, choose another name")
+    }
     if rename(file.temporary.path, file.final.path) != 0 {
       throw ProcedureError("\(file.final.path): \(String(cString: strerror(errno)))")
     }

@@ -263,7 +263,7 @@ extension Installation {
     do {
       (claims, known) = try registry.read { db in
         let revoked = Set(try String.fetchAll(db, sql: "SELECT jti FROM authorisation WHERE revoked_at IS NOT NULL"))
-        let keys = try Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id FROM user").map { row -> (String, PasetoV4PublicKey?) in
+        let keys = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id FROM user").map { row -> (String, PasetoV4PublicKey?) in
           let user: String = row["id"]
           return (user, try magistrateKey(user, in: db))
         })

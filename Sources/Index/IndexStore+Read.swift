@@ -23,7 +23,7 @@ extension IndexStore {
       }
       var matches = try scanBlocks(db, query: query, exhibits: allowed)
       let total = matches.count
-      let wanted = min(total, query.offset + query.limit)
+      let wanted = query.offset >= total ? total : min(total, query.offset + query.limit)
       selectSmallest(&matches, count: wanted)
       let page = matches[min(query.offset, wanted)..<wanted].map(\.id)
       return SearchResult(total: total, results: try summaries(db, rows: page, context: context))
@@ -396,6 +396,10 @@ extension IndexStore {
         throw QueryError.unknownValue(
           kind: "camera", value: zone.camera,
           valid: try String.fetchAll(db, sql: "SELECT name FROM camera ORDER BY name"))
+      }
+      if !replacing,
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM zone WHERE camera_id = ? AND name = ?", arguments: [camera, name]) == true {
+        throw IndexError.invalidName("a zone \(name) is already saved for camera \(zone.camera) (--replace to replace it)")
       }
       try db.execute(
         sql: """

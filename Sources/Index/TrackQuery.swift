@@ -59,6 +59,8 @@ public struct TrackQuery: Sendable, Hashable {
 
   /// The largest page.
   public static let maximumLimit = 10_000
+  /// The largest offset (far beyond any index, small enough that offset + limit cannot overflow).
+  public static let maximumOffset = 1_000_000_000_000
 
   /// Checks every value. - Throws: ``QueryError`` naming the first bad one.
   public func validate() throws {
@@ -88,7 +90,9 @@ public struct TrackQuery: Sendable, Hashable {
     guard (0...Self.maximumLimit).contains(limit) else {
       throw QueryError.invalidPaging("limit must be 0 to \(Self.maximumLimit), got \(limit)")
     }
-    guard offset >= 0 else { throw QueryError.invalidPaging("offset must not be negative, got \(offset)") }
+    guard (0...Self.maximumOffset).contains(offset) else {
+      throw QueryError.invalidPaging("offset must be 0 to \(Self.maximumOffset), got \(offset)")
+    }
     for exhibit in exhibits where Identifier.row(of: exhibit, prefix: "E") == nil {
       throw QueryError.invalidIdentifier(exhibit)
     }

@@ -146,7 +146,8 @@ public enum SynopsisPlanner {
     switch settings.target {
     case .length(let seconds):
       guard seconds.isFinite, seconds > 0 else { throw SynopsisError("the length must be more than 0 seconds") }
-      groupStarts = packer.place(limit: max(1, Int((seconds * fps).rounded())), density: nil)
+      // Clamped so that absurd lengths (1e19 s) mean "no limit" rather than overflow Int.
+      groupStarts = packer.place(limit: max(1, Int(min((seconds * fps).rounded(), Double(Int32.max)))), density: nil)
     case .density(let most):
       guard most > 0 else { throw SynopsisError("the density must be at least 1 object") }
       groupStarts = packer.place(limit: nil, density: most)

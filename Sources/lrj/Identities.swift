@@ -34,8 +34,10 @@ struct KeyOption: ParsableArguments {
     guard let path = key ?? ProcessInfo.processInfo.environment["LRJ_KEY"] else {
       throw ValidationError("no key file: give --key FILE or set LRJ_KEY")
     }
-    return try installation.authenticate(keyFile: URL(fileURLWithPath: path),
-                                         passphrase: try Passphrase.read(prompt: "passphrase for \(path): "))
+    let identity = try installation.authenticate(keyFile: URL(fileURLWithPath: path),
+                                                 passphrase: try Passphrase.read(prompt: "passphrase for \(path): "))
+    LogSealing.shared.remember(installation, identity)
+    return identity
   }
 
   /// The installation in LRJ_HOME and the authenticated user.
@@ -91,6 +93,7 @@ struct Key: ParsableCommand {
 
     func run() throws {
       try reportingErrors {
+        try Installation.validateUserID(id)
         let passphrase = try Passphrase.read(prompt: "passphrase for the new key: ")
         let key = Curve25519.Signing.PrivateKey()
         let sealed = try SealedKeyFile.seal(key, user: id, role: nil, passphrase: passphrase, parameters: .standard)

@@ -45,9 +45,15 @@ struct IngestCommand: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let startTime = try start.map { text -> WallClockTime in
-        do { return try WallClockTime(iso8601: text) } catch {
+        let time: WallClockTime
+        do { time = try WallClockTime(iso8601: text) } catch {
           throw ValidationError("--start \"\(text)\" is not an ISO 8601 time with offset (e.g. 2026-03-01T10:00:00+01:00)")
         }
+        // Footage is recorded between 1970 and 2100; anything else is a typing mistake.
+        guard (0..<4_102_444_800).contains(time.date.timeIntervalSince1970) else {
+          throw ValidationError("--start \"\(text)\" is not between 1970 and 2100")
+        }
+        return time
       }
       if noModel && model != nil { throw ValidationError("--model and --no-model exclude each other") }
       let classifier = noModel ? ClassifierSetup.geometryOnly : try ClassifierSetup.resolve(explicit: model)

@@ -38,6 +38,7 @@ struct Log: ParsableCommand {
           procedure: procedure, user: user,
           from: try from.map { try DateArgument.parse($0, option: "--from", endOfDay: false) },
           to: try to.map { try DateArgument.parse($0, option: "--to", endOfDay: true) })
+        if let from = filter.from, let to = filter.to, from > to { throw ValidationError("--from is after --to") }
         let (installation, identity) = try key.signIn()
         let entries = try installation.consultLog(filter, by: identity)
         if csv { print(LogFormat.csvHeader) }
@@ -63,6 +64,13 @@ struct Log: ParsableCommand {
         if let failure = report.failure { throw ValidationError("consultation log does not verify: \(failure)") }
         print("consultation log verified: \(report.entryCount) entries (\(report.purgedCount) purged), "
               + "\(report.checkpointCount) signed checkpoints, head \(SHA256Hex.hex(report.head))")
+        if report.sealedCount < report.entryCount {
+          // Attempts by users who could not be authenticated wait for the next command's checkpoint.
+          let first = report.sealedCount + 1, last = Int64(report.entryCount)
+          let entries = first == last ? "entry \(first) comes" : "entries \(first) to \(last) come"
+          Terminal.note("note: \(entries) after the last signed checkpoint; the next command of an authenticated "
+                        + "user seals them")
+        }
       }
     }
   }

@@ -44,10 +44,11 @@ enum LogFormat {
       .map(csvField).joined(separator: ",")
   }
 
-  /// One entry as a tab-separated line.
+  /// One entry as a tab-separated line; control characters in a field are escaped, so that a
+  /// logged value cannot forge a line.
   static func tabbed(_ seq: Int64, _ e: LogEntry) -> String {
     [String(seq), time(e.time), e.user, e.role, e.procedure ?? "-", e.operation, e.outcome.rawValue, parameters(e)]
-      .joined(separator: "\t")
+      .map(\.escapingControlCharacters).joined(separator: "\t")
   }
 
   /// A CSV field, quoted when it holds a comma, quote or line break.

@@ -23,7 +23,7 @@ enum LoggingSetup {
 enum Terminal {
   /// Prints `error: message` on standard error.
   static func error(_ message: String) {
-    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("error: \(message.escapingControlCharacters)\n".utf8))
   }
 
   /// Prints a line on standard error (progress, notes).
@@ -31,12 +31,63 @@ enum Terminal {
     FileHandle.standardError.write(Data("\(message)\n".utf8))
   }
 
-  /// JSON for machine output: sorted keys, no escaped slashes.
+  /// JSON for machine output: sorted keys, no escaped slashes, dates in ISO 8601 (UTC).
   static func json<T: Encodable>(_ value: T, pretty: Bool = false) -> String {
     let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
     encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
       : [.sortedKeys, .withoutEscapingSlashes]
     return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+  }
+}
+
+/// The users this process authenticated. When the command ends, whatever its outcome, each seals
+/// the log's head with a signed checkpoint (if entries were added), so that refused and failed
+/// attempts are covered as soon as successful ones.
+final class LogSealing: @unchecked Sendable {  // state guarded by `lock`
+  static let shared = LogSealing()
+  private let lock = NSLock()
+  private var signers: [(installation: Installation, identity: Identity)] = []
+
+  func remember(_ installation: Installation, _ identity: Identity) {
+    lock.withLock { signers.append((installation, identity)) }
+  }
+
+  /// Seals for every remembered user; a failure is a warning (the operation itself is done and logged).
+  func sealAll() {
+    for (installation, identity) in lock.withLock({ signers }) {
+      do {
+        try installation.sealLog(by: identity)
+      } catch {
+        Terminal.note("warning: the consultation log could not be sealed by \(identity.user): \(error)")
+      }
+    }
+  }
+}
+
+extension String {
+  /// The text on one line: line breaks, tabs and other control characters (and bidirectional
+  /// overrides) shown as escapes such as `\n`, `\t`, `\u{1B}`, so that text from outside (a file
+  /// name, a reason) can neither forge a line of output nor drive the terminal.
+  var escapingControlCharacters: String {
+    var out = ""
+    for scalar in unicodeScalars {
+      switch scalar {
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case _ where Self.isHidden(scalar): out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
+  }
+
+  private static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.properties.generalCategory {
+    case .control, .lineSeparator, .paragraphSeparator: return true
+    default: return (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+    }
   }
 }
 

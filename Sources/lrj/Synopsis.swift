@@ -55,7 +55,7 @@ struct SynopsisCommand: ParsableCommand {
     try reportingErrors {
       try check()
       let index = SynopsisOutputs.indexPath(forVideo: out)
-      for path in [out, index] + (png.map { [$0] } ?? []) { try Files.checkWritable(path) }
+      // Whether each file can be written is checked behind the door, so that a refusal is logged.
       guard Set([out, index] + (png.map { [$0] } ?? [])).count == (png == nil ? 2 : 3) else {
         throw ValidationError("--out, --png and the index \(index) must be different files")
       }

@@ -55,6 +55,25 @@ struct AboutTests {
     #expect(result.status != 0)
     #expect(result.standardError.lowercased().contains("error"))
   }
+
+  /// A mistake on the command line is one `error:` line naming it and the help to read.
+  @Test func commandLineMistakesAreOneErrorLine() throws {
+    let cases: [([String], String)] = [
+      (["search", "--procedure", "P1", "--bogus"], "Unknown option '--bogus' (see `lrj search --help`)"),
+      (["search", "--procedure", "P1", "--limit", "abc"], "see `lrj search --help`"),
+      (["search", "--class", "car"], "see `lrj search --help`"),
+      (["log", "verify", "--nope"], "see `lrj log verify --help`"),
+      (["--nope"], "see `lrj --help`"),
+    ]
+    for (arguments, message) in cases {
+      let result = try Run.lrj(arguments, environment: ["LRJ_HOME": "/nonexistent"])
+      #expect(result.status != 0, "\(arguments)")
+      #expect(result.standardError.hasPrefix("error: ") && result.standardError.contains(message), "\(arguments): \(result.standardError)")
+      #expect(result.standardError.split(separator: "\n").count == 1, "\(arguments): \(result.standardError)")
+    }
+    let help = try Run.lrj(["search", "--help"])
+    #expect(help.status == 0 && help.standardOutput.contains("USAGE: lrj search"))
+  }
 }
 
 struct ProbeTests {

@@ -134,6 +134,15 @@ struct ConsultationCommandTests {
     let installation = try TestInstallation.make("lrj-tamper")
     defer { installation.remove() }
     for _ in 0..<3 { try installation.expect(["search", "--procedure", "P1", "--class", "car"], installation.env()) }
+    // A second authorisation, revoked: the registry must keep agreeing with the log.
+    try installation.authorise("P1")
+    let pending = try DatabaseQueue(path: installation.home.appendingPathComponent("registry.sqlite").path)
+    let jti = try #require(try pending.read { try String.fetchOne($0, sql: "SELECT jti FROM authorisation WHERE token IS NULL") })
+    try pending.close()
+    try installation.expect(["authorise", "--revoke", jti], installation.env(as: "judge"))
+    // A failed attempt last: it is sealed too, so removing it from the end is found.
+    #expect(try Run.lrj(["search", "--procedure", "P1", "--class", "dragon"], environment: installation.env()).status != 0)
+    #expect(try Self.entries(installation).last.map { $0.operation == "search" && $0.outcome != .success } == true)
     let registry = installation.home.appendingPathComponent("registry.sqlite")
     let pristine = installation.folder.appendingPathComponent("pristine.sqlite")
     let count = try Self.entries(installation).count
@@ -154,6 +163,12 @@ struct ConsultationCommandTests {
         """, "entry 5"),
       ("truncate the log", "DROP TRIGGER log_entry_no_delete; DELETE FROM log_body WHERE seq > \(count - 3); DELETE FROM log_entry WHERE seq > \(count - 3)",
        "entry \(count - 2)"),
+      ("remove the refused attempt at the end", "DROP TRIGGER log_entry_no_delete; DELETE FROM log_body WHERE seq = \(count); DELETE FROM log_entry WHERE seq = \(count)",
+       "entry \(count)"),
+      ("remove every checkpoint", "DROP TRIGGER log_checkpoint_no_delete; DELETE FROM log_checkpoint", "no signed checkpoint"),
+      ("un-revoke an authorisation in the registry", "UPDATE authorisation SET revoked_at = NULL, revoked_by = NULL", "was revoked here"),
+      ("extend an authorisation in the registry", "UPDATE authorisation SET exp = 4102444800", "differs from the one logged as issued"),
+      ("name another investigator in the registry", "UPDATE authorisation SET investigators = '[\"opj\",\"mallory\"]'", "differs from the one logged as issued"),
     ]
     for (what, sql, first) in tamperings {
       try? FileManager.default.removeItem(at: registry)
@@ -181,6 +196,14 @@ struct ConsultationCommandTests {
     try installation.expect(["show", "--procedure", "P1", "T1", "--out", png.path], env)
     let clip = installation.folder.appendingPathComponent("T1.mp4")
     try installation.expect(["extract", "--procedure", "P1", "T1", "--out", clip.path], env)
+    // Exports never replace a file; the refusal is logged like any failed operation.
+    for (operation, file) in [("show", png), ("extract", clip)] {
+      let before = try Data(contentsOf: file)
+      let again = try Run.lrj([operation, "--procedure", "P1", "T1", "--out", file.path], environment: env)
+      #expect(again.status != 0 && again.standardError.contains("exists; lrj never overwrites a file"), "\(again.standardError)")
+      #expect(try Data(contentsOf: file) == before)
+      #expect(try Self.entries(installation).last.map { $0.operation == operation && $0.outcome == .failed } == true)
+    }
 
     // What must not survive: the thumbnail's bytes (clear and sealed), a track's path blob and the wrapped key.
     let thumbnail = try Data(contentsOf: png)
@@ -275,6 +298,57 @@ struct ConsultationCommandTests {
     #expect(show.status != 0 && show.standardError.contains("no track T2"), "\(show.standardError)")
     let erased = try #require(try Self.entries(installation).last { $0.operation == "erase" && $0.outcome == .success })
     #expect(erased.user == "judge" && erased.parameters["track"] == "T2" && erased.parameters["reason"] == "order of 2026-11-26")
+  }
+
+  /// Text from outside (a file name, a reason) cannot forge a line of `lrj log` or of an error.
+  @Test func loggedTextCannotForgeLines() throws {
+    let installation = try TestInstallation.make("lrj-forge")
+    defer { installation.remove() }
+    let forged = "nowhere.mp4\n1000\t2026-01-01T00:00:00.000Z\tjudge\tmagistrate\tP1\tprocedure.close\tsuccess\tx"
+    let ingest = try Run.lrj(["ingest", "--procedure", "P1", "--camera", "street", forged], environment: installation.env())
+    #expect(ingest.status != 0)
+    #expect(ingest.standardError.hasPrefix("error: ") && ingest.standardError.split(separator: "\n").count == 1,
+            "one line: \(ingest.standardError)")
+    #expect(ingest.standardError.contains("nowhere.mp4\\n1000\\t"), "shown escaped: \(ingest.standardError)")
+    let visible = try Self.entries(installation).filter { $0.procedure == "P1" }.count
+    let log = try installation.expect(["log", "--procedure", "P1"], installation.env(as: "judge"))
+    let lines = log.standardOutput.split(separator: "\n")
+    #expect(!lines.contains { $0.hasPrefix("1000\t") }, "no forged line: \(log.standardOutput)")
+    #expect(lines.count == visible, "one line per entry")
+    #expect(lines.allSatisfy { $0.split(separator: "\t", omittingEmptySubsequences: false).count == 8 })
+  }
+
+  /// A synopsis stopped with Ctrl-C: no file is left (not even hidden or partial), the attempt is
+  /// logged as interrupted, and the log verifies.
+  @Test func anInterruptedExportLeavesNothingAndIsLogged() throws {
+    let installation = try TestInstallation.make("lrj-interrupt")
+    defer { installation.remove() }
+    let env = installation.env()
+    try installation.expect(["ingest", "--procedure", "P1", "--camera", "street", TestPaths.samplesClip], env)
+    let out = installation.folder.appendingPathComponent("out")
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    let process = Process()
+    process.executableURL = TestPaths.products.appendingPathComponent("lrj")
+    process.arguments = ["synopsis", "--procedure", "P1", "--out", out.appendingPathComponent("s.mp4").path,
+                         "--png", out.appendingPathComponent("s.png").path]
+    process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    // Interrupt once the render has begun (its staged file exists).
+    let deadline = Date().addingTimeInterval(120)
+    while process.isRunning, Date() < deadline, try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty {
+      Thread.sleep(forTimeInterval: 0.02)
+    }
+    try #require(process.isRunning, "the synopsis ended before it could be interrupted")
+    process.interrupt()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 130)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty, "nothing left in \(out.path)")
+    let last = try #require(try Self.entries(installation).last { $0.operation == "synopsis" })
+    #expect(last.outcome == .failed && last.parameters["error"] == "interrupted")
+    let verified = try installation.expect(["log", "verify"], env)
+    #expect(verified.standardError.isEmpty, "sealed at once: \(verified.standardError)")
   }
 
   /// Two searches and an ingest at once on one installation: the chain stays intact and every

@@ -6,6 +6,36 @@ import Testing
 
 /// `lrj init`, `lrj key generate`, `lrj user add|disable|list` through the binary.
 struct IdentityCommandTests {
+  /// A failed `lrj init` leaves nothing behind, so that trying again (with a good path) works.
+  @Test func aFailedInitLeavesNothingAndCanBeRetried() throws {
+    let folder = try TestPaths.temporaryFolder("lrj-init-fails")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let home = folder.appendingPathComponent("home")
+    let env = ["LRJ_HOME": home.path, "LRJ_PASSPHRASE": "correct horse battery staple"]
+    let failed = try Run.lrj(["init", "--admin-key", folder.appendingPathComponent("no-such-folder/admin.key").path],
+                             environment: env)
+    #expect(failed.status != 0)
+    #expect(failed.standardError.hasPrefix("error: ") && failed.standardError.contains("no-such-folder"), "\(failed.standardError)")
+    #expect(failed.standardError.split(separator: "\n").count == 1)
+    #expect(!FileManager.default.fileExists(atPath: home.path), "nothing of an installation is left")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+
+    // A registry without a manifest (an unfinished installation of an older lrj) is named, not reused.
+    try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+    try Data("x".utf8).write(to: home.appendingPathComponent("registry.sqlite"))
+    let unfinished = try Run.lrj(["init", "--admin-key", folder.appendingPathComponent("admin.key").path], environment: env)
+    #expect(unfinished.status != 0 && unfinished.standardError.contains("unfinished installation"), "\(unfinished.standardError)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: home.path) == ["registry.sqlite"])
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("admin.key").path))
+    try FileManager.default.removeItem(at: home.appendingPathComponent("registry.sqlite"))
+
+    let retried = try Run.lrj(["init", "--admin-key", folder.appendingPathComponent("admin.key").path], environment: env)
+    #expect(retried.status == 0, "\(retried.standardError)")
+    let verified = try Run.lrj(["log", "verify"], environment: env)
+    #expect(verified.status == 0 && verified.standardOutput.contains("1 entries (0 purged), 1 signed checkpoints"),
+            "the installation's creation is logged and sealed: \(verified.standardOutput)")
+  }
+
   @Test func enrolmentAndItsRefusals() throws {
     let folder = try TestPaths.temporaryFolder("lrj-identity")
     defer { try? FileManager.default.removeItem(at: folder) }

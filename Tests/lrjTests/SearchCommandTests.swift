@@ -157,6 +157,8 @@ struct SearchCommandTests {
       (["--camera", "street", "--zone", "0,0 1,0 1,1", "--zone-rule", "hovers"], "valid rules"),
       (["--from", "2026-03-01T10:00:00+01:00", "--to", "2026-03-01T09:00:00+01:00"], "before"),
       (["--from", "2026-03-01 10:00"], "2026-03-01 10:00"),
+      (["--offset", "9223372036854775807", "--limit", "1"], "offset must be 0 to"),
+      (["--bogus"], "Unknown option '--bogus'"),
     ]
     for (arguments, expected) in cases {
       let result = try Run.lrj(["search", "--procedure", "P1"] + arguments, environment: env)

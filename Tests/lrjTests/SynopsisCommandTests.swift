@@ -195,5 +195,20 @@ struct SynopsisCommandTests {
     #expect(short4.status == 0, "\(short4.standardError)")
     #expect(short4.standardError.hasPrefix("note: the synopsis lasts") && short4.standardError.contains("more than --length 0.5 s"),
             "\(short4.standardError)")
+    // An existing file is never overwritten, not even the index beside the video.
+    let kept = try Data(contentsOf: URL(fileURLWithPath: target))
+    let again = try Run.lrj(["synopsis", "--procedure", "P1", "--camera", "yard", "--out", target], environment: fixture.env)
+    #expect(again.status != 0 && again.standardError.contains("exists; lrj never overwrites a file"), "\(again.standardError)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == kept)
+    let other = empty.appendingPathComponent("other.mp4").path
+    try Data("the user's own notes".utf8).write(to: URL(fileURLWithPath: SynopsisOutputs.indexPath(forVideo: other)))
+    let sidecar = try Run.lrj(["synopsis", "--procedure", "P1", "--camera", "yard", "--out", other], environment: fixture.env)
+    #expect(sidecar.status != 0 && sidecar.standardError.contains("other.json exists"), "\(sidecar.standardError)")
+    #expect(!FileManager.default.fileExists(atPath: other))
+    // An absurd length is no limit, not a crash.
+    let huge = empty.appendingPathComponent("huge.mp4").path
+    let unbounded = try Run.lrj(["synopsis", "--procedure", "P1", "--camera", "yard", "--length", "1e19", "--out", huge],
+                                environment: fixture.env)
+    #expect(unbounded.status == 0, "\(unbounded.standardError)")
   }
 }

@@ -33,6 +33,7 @@ struct Serve: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
+      guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
       // The server is asynchronous; this command's thread waits for it to stop.
       let outcome = Outcome()
       let done = DispatchSemaphore(value: 0)
