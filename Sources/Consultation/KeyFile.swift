@@ -188,6 +188,11 @@ public struct SealedKeyFile: Codable, Sendable, Equatable {
   /// Reads and checks a key file.
   public static func read(from url: URL) throws(KeyFileError) -> SealedKeyFile {
     let data: Data
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+      throw .io("no key file \(url.path)")
+    }
+    guard !isDirectory.boolValue else { throw .io("\(url.path) is a directory, not a key file") }
     do {
       let handle = try FileHandle(forReadingFrom: url)
       defer { try? handle.close() }

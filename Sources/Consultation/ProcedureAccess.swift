@@ -301,6 +301,7 @@ enum ExportFile {
   /// Fails unless `output` can be written as a new file: never over a file or a directory, only in
   /// an existing folder lrj may write in.
   static func checkNew(_ output: String) throws {
+    guard !output.isEmpty else { throw ProcedureError("the output file name is empty") }
     let target = URL(fileURLWithPath: output)
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: target.path, isDirectory: &isDirectory) {

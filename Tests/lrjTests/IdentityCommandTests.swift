@@ -77,6 +77,8 @@ struct IdentityCommandTests {
       (["user", "add", "bob", "--role", "investigator", "--public-key", publicKey, "--key", aliceKey], [:],
        "user.add is for administrators"),
       (["user", "add", "carol", "--role", "janitor", "--public-key", publicKey, "--key", adminKey], [:], "unknown role"),
+      (["user", "list", "--key", folder.path], [:], "is a directory, not a key file"),
+      (["key", "generate", "--id", "bad id/", "--out", folder.appendingPathComponent("bad.key").path], [:], "invalid user id"),
     ]
     for refusal in refusals { try expectRefused(refusal.arguments, refusal.environment, refusal.error) }
     let disabled = try Run.lrj(["user", "disable", "alice", "--key", adminKey], environment: env)
