@@ -100,6 +100,15 @@ extension ProcedureAccess {
   /// Afterwards every operation on the procedure is refused; its log stays.
   public func close(reportFolder folder: URL, withData: Bool) throws -> ClosureResult {
     let now = clock()
+    do {
+      return try closeUnsealedOnFailure(reportFolder: folder, withData: withData, now: now)
+    } catch {
+      try? installation.sealCheckpoint(by: identity, now: now)  // the refusal or failure is sealed at once
+      throw error
+    }
+  }
+
+  private func closeUnsealedOnFailure(reportFolder folder: URL, withData: Bool, now: Date) throws -> ClosureResult {
     let parameters = ["report": folder.path, "with-data": String(withData)]
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue,

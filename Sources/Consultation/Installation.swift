@@ -306,6 +306,7 @@ public struct Installation: Sendable {
   public func consultLog(_ filter: LogFilter, by identity: Identity, now: Date = Date()) throws -> [StoredLogEntry] {
     guard identity.role == .magistrate || identity.role == .controller else {
       try refuse(user: identity.user, role: identity.role.rawValue, operation: "log", reason: "not a magistrate or controller", now: now)
+      try? sealCheckpoint(by: identity, now: now)
       throw InstallationError("the consultation log is for magistrates and the controller; \(identity.user) is \(identity.role.rawValue)")
     }
     var entries = try log.entries(filter)

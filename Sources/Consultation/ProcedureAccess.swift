@@ -249,12 +249,28 @@ public struct ProcedureAccess: Sendable {
   }
 
   /// Runs an operation behind the door: authorise, run, log (before any file is published), seal a
-  /// checkpoint. Failures after authorisation are logged as failed.
+  /// checkpoint. Failures after authorisation are logged as failed; refusals and failures are
+  /// sealed too (the console runs many operations in one process).
   func perform<Value>(
     _ operation: ProcedureOperation, parameters: [String: String], logsItself: Bool = false,
     _ body: (ProcedureWorkspace, Date) throws -> OperationOutcome<Value>
   ) throws -> Value {
     let now = clock()
+    let value: Value
+    do {
+      value = try performUnsealed(operation, parameters: parameters, logsItself: logsItself, now: now, body)
+    } catch {
+      try? installation.sealCheckpoint(by: identity, now: now)
+      throw error
+    }
+    try installation.sealCheckpoint(by: identity, now: now)
+    return value
+  }
+
+  private func performUnsealed<Value>(
+    _ operation: ProcedureOperation, parameters: [String: String], logsItself: Bool, now: Date,
+    _ body: (ProcedureWorkspace, Date) throws -> OperationOutcome<Value>
+  ) throws -> Value {
     let workspace = try authorise(operation, parameters: parameters, now: now)
     let running = Interruption.begin { [self] in
       try? log(operation, parameters: parameters.merging(["error": "interrupted"]) { $1 }, outcome: .failed, now: now)
@@ -278,7 +294,6 @@ public struct ProcedureAccess: Sendable {
       for file in outcome.files { try? FileManager.default.removeItem(at: file.temporary) }
       throw error
     }
-    try installation.sealCheckpoint(by: identity, now: now)
     return outcome.value
   }
 

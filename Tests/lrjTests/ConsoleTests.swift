@@ -70,10 +70,15 @@ struct ConsoleTests {
 
     let server = try Server(environment: env)
     let seen: [String: Any]
+    let sealedWhileServing: VerificationReport
     do {
       defer { server.stop() }
       seen = try Self.runBrowser(["investigator", server.url, artefacts.path, "P1", "street"])
+      // The server is still running: what it logged, its refusals included, is sealed already.
+      sealedWhileServing = try Installation.open(home: installation.home).verifyLog()
     }
+    #expect(sealedWhileServing.isValid && sealedWhileServing.sealedCount == sealedWhileServing.entryCount,
+            "\(sealedWhileServing.sealedCount) of \(sealedWhileServing.entryCount) entries sealed while serving")
 
     // Without the token: 401 everywhere, nothing leaks, nothing cached.
     let unauthenticated = try #require(seen["unauthenticated"] as? [String: [String: Any]])
