@@ -13,15 +13,35 @@ enum Passphrase {
     FileHandle.standardError.write(Data(prompt.utf8))
     var settings = termios()
     tcgetattr(0, &settings)
-    let saved = settings
+    echoOff.withLock { $0 = settings }
     settings.c_lflag &= ~tcflag_t(ECHO)
     tcsetattr(0, TCSANOW, &settings)
     defer {
-      var restore = saved
-      tcsetattr(0, TCSANOW, &restore)
+      restoreTerminal()
       FileHandle.standardError.write(Data("\n".utf8))
     }
     return readLine(strippingNewline: true) ?? ""
+  }
+
+  /// The terminal's settings while echo is off for a passphrase, to put back.
+  private static let echoOff = LockedValue<termios?>(nil)
+
+  /// Turns echo back on if a passphrase is being read (also when lrj is stopped meanwhile).
+  static func restoreTerminal() {
+    guard var saved = echoOff.withLock({ value -> termios? in defer { value = nil }; return value }) else { return }
+    tcsetattr(0, TCSANOW, &saved)
+  }
+}
+
+/// A value shared between threads, guarded by a lock.
+final class LockedValue<Value>: @unchecked Sendable {  // `value` is only touched under `lock`
+  private let lock = NSLock()
+  private var value: Value
+
+  init(_ value: Value) { self.value = value }
+
+  func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
+    lock.withLock { body(&value) }
   }
 }
 

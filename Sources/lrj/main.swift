@@ -55,6 +55,7 @@ enum StopSignals {
       signal(number, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
       source.setEventHandler {
+        Passphrase.restoreTerminal()
         Interruption.interrupted()
         LogSealing.shared.sealAll()
         Terminal.error("interrupted (signal \(number)); files not yet published were removed")

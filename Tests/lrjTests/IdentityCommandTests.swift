@@ -6,6 +6,29 @@ import Testing
 
 /// `lrj init`, `lrj key generate`, `lrj user add|disable|list` through the binary.
 struct IdentityCommandTests {
+  /// Ctrl-C while lrj asks for a passphrase (echo off) gives the terminal its echo back.
+  @Test func stoppedAtThePassphrasePromptTheTerminalEchoesAgain() throws {
+    let installation = try TestInstallation.make("lrj-prompt", procedure: nil)
+    defer { installation.remove() }
+    // A pseudo-terminal, kept open here so that its settings can be read after lrj has gone.
+    let script = """
+      import os, pty, subprocess, sys, termios, time, signal
+      master, slave = pty.openpty()
+      env = dict(os.environ, LRJ_HOME=sys.argv[2]); env.pop("LRJ_PASSPHRASE", None)
+      p = subprocess.Popen([sys.argv[1], "user", "list", "--key", sys.argv[3]], stdin=slave, stdout=slave, stderr=slave, env=env)
+      deadline = time.time() + 60
+      while termios.tcgetattr(slave)[3] & termios.ECHO and time.time() < deadline and p.poll() is None: time.sleep(0.05)
+      during = not termios.tcgetattr(slave)[3] & termios.ECHO
+      os.kill(p.pid, signal.SIGINT)
+      status = p.wait(timeout=30)
+      print(during, status, bool(termios.tcgetattr(slave)[3] & termios.ECHO))
+      """
+    let result = try Run.program("python3", ["-c", script, TestPaths.products.appendingPathComponent("lrj").path,
+                                             installation.home.path, installation.key("admin")])
+    #expect(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "True 130 True",
+            "echo off while asked, exit 130, echo on after: \(result.standardOutput) \(result.standardError)")
+  }
+
   /// A failed `lrj init` leaves nothing behind, so that trying again (with a good path) works.
   @Test func aFailedInitLeavesNothingAndCanBeRetried() throws {
     let folder = try TestPaths.temporaryFolder("lrj-init-fails")
