@@ -33,18 +33,6 @@ enum Passphrase {
   }
 }
 
-/// A value shared between threads, guarded by a lock.
-final class LockedValue<Value>: @unchecked Sendable {  // `value` is only touched under `lock`
-  private let lock = NSLock()
-  private var value: Value
-
-  init(_ value: Value) { self.value = value }
-
-  func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
-    lock.withLock { body(&value) }
-  }
-}
-
 /// `--key FILE` or `LRJ_KEY`: the acting user's sealed key file.
 struct KeyOption: ParsableArguments {
   @Option(help: "Your sealed key file (default: $LRJ_KEY).")
@@ -56,7 +44,7 @@ struct KeyOption: ParsableArguments {
     }
     let identity = try installation.authenticate(keyFile: URL(fileURLWithPath: path),
                                                  passphrase: try Passphrase.read(prompt: "passphrase for \(path): "))
-    LogSealing.shared.remember(installation, identity)
+    LogSealing.remember(installation, identity)
     return identity
   }
 

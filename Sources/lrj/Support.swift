@@ -44,24 +44,34 @@ enum Terminal {
 /// The users this process authenticated. When the command ends, whatever its outcome, each seals
 /// the log's head with a signed checkpoint (if entries were added), so that refused and failed
 /// attempts are covered as soon as successful ones.
-final class LogSealing: @unchecked Sendable {  // state guarded by `lock`
-  static let shared = LogSealing()
-  private let lock = NSLock()
-  private var signers: [(installation: Installation, identity: Identity)] = []
+enum LogSealing {
+  private static let signers = LockedValue<[(installation: Installation, identity: Identity)]>([])
 
-  func remember(_ installation: Installation, _ identity: Identity) {
-    lock.withLock { signers.append((installation, identity)) }
+  static func remember(_ installation: Installation, _ identity: Identity) {
+    signers.withLock { $0.append((installation, identity)) }
   }
 
   /// Seals for every remembered user; a failure is a warning (the operation itself is done and logged).
-  func sealAll() {
-    for (installation, identity) in lock.withLock({ signers }) {
+  static func sealAll() {
+    for (installation, identity) in signers.withLock({ $0 }) {
       do {
         try installation.sealLog(by: identity)
       } catch {
         Terminal.note("warning: the consultation log could not be sealed by \(identity.user): \(error)")
       }
     }
+  }
+}
+
+/// A value shared between threads, guarded by a lock.
+final class LockedValue<Value>: @unchecked Sendable {  // `value` is only touched under `lock`
+  private let lock = NSLock()
+  private var value: Value
+
+  init(_ value: Value) { self.value = value }
+
+  func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
+    lock.withLock { body(&value) }
   }
 }
 

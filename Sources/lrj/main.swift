@@ -20,9 +20,9 @@ extension LRJ {
     do {
       var command = try parseAsRoot()
       try command.run()
-      LogSealing.shared.sealAll()
+      LogSealing.sealAll()
     } catch {
-      LogSealing.shared.sealAll()
+      LogSealing.sealAll()
       let code = exitCode(for: error)
       if code.isSuccess || error is ExitCode { exit(withError: error) }  // help, version, already reported
       let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
@@ -57,7 +57,7 @@ enum StopSignals {
       source.setEventHandler {
         Passphrase.restoreTerminal()
         Interruption.interrupted()
-        LogSealing.shared.sealAll()
+        LogSealing.sealAll()
         Terminal.error("interrupted (signal \(number)); files not yet published were removed")
         Foundation.exit(128 + number)
       }
