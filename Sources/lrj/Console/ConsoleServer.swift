@@ -407,8 +407,8 @@ struct ConsoleServer: Sendable {
       rows.append(["<a href=\"/downloads/\(id)?download=1\">\(Page.h(name))</a>", "<code>\(file.sha256)</code>"])
     }
     let body = """
-      <p id="closed">Procedure \(Page.h(procedure)) is closed; its data are erased (\(result.manifest.erasure.vaultFiles.count) files,
-      \(result.manifest.erasure.vaultBytes) bytes) and its key destroyed. Download the closure report now: it is kept in this
+      <p id="closed">Procedure \(Page.h(procedure)) is closed; its data are erased (\(result.erasure.vaultFiles.count) files,
+      \(result.erasure.vaultBytes) bytes) and its key destroyed. Download the closure report now: it is kept in this
       session's memory only.</p>
       \(Page.table(["report file", "SHA-256"], rows, id: "report"))
       """
@@ -435,8 +435,10 @@ struct ConsoleServer: Sendable {
                             download: "lrj-log.json")
     default:
       let query = fields.pairs.map { "\(Page.u($0.0))=\(Page.u($0.1))" }.joined(separator: "&")
-      let status = verification.failure.map { "<p class=\"error\" id=\"verification\">The log does not verify: \(Page.h($0.description))</p>" }
-        ?? "<p id=\"verification\">Chain verified: \(verification.entryCount) entries (\(verification.purgedCount) purged), \(verification.checkpointCount) signed checkpoints.</p>"
+      let chain = verification.chain
+      let failure = chain.failure.map(\.description) ?? verification.problems.first
+      let status = failure.map { "<p class=\"error\" id=\"verification\">The log does not verify: \(Page.h($0))</p>" }
+        ?? "<p id=\"verification\">Chain verified: \(chain.entryCount) entries (\(chain.purgedCount) purged), \(chain.checkpointCount) signed checkpoints; registry, vaults and stored tracks agree with it.</p>"
       func input(_ name: String) -> String {
         "<input name=\"\(name)\" placeholder=\"\(name)\" value=\"\(Page.h(fields.first(name) ?? ""))\">"
       }
