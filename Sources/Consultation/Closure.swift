@@ -228,13 +228,13 @@ extension ProcedureAccess {
     let interruption = Interruption.begin { [self] in
       try? installation.endOperation(
         running, entry: entry(operation, parameters: parameters.merging(["error": "interrupted; lrj procedure close finishes it"]) { $1 },
-                              outcome: .failed, now: now))
+                              outcome: .failed, now: clock()))
     }
     defer { Interruption.end(interruption) }
     func failed(_ error: any Error, step: String) throws -> Never {
       try? installation.endOperation(
         running, entry: entry(operation, parameters: parameters.merging(["step": step, "error": String(describing: error)]) { $1 },
-                              outcome: .failed, now: now))
+                              outcome: .failed, now: clock()))
       throw error
     }
     var closure = ClosureRecord(step: existing?.step ?? .claimed, operation: running.id, closer: identity.user,
@@ -255,7 +255,7 @@ extension ProcedureAccess {
           running,
           entry: entry(operation, parameters: ["step": ClosureStep.reported.rawValue, OperationParameter.continues: "true",
                                               "report": folder.path],
-                       resultCount: report.consultations.count, outcome: .success, files: written.map(\.sha256), now: now)
+                       resultCount: report.consultations.count, outcome: .success, files: written.map(\.sha256), now: clock())
         ) { db in
           try db.execute(sql: "UPDATE closure SET step = 'reported', files = ? WHERE procedure = ?",
                          arguments: [String(decoding: try JSONEncoder().encode(written), as: UTF8.self), procedure])
@@ -273,7 +273,7 @@ extension ProcedureAccess {
         try installation.endOperation(
           running,
           entry: entry(operation, parameters: ["step": ClosureStep.keyDestroyed.rawValue, OperationParameter.continues: "true"],
-                       outcome: .success, now: now)
+                       outcome: .success, now: clock())
         ) { db in
           try db.execute(sql: "UPDATE procedure SET wrapped_key = NULL WHERE id = ?", arguments: [procedure])
           try db.execute(sql: "UPDATE closure SET step = 'key-destroyed' WHERE procedure = ?", arguments: [procedure])
@@ -293,7 +293,7 @@ extension ProcedureAccess {
         running,
         entry: entry(operation, parameters: ["step": ClosureStep.erased.rawValue, "vault-files": String(erasure.vaultFiles.count),
                                             "vault-bytes": String(erasure.vaultBytes), "method": erasure.method],
-                     outcome: .success, now: now)
+                     outcome: .success, now: clock())
       ) { db in
         try db.execute(sql: "UPDATE procedure SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?",
                        arguments: [now.timeIntervalSince1970, identity.user, procedure])

@@ -81,7 +81,7 @@ final class OperationContext {
     try access.installation.endOperation(
       running,
       entry: access.entry(ProcedureOperation(rawValue: running.kind) ?? .ingest, parameters: parameters.merging(["finishing": "true"]) { $1 },
-                          resultCount: resultCount, outcome: .success, now: now),
+                          resultCount: resultCount, outcome: .success, now: access.clock()),
       finishing: true)
     outcomeLogged = true
   }
@@ -376,7 +376,7 @@ public struct ProcedureAccess: Sendable {
       : nil
     let context = OperationContext(now: now, access: self, running: running)
     let interruption = Interruption.begin { [self] in
-      let failed = entry(operation, parameters: parameters.merging(["error": "interrupted"]) { $1 }, outcome: .failed, now: now)
+      let failed = entry(operation, parameters: parameters.merging(["error": "interrupted"]) { $1 }, outcome: .failed, now: clock())
       if let running {
         if !context.outcomeLogged { try? installation.endOperation(running, entry: failed) }
       } else {
@@ -392,7 +392,7 @@ public struct ProcedureAccess: Sendable {
       outcome = try body(workspace, context)
     } catch {
       if !context.outcomeLogged {
-        let failed = entry(operation, parameters: parameters.merging(["error": String(describing: error)]) { $1 }, outcome: .failed, now: now)
+        let failed = entry(operation, parameters: parameters.merging(["error": String(describing: error)]) { $1 }, outcome: .failed, now: clock())
         if let running { try installation.endOperation(running, entry: failed) } else { try installation.log.append(failed) }
       }
       throw error
@@ -401,7 +401,7 @@ public struct ProcedureAccess: Sendable {
       let hashes = try outcome.files.map { try SHA256Hex.ofFile($0.temporary.path) }
       if !context.outcomeLogged {
         let success = entry(operation, parameters: parameters.merging(outcome.parameters) { $1 }, resultCount: outcome.resultCount,
-                            outcome: .success, files: hashes, now: now)
+                            outcome: .success, files: hashes, now: clock())
         if let running {
           var finishing = success
           if !outcome.files.isEmpty { finishing.parameters["finishing"] = "true" }
@@ -412,7 +412,7 @@ public struct ProcedureAccess: Sendable {
       }
     } catch {
       for file in outcome.files { ExportFile.removeStaged(file.temporary) }
-      if let running { try? installation.endOperation(running, entry: entry(operation, parameters: parameters.merging(["error": String(describing: error)]) { $1 }, outcome: .failed, now: now)) }
+      if let running { try? installation.endOperation(running, entry: entry(operation, parameters: parameters.merging(["error": String(describing: error)]) { $1 }, outcome: .failed, now: clock())) }
       throw error
     }
     // The outcome is logged; publish, then forget the operation.
@@ -425,7 +425,7 @@ public struct ProcedureAccess: Sendable {
     }
     if let running { try installation.finishOperation(running) }
     if let publishError {
-      try log(operation, parameters: parameters.merging(["error": "not published: \(publishError)"]) { $1 }, outcome: .failed, now: now)
+      try log(operation, parameters: parameters.merging(["error": "not published: \(publishError)"]) { $1 }, outcome: .failed, now: clock())
       throw publishError
     }
     return outcome.value

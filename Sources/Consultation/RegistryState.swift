@@ -121,7 +121,9 @@ struct RegistryState: Codable, Equatable, Sendable {
         if p["finishing"] == "true" { operations[id]?.outcomeLogged = true } else { operations[id] = nil }
       }
     }
-    guard entry.outcome == .success, let operation = RegistryOperation(rawValue: entry.operation) else { return }
+    guard let operation = RegistryOperation(rawValue: entry.operation) else { return }
+    // A closure's claim is its started entry; every other change is a success.
+    guard entry.outcome == .success || (operation == .procedureClose && entry.outcome == .started) else { return }
     switch operation {
     case .installationCreate:
       if let key = p["key"] {

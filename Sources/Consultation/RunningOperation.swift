@@ -187,7 +187,8 @@ extension Installation {
     }
   }
 
-  /// Logs how `operation` ended, in one transaction with `body` (registry writes that go with it). With
+  /// Logs how `operation` ended (or, with `continues=true` in the entry, one of its steps), in one
+  /// transaction with `body` (registry writes that go with it). With
   /// `finishing`, the operation stays recorded (its outcome logged) until ``finishOperation(_:)``: its
   /// last steps (publishing files, making an exhibit visible) are then done by it or, if it dies, by
   /// whoever settles it.
@@ -198,10 +199,13 @@ extension Installation {
     var entry = entry
     entry.parameters[OperationParameter.id] = operation.id
     entry.parameters[OperationParameter.started] = String(operation.startedSeq)
+    let continuing = entry.parameters[OperationParameter.continues] == "true"
     return try registry.write { db in
       try body?(db)
       let seq = try log.append(entry, in: db)
-      if finishing {
+      if continuing {
+        // A step of a longer operation (a closure): it goes on, still recorded as running.
+      } else if finishing {
         try db.execute(sql: "UPDATE operation SET outcome_seq = ? WHERE id = ?", arguments: [seq, operation.id])
       } else {
         try db.execute(sql: "DELETE FROM operation WHERE id = ?", arguments: [operation.id])

@@ -70,15 +70,15 @@ struct ConsoleTests {
 
     let server = try Server(environment: env)
     let seen: [String: Any]
-    let sealedWhileServing: VerificationReport
+    let sealedWhileServing: AuditReport
     do {
       defer { server.stop() }
       seen = try Self.runBrowser(["investigator", server.url, artefacts.path, "P1", "street"])
       // The server is still running: what it logged, its refusals included, is sealed already.
       sealedWhileServing = try Installation.open(home: installation.home).verifyLog()
     }
-    #expect(sealedWhileServing.isValid && sealedWhileServing.sealedCount == sealedWhileServing.entryCount,
-            "\(sealedWhileServing.sealedCount) of \(sealedWhileServing.entryCount) entries sealed while serving")
+    #expect(sealedWhileServing.isValid && sealedWhileServing.chain.sealedCount == sealedWhileServing.chain.entryCount,
+            "\(sealedWhileServing.chain.sealedCount) of \(sealedWhileServing.chain.entryCount) entries sealed while serving: \(sealedWhileServing.problems)")
 
     // Without the token: 401 everywhere, nothing leaks, nothing cached.
     let unauthenticated = try #require(seen["unauthenticated"] as? [String: [String: Any]])
