@@ -226,13 +226,13 @@ extension ProcedureAccess {
     }
     defer { running.release(home: installation.home) }
     let interruption = Interruption.begin { [self] in
-      try? installation.endOperation(
+      _ = try? installation.endOperation(
         running, entry: entry(operation, parameters: parameters.merging(["error": "interrupted; lrj procedure close finishes it"]) { $1 },
                               outcome: .failed, now: clock()))
     }
     defer { Interruption.end(interruption) }
     func failed(_ error: any Error, step: String) throws -> Never {
-      try? installation.endOperation(
+      _ = try? installation.endOperation(
         running, entry: entry(operation, parameters: parameters.merging(["step": step, "error": String(describing: error)]) { $1 },
                               outcome: .failed, now: clock()))
       throw error

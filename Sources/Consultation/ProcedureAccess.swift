@@ -378,9 +378,9 @@ public struct ProcedureAccess: Sendable {
     let interruption = Interruption.begin { [self] in
       let failed = entry(operation, parameters: parameters.merging(["error": "interrupted"]) { $1 }, outcome: .failed, now: clock())
       if let running {
-        if !context.outcomeLogged { try? installation.endOperation(running, entry: failed) }
+        if !context.outcomeLogged { _ = try? installation.endOperation(running, entry: failed) }
       } else {
-        try? installation.log.append(failed)
+        _ = try? installation.log.append(failed)
       }
     }
     defer {
@@ -412,7 +412,7 @@ public struct ProcedureAccess: Sendable {
       }
     } catch {
       for file in outcome.files { ExportFile.removeStaged(file.temporary) }
-      if let running { try? installation.endOperation(running, entry: entry(operation, parameters: parameters.merging(["error": String(describing: error)]) { $1 }, outcome: .failed, now: clock())) }
+      if let running { _ = try? installation.endOperation(running, entry: entry(operation, parameters: parameters.merging(["error": String(describing: error)]) { $1 }, outcome: .failed, now: clock())) }
       throw error
     }
     // The outcome is logged; publish, then forget the operation.
