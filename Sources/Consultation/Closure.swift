@@ -192,7 +192,8 @@ extension ProcedureAccess {
 
     // 1. Claim (or take over a closure whose process died), in one transaction with its started entry.
     let claimParameters = ["report": folder.path, "with-data": String(withData),
-                           "step": ClosureStep.claimed.rawValue] .merging(existing.map { ["resumes": $0.step.rawValue] } ?? [:]) { $1 }
+                           "step": (existing?.step ?? .claimed).rawValue]
+      .merging(existing.map { ["resumes": $0.step.rawValue] } ?? [:]) { $1 }
     let running: RunningOperation
     do {
       running = try installation.beginOperation(
@@ -242,9 +243,11 @@ extension ProcedureAccess {
 
     // 2. The report, published with its hashes logged, while the key still exists.
     var manifest: ClosureManifest?
+    var lostReport = false
     if closure.step == .reported, !(try publishRecordedReport(closure)) {
-      closure.step = .claimed  // the report it logged is gone: write it anew
+      closure.step = .claimed  // the report it logged is gone: write it anew, and say so
       closure.files = []
+      lostReport = true
     }
     if closure.step == .claimed {
       do {
@@ -254,7 +257,8 @@ extension ProcedureAccess {
         try installation.endOperation(
           running,
           entry: entry(operation, parameters: ["step": ClosureStep.reported.rawValue, OperationParameter.continues: "true",
-                                              "report": folder.path],
+                                              "report": folder.path]
+                                  .merging(lostReport ? ["note": "the report logged before was gone; written anew"] : [:]) { $1 },
                        resultCount: report.consultations.count, outcome: .success, files: written.map(\.sha256), now: clock())
         ) { db in
           try db.execute(sql: "UPDATE closure SET step = 'reported', files = ? WHERE procedure = ?",
