@@ -33,6 +33,8 @@ let package = Package(
       name: "CFFmpeg", pkgConfig: "libavformat",
       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev"])]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    // cairo and Pango lay out and write the closure report's PDF.
+    .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libpango1.0-dev", "libcairo2-dev"])]),
     // Compiled C: FFmpeg's log callback takes a va_list, which Swift cannot format.
     .target(
       name: "CFFmpegLog", dependencies: ["CFFmpeg"]),
@@ -47,7 +49,7 @@ let package = Package(
     // Libraries, in dependency order (DESIGN.md §3).
     .target(
       name: "Media",
-      dependencies: ["CFFmpeg", "CFFmpegLog", "CPNG", .product(name: "Logging", package: "swift-log")],
+      dependencies: ["CFFmpeg", "CFFmpegLog", "CPNG", "CPangoCairo", .product(name: "Logging", package: "swift-log")],
       swiftSettings: swiftSettings),
     .target(
       name: "Index",

@@ -249,4 +249,11 @@ extension Installation {
   }
 
   static func json(_ strings: [String]) throws -> String { String(decoding: try JSONEncoder().encode(strings), as: UTF8.self) }
+
+  /// A list as a JSON array (without escaped slashes), for a log parameter.
+  static func jsonList(_ strings: [String]) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    return String(decoding: (try? encoder.encode(strings)) ?? Data("[]".utf8), as: UTF8.self)
+  }
 }

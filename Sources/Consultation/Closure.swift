@@ -184,7 +184,7 @@ extension ProcedureAccess {
     if existing == nil || existing?.step == .claimed {
       do { try ExportFile.prepareFolder(folder) } catch { try refuse(error) }
       let base = "closure-\(procedure)"
-      let names = ["\(base).json", "\(base).md", "\(base).html"] + (withData ? ["\(base)-data.tar"] : [])
+      let names = ["\(base).json", "\(base).md", "\(base).html", "\(base).pdf"] + (withData ? ["\(base)-data.tar"] : [])
       if let taken = names.first(where: { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }) {
         try refuse(ProcedureError("\(folder.appendingPathComponent(taken).path) exists; closure never overwrites a report"))
       }
@@ -336,6 +336,7 @@ extension ProcedureAccess {
       staged.append(try context.stage(try encoder.encode(manifest), for: folder.appendingPathComponent("\(base).json").path))
       staged.append(try context.stage(Data(ClosureReportText.markdown(manifest).utf8), for: folder.appendingPathComponent("\(base).md").path))
       staged.append(try context.stage(Data(ClosureReportText.html(manifest).utf8), for: folder.appendingPathComponent("\(base).html").path))
+      staged.append(try context.stage(try ClosureReportText.pdf(manifest), for: folder.appendingPathComponent("\(base).pdf").path))
       for file in staged { try ExportFile.synchronise(file.temporary) }
       let files = try staged.map {
         ClosureRecord.ReportFile(temporary: $0.temporary.path, final: $0.final.path, sha256: try SHA256Hex.ofFile($0.temporary.path))
@@ -411,9 +412,11 @@ extension ProcedureAccess {
         filesSha256: entry.filesWritten)
     }
     let exports = entries.flatMap { seq, entry in
-      entry.filesWritten.map {
-        ClosureManifest.Export(seq: seq, time: formatter.string(from: entry.time), user: entry.user,
-                               operation: entry.operation, file: entry.parameters["out"], sha256: $0)
+      // Each file under its own name (entries of earlier versions name only the main output).
+      let names = entry.parameters["files"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+      return entry.filesWritten.enumerated().map { index, sha256 in
+        ClosureManifest.Export(seq: seq, time: formatter.string(from: entry.time), user: entry.user, operation: entry.operation,
+                               file: names.flatMap { index < $0.count ? $0[index] : nil } ?? entry.parameters["out"], sha256: sha256)
       }
     }
     let manifest = CapabilityManifest.current

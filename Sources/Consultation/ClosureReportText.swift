@@ -1,4 +1,5 @@
 import Foundation
+import Media
 
 /// The readable closure report (Markdown, and HTML ready to print as PDF) from its manifest.
 enum ClosureReportText {
@@ -12,6 +13,9 @@ enum ClosureReportText {
     out.append("|---|---|")
     for (key, value) in summaryRows(m) { out.append("| \(key) | \(cell(value)) |") }
     out.append("")
+    out.append("### Consultations by user and operation")
+    out.append("")
+    out.append(table(["user", "operation", "count", "refused or failed"], consultationCounts(m)))
     out.append("## Authorisations")
     out.append("")
     out.append(table(["token", "magistrate", "kind", "valid from", "until", "investigators", "presented", "revoked"],
@@ -75,6 +79,7 @@ enum ClosureReportText {
     body += "<h1>Closure report — procedure \(escape(m.procedure))</h1>\n"
     body += "<p>Report on the exploitation of data by lrj (CPP art. 230-20 to 230-27, R40-40), installation <code>\(escape(m.installation))</code>.</p>\n"
     body += htmlTable(nil, summaryRows(m).map { [$0.0, $0.1] })
+    body += "<h3>Consultations by user and operation</h3>\n" + htmlTable(["user", "operation", "count", "refused or failed"], consultationCounts(m))
     body += "<h2>Authorisations</h2>\n" + htmlTable(
       ["token", "magistrate", "kind", "valid from", "until", "investigators", "revoked"],
       m.authorisations.map { [$0.tokenID, $0.issuer, $0.kind, $0.notBefore, $0.expires, $0.investigators.joined(separator: ", "), $0.revokedAt ?? "no"] })
@@ -113,10 +118,85 @@ enum ClosureReportText {
   }
 
   static func summaryRows(_ m: ClosureManifest) -> [(String, String)] {
-    [("Procedure", m.procedure), ("Kind", m.kind), ("Opened", "\(m.openedAt) by \(m.openedBy)"),
-     ("Closed", "\(m.closedAt) by \(m.closedBy)"), ("Investigators", m.investigators.joined(separator: ", ")),
-     ("Exhibits", String(m.exhibits.count)), ("Consultations", String(m.consultations.count)),
-     ("Exports", String(m.exports.count))]
+    let authorisations = m.authorisations.map { a in
+      "\(a.tokenID.prefix(8))… by \(a.issuer), \(a.kind), \(a.notBefore) to \(a.expires)" + (a.revokedAt.map { ", revoked \($0)" } ?? "")
+    }
+    return [
+      ("Procedure", m.procedure), ("Kind", m.kind), ("Opened", "\(m.openedAt) by \(m.openedBy)"),
+      ("Closed", "\(m.closedAt) by \(m.closedBy)"), ("Authorisations", authorisations.joined(separator: "; ")),
+      ("Investigators", m.investigators.joined(separator: ", ")),
+      ("Exhibits", m.exhibits.isEmpty ? "none" : m.exhibits.map { "\($0.id) \($0.camera) (\($0.tracks) tracks)" }.joined(separator: ", ")),
+      ("Consultations", String(m.consultations.count)), ("Exports", String(m.exports.count)),
+      ("Erasure", "after this report: \(m.erasure.vaultFiles.count) vault files, \(m.erasure.vaultBytes) bytes; procedure key destroyed"),
+      ("Log head", logHead(m) ?? "(no checkpoint)"),
+    ]
+  }
+
+  /// The chain head the report's checkpoint signs, in hexadecimal.
+  static func logHead(_ m: ClosureManifest) -> String? {
+    guard let checkpoint = m.checkpoint, let note = ConsultationLog.parseNote(checkpoint) else { return nil }
+    return "\(note.head.map { String(format: "%02x", $0) }.joined()) (entry \(note.size))"
+  }
+
+  /// Consultations counted by user and operation: user, operation, total, of which refused or failed.
+  static func consultationCounts(_ m: ClosureManifest) -> [[String]] {
+    var counts: [String: (total: Int, refused: Int)] = [:]
+    for c in m.consultations where c.outcome != LogOutcome.started.rawValue {
+      let key = "\(c.user)\u{0}\(c.operation)"
+      counts[key, default: (0, 0)].total += 1
+      if c.outcome != LogOutcome.success.rawValue { counts[key, default: (0, 0)].refused += 1 }
+    }
+    return counts.keys.sorted().map { key in
+      let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+      return [parts[0], parts[1], String(counts[key]!.total), String(counts[key]!.refused)]
+    }
+  }
+
+  /// The report as an A4 PDF: a one-page summary, then every section of the Markdown report.
+  static func pdf(_ m: ClosureManifest) throws -> Data {
+    var pdf = PDFDocument(footer: "lrj closure report — procedure \(m.procedure) — installation \(m.installation)")
+    pdf.heading("Closure report — procedure \(m.procedure)", level: 1)
+    pdf.paragraph("Report on the exploitation of data by lrj (CPP art. 230-20 to 230-27, R40-40).")
+    pdf.table(["", ""], summaryRows(m).map { [$0.0, $0.1] }, widths: [1, 4])
+    pdf.heading("Consultations by user and operation")
+    pdf.table(["user", "operation", "count", "refused or failed"], consultationCounts(m), widths: [2, 2, 1, 1])
+    pdf.pageBreak()
+    pdf.heading("Authorisations")
+    pdf.table(["token", "magistrate", "kind", "valid from", "until", "investigators", "presented", "revoked"],
+              m.authorisations.map { a in
+                [a.tokenID, a.issuer, a.kind, a.notBefore, a.expires, a.investigators.joined(separator: ", "),
+                 a.registeredAt.map { "\($0) by \(a.registeredBy ?? "?")" } ?? "no", a.revokedAt ?? "no"]
+              }, widths: [3, 1.5, 1.5, 2, 2, 2, 2, 1.2])
+    pdf.heading("Exhibits")
+    pdf.table(["exhibit", "file", "camera", "SHA-256", "bytes", "duration (s)", "start", "tracks"],
+              m.exhibits.map { [$0.id, $0.file, $0.camera, $0.sha256, String($0.sizeBytes),
+                                String(format: "%.1f", $0.durationSeconds), $0.start, String($0.tracks)] },
+              widths: [0.8, 3, 1.2, 4, 1.2, 1, 2, 0.8])
+    pdf.heading("Consultations (\(m.consultations.count))")
+    pdf.table(["#", "time (UTC)", "user", "role", "operation", "parameters", "results", "outcome"],
+              m.consultations.map { [String($0.seq), $0.time, $0.user, $0.role, $0.operation,
+                                     $0.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                                     $0.resultCount.map(String.init) ?? "", $0.outcome] },
+              widths: [0.6, 2.2, 1.2, 1.2, 1.3, 5, 0.8, 1])
+    pdf.heading("Exports (\(m.exports.count))")
+    pdf.table(["#", "time (UTC)", "user", "operation", "file", "SHA-256"],
+              m.exports.map { [String($0.seq), $0.time, $0.user, $0.operation, $0.file ?? "", $0.sha256] },
+              widths: [0.6, 2.2, 1.2, 1.2, 4, 4.4])
+    pdf.heading("Data exploited")
+    pdf.paragraph(m.dataArchive.map { "Archive \($0.file): \($0.tracks) tracks with their thumbnails, \($0.bytes) bytes, SHA-256 \($0.sha256)." }
+                  ?? "No copy of the data was requested.")
+    pdf.heading("Erasure")
+    pdf.paragraph("Once this report is published, the procedure's data are erased; the erasure record follows in the consultation log.")
+    pdf.paragraph("Procedure key: \(m.erasure.procedureKey). Vault: \(m.erasure.vaultFiles.joined(separator: ", ")) "
+                  + "(\(m.erasure.vaultBytes) bytes): \(m.erasure.method). The consultation log of the procedure is kept five years.")
+    if let checkpoint = m.checkpoint {
+      pdf.heading("Checkpoint of the consultation log")
+      pdf.paragraph("The log's head when this report was written, signed; lrj log verify --checkpoint closure-\(m.procedure).json checks the log against it.")
+      pdf.paragraph(checkpoint.trimmingCharacters(in: .newlines), monospace: true)
+    }
+    pdf.heading("Capabilities")
+    pdf.paragraph("\(m.capabilityStatement). Capability manifest SHA-256 \(m.capabilityManifestSha256).")
+    return try pdf.finish()
   }
 
   /// A Markdown table cell: HTML markup shown as text, pipes escaped, control characters as spaces.

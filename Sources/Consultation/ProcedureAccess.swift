@@ -400,7 +400,10 @@ public struct ProcedureAccess: Sendable {
     do {
       let hashes = try outcome.files.map { try SHA256Hex.ofFile($0.temporary.path) }
       if !context.outcomeLogged {
-        let success = entry(operation, parameters: parameters.merging(outcome.parameters) { $1 }, resultCount: outcome.resultCount,
+        var written = outcome.parameters
+        // Each file's own name, in the order of the hashes (a synopsis writes three).
+        if !outcome.files.isEmpty { written["files"] = Installation.jsonList(outcome.files.map(\.final.path)) }
+        let success = entry(operation, parameters: parameters.merging(written) { $1 }, resultCount: outcome.resultCount,
                             outcome: .success, files: hashes, now: clock())
         if let running {
           var finishing = success
