@@ -3,7 +3,8 @@ SWIFT ?= swift
 # Debian packages lrj needs: C libraries to build against, ffmpeg/ffprobe for tests and benchmarks.
 # chromium and its driver run the web console's browser tests.
 APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libpng-dev \
-                libsqlite3-dev libopencv-dnn-dev libopencv-imgproc-dev ffmpeg python3 python3-pip \
+                libsqlite3-dev libopencv-dnn-dev libopencv-imgproc-dev libpango1.0-dev libcairo2-dev fonts-dejavu-core \
+                poppler-utils ffmpeg python3 python3-pip \
                 chromium chromium-driver curl openssl
 # The optional CNN classifier's model (not in the repository): YOLOX-nano, Apache-2.0 (README).
 MODEL_SOURCE ?= ../shared/models/yolox_nano.onnx

@@ -15,11 +15,12 @@ public enum ProcedureOperation: String, Sendable, CaseIterable {
   case overview
   case still
   case zoneSave = "zone.save"
+  case export
   case erase
   case close = "procedure.close"
 
   /// Operations that only read (and export) what was ingested.
-  var isConsultation: Bool { [.search, .show, .extract, .tracks, .synopsis, .overview, .still].contains(self) }
+  var isConsultation: Bool { [.search, .show, .extract, .export, .tracks, .synopsis, .overview, .still].contains(self) }
 }
 
 /// A file an operation wrote under a temporary name, published under its final name only once
@@ -36,6 +37,8 @@ struct OperationOutcome<Value> {
   var resultCount: Int? = nil
   var files: [PendingFile] = []
   var parameters: [String: String] = [:]
+  /// The files written and their SHA-256, when `files` are folders (an export bundle): logged instead.
+  var fileHashes: [(path: String, sha256: String)]? = nil
 }
 
 /// What the body of an operation that writes is given: the time, and its running operation, with which
@@ -398,11 +401,13 @@ public struct ProcedureAccess: Sendable {
       throw error
     }
     do {
-      let hashes = try outcome.files.map { try SHA256Hex.ofFile($0.temporary.path) }
+      let hashes = try outcome.fileHashes?.map(\.sha256) ?? outcome.files.map { try SHA256Hex.ofFile($0.temporary.path) }
       if !context.outcomeLogged {
         var written = outcome.parameters
         // Each file's own name, in the order of the hashes (a synopsis writes three).
-        if !outcome.files.isEmpty { written["files"] = Installation.jsonList(outcome.files.map(\.final.path)) }
+        if !outcome.files.isEmpty {
+          written["files"] = Installation.jsonList(outcome.fileHashes?.map(\.path) ?? outcome.files.map(\.final.path))
+        }
         let success = entry(operation, parameters: parameters.merging(written) { $1 }, resultCount: outcome.resultCount,
                             outcome: .success, files: hashes, now: clock())
         if let running {
@@ -495,7 +500,7 @@ enum ExportFile {
     let target = URL(fileURLWithPath: output)
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: target.path, isDirectory: &isDirectory) {
-      throw ProcedureError(isDirectory.boolValue ? "\(output) is a directory"
+      throw ProcedureError(isDirectory.boolValue ? "\(output) exists and is a folder; lrj never writes over it, choose another name"
                            : "\(output) exists; lrj never overwrites a file, choose another name")
     }
     let folder = target.deletingLastPathComponent()

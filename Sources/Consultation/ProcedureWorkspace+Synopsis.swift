@@ -56,6 +56,13 @@ extension ProcedureWorkspace {
       page.offset += result.results.count
     }
     guard !tracks.isEmpty else { throw ProcedureError("no track matches the filters") }
+    return try synopsis(of: tracks, options: options, output: output, overview: overview, videoName: videoName,
+                        progress: progress, started: started)
+  }
+
+  /// Renders the synopsis of `tracks` (one camera), as `synopsis(_:options:output:overview:videoName:progress:)`.
+  func synopsis(of tracks: [TrackSummary], options: SynopsisOptions, output: String, overview: String?, videoName: String?,
+                progress: ((SynopsisProgress) -> Void)?, started: Date = Date()) throws -> SynopsisReport {
     let cameras = Set(tracks.map(\.camera)).sorted()
     guard cameras.count == 1, let camera = cameras.first else {
       throw ProcedureError("the tracks come from several cameras (\(cameras.joined(separator: ", "))): choose one with --camera")

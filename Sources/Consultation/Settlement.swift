@@ -76,8 +76,12 @@ extension Installation {
     for file in operation.staging {
       let temporary = URL(fileURLWithPath: file.temporary)
       guard FileManager.default.fileExists(atPath: temporary.path) else { continue }
+      // A file must still have its logged SHA-256; a folder (an export bundle), its manifest.
+      var isDirectory: ObjCBool = false
+      FileManager.default.fileExists(atPath: temporary.path, isDirectory: &isDirectory)
+      let checked = isDirectory.boolValue ? temporary.appendingPathComponent(ExportBundle.manifestName) : temporary
       if outcome?.outcome == .success, !FileManager.default.fileExists(atPath: file.final),
-        let hash = try? SHA256Hex.ofFile(temporary.path), logged.contains(hash)
+        let hash = try? SHA256Hex.ofFile(checked.path), logged.contains(hash)
       {
         try? ExportFile.publish(PendingFile(temporary: temporary, final: URL(fileURLWithPath: file.final)))
       }

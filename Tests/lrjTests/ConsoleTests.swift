@@ -185,7 +185,7 @@ struct ConsoleTests {
     #expect(csv["status"] as? Int == 200 && (csv["firstLine"] as? String)?.hasPrefix("seq,time,user") == true)
     // Closure from the console: the report downloads, the procedure is shown closed, its vault is gone.
     #expect((judge["closed"] as? String ?? "").hasPrefix("Procedure P1 is closed"), "\(judge["closed"] ?? "")")
-    #expect(Set(judge["reportFiles"] as? [String] ?? []) == ["closure-P1.json", "closure-P1.md", "closure-P1.html"])
+    #expect(Set(judge["reportFiles"] as? [String] ?? []) == ["closure-P1.json", "closure-P1.md", "closure-P1.html", "closure-P1.pdf"])
     let report = try #require(judge["reportJSON"] as? [String: Any])
     #expect(report["status"] as? Int == 200 && report["procedure"] as? String == "P1" && report["cacheControl"] as? String == "no-store")
     let after = try #require(judge["afterClosure"] as? [[String]])
@@ -193,7 +193,7 @@ struct ConsoleTests {
     #expect(!FileManager.default.fileExists(atPath: installation.home.appendingPathComponent("procedures/P1").path))
     // The report was kept on disk, where the form proposed, before the key was destroyed.
     let kept = installation.folder.appendingPathComponent("lrj-reports/P1")
-    #expect(Set(try FileManager.default.contentsOfDirectory(atPath: kept.path)) == ["closure-P1.json", "closure-P1.md", "closure-P1.html"])
+    #expect(Set(try FileManager.default.contentsOfDirectory(atPath: kept.path)) == ["closure-P1.json", "closure-P1.md", "closure-P1.html", "closure-P1.pdf"])
     #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).isEmpty, "nothing rendered in the temporary folder")
     #expect(try Installation.open(home: installation.home).verifyLog().isValid)
   }

@@ -180,7 +180,8 @@ struct CrashTests {
       let log = try Self.entries(installation)
       let reported = try #require(log.last { $0.procedure == procedure && $0.parameters["step"] == "reported" })
       let files = try FileManager.default.contentsOfDirectory(atPath: report.path).sorted()
-      #expect(files == ["closure-\(procedure)-data.tar", "closure-\(procedure).html", "closure-\(procedure).json", "closure-\(procedure).md"],
+      #expect(files == ["closure-\(procedure)-data.tar", "closure-\(procedure).html", "closure-\(procedure).json",
+                        "closure-\(procedure).md", "closure-\(procedure).pdf"],
               "point \(point): \(files)")
       for file in files {
         #expect(reported.filesWritten.contains(try SHA256Hex.ofFile(report.appendingPathComponent(file).path)), "\(file) is the logged one")

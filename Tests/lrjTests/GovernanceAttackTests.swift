@@ -334,7 +334,7 @@ struct GovernanceAttackTests {
     let winner = FileManager.default.fileExists(atPath: a.appendingPathComponent("closure-P1.json").path) ? a : b
     let other = winner == a ? b : a
     #expect(((try? FileManager.default.contentsOfDirectory(atPath: other.path)) ?? []).isEmpty)
-    #expect(try FileManager.default.contentsOfDirectory(atPath: winner.path).count == 4)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: winner.path).count == 5)
     try Self.expectVerifies(installation)
   }
 
@@ -347,7 +347,7 @@ struct GovernanceAttackTests {
                          "its parent folder \(missing.deletingLastPathComponent().path) does not exist")
     let created = installation.folder.appendingPathComponent("new-report")
     try installation.expect(["procedure", "close", "--procedure", "P1", "--report", created.path, "--with-data"], installation.env(as: "judge"))
-    #expect(try FileManager.default.contentsOfDirectory(atPath: created.path).count == 4)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: created.path).count == 5)
     try Self.expectVerifies(installation)
   }
 
@@ -399,7 +399,7 @@ struct GovernanceAttackTests {
     try Self.expectVerifies(installation)
     disk.unfill()
     try installation.expect(["procedure", "close", "--procedure", "P1", "--report", report.path, "--with-data"], installation.env(as: "judge"))
-    #expect(try FileManager.default.contentsOfDirectory(atPath: report.path).count == 4)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: report.path).count == 5)
     try Self.expectVerifies(installation)
 
     // An ingest into an installation whose disk is full: a failure, logged as far as the disk allows;

@@ -413,7 +413,7 @@ struct ConsoleServer: Sendable {
     for file in result.files {
       let name = URL(fileURLWithPath: file.path).lastPathComponent
       let type = name.hasSuffix(".html") ? "text/html; charset=utf-8" : name.hasSuffix(".json") ? "application/json"
-        : name.hasSuffix(".md") ? "text/markdown; charset=utf-8" : "application/x-tar"
+        : name.hasSuffix(".md") ? "text/markdown; charset=utf-8" : name.hasSuffix(".pdf") ? "application/pdf" : "application/x-tar"
       let id = await sessions.keep(.init(bytes: try Data(contentsOf: URL(fileURLWithPath: file.path)), contentType: type,
                                          fileName: name, sha256: file.sha256))
       rows.append(["<a href=\"/downloads/\(id)?download=1\">\(Page.h(name))</a>", "<code>\(file.sha256)</code>"])
