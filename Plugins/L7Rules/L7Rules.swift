@@ -110,6 +110,19 @@ public enum L7Rules {
     return findings
   }
 
+  /// A finding when the name of the file at `path` (its last component) breaks a rule: a file
+  /// named for biometric processing is refused whatever it holds. Reported at line 1.
+  public static func scanFileName(_ path: String) -> L7Finding? {
+    let name = String(path.split(separator: "/").last ?? Substring(path))
+    let words = readable(Substring(name))
+    for rule in all {
+      if let match = firstMatch(regex(rule.pattern), in: words) {
+        return L7Finding(file: path, line: 1, rule: "\(rule.name), in the file's name", match: match)
+      }
+    }
+    return nil
+  }
+
   /// Why a detector class named `name` is refused (it names a face or a person's attribute), or
   /// nil when it names an object (`person`, `car`, `hair drier`…).
   public static func refusedClassReason(_ name: String) -> String? {

@@ -36,6 +36,7 @@ for file in files.sorted() {
   guard let kind = L7FileKind.of(path: file) else { continue }
   guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read \(file)") }
   scanned += 1
+  if let named = L7Rules.scanFileName(file) { findings.append(named) }
   findings += L7Rules.scan(String(decoding: data, as: UTF8.self), file: file, kind: kind)
 }
 if !findings.isEmpty {

@@ -68,6 +68,14 @@ struct L7RulesTests {
     #expect(Self.findings("face detection (excluded)", kind: .source).isEmpty)
   }
 
+  @Test func fileNames() {
+    #expect(L7Rules.scanFileName("Sources/Ingest/FaceEmbedder.swift")?.line == 1)
+    #expect(L7Rules.scanFileName("Sources/CDetector/include/dlib_shim.h") != nil)
+    for path in ["Sources/Media/Surface.swift", "Sources/lrj/Interface.swift", "Sources/Index/Package+Age.swift"] {
+      #expect(L7Rules.scanFileName(path) == nil, "\(path)")
+    }
+  }
+
   @Test func fileKinds() {
     #expect(L7FileKind.of(path: "/a/Package.swift") == .buildConfiguration)
     #expect(L7FileKind.of(path: "Sources/CFFmpeg/module.modulemap") == .buildConfiguration)
