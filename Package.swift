@@ -58,6 +58,7 @@ let package = Package(
     .target(
       name: "Index",
       dependencies: [
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
       ],

@@ -83,105 +83,304 @@ public struct ClosureManifest: Codable, Sendable {
   public var capabilityManifestSha256: String
   public var capabilityStatement: String
   public var dataArchive: DataArchive?
+  /// What is to be erased once the report is published (the erasure record follows in the log).
   public var erasure: Erasure
+  /// The consultation log's head when the report was written: a signed checkpoint
+  /// (`lrj log verify --checkpoint` this file checks the log against it).
+  public var checkpoint: String?
 }
 
-/// What `close` wrote.
+/// What `close` wrote and erased.
 public struct ClosureResult: Sendable {
   /// Every file written into the report folder, with its SHA-256.
   public var files: [(path: String, sha256: String)]
+  /// The report's manifest (its erasure section says what was to be erased).
   public var manifest: ClosureManifest
+  /// What was erased, after the report.
+  public var erasure: ClosureManifest.Erasure
+  /// Whether this run resumed a closure that an earlier run had begun.
+  public var resumed: Bool
+}
+
+/// A closure under way, as the registry's `closure` table keeps it.
+struct ClosureRecord {
+  var step: ClosureStep
+  var operation: String
+  var closer: String
+  var reportFolder: String
+  var withData: Bool
+  /// The report's files once reported: staging name, final name, SHA-256.
+  var files: [ReportFile]
+
+  struct ReportFile: Codable {
+    var temporary: String
+    var final: String
+    var sha256: String
+  }
+
+  static func read(_ procedure: String, in db: Database) throws -> ClosureRecord? {
+    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM closure WHERE procedure = ?", arguments: [procedure]) else { return nil }
+    let files = (row["files"] as String?).flatMap { try? JSONDecoder().decode([ReportFile].self, from: Data($0.utf8)) } ?? []
+    return ClosureRecord(
+      step: ClosureStep(rawValue: row["step"]) ?? .claimed, operation: row["operation"], closer: row["closer"],
+      reportFolder: row["report_folder"], withData: row["with_data"] == 1, files: files)
+  }
 }
 
 extension ProcedureAccess {
-  /// Closes the procedure (its issuing magistrate or the controller): writes the closure report
-  /// into `folder` (JSON manifest, Markdown, HTML; with `withData`, a tar archive of the tracks and
-  /// thumbnails), crypto-erases the procedure key, erases and deletes the vault, and logs it all.
-  /// Afterwards every operation on the procedure is refused; its log stays.
+  /// Closes the procedure (its magistrate in charge or the controller), as one resumable state machine:
+  ///
+  /// 1. *claimed*: one closer wins, in one transaction (a concurrent one is refused, logged); the
+  ///    procedure then accepts nothing but its closure.
+  /// 2. *reported*: the report (JSON manifest, Markdown, HTML; with `withData`, a tar archive of the tracks
+  ///    and thumbnails) is written under staging names, its hashes logged, then published.
+  /// 3. *key-destroyed*: the wrapped procedure key is wiped (crypto-erase).
+  /// 4. *erased*: the vault is erased (rows with `secure_delete`, WAL truncated, VACUUM, files overwritten
+  ///    and unlinked) and the procedure marked closed, with the erasure record in the log.
+  ///
+  /// After a crash at any point, running `close` again (the magistrate in charge or the controller)
+  /// finishes from where it stopped. Afterwards every operation on the procedure is refused; its log stays.
   public func close(reportFolder folder: URL, withData: Bool) throws -> ClosureResult {
     let now = clock()
     do {
-      return try closeUnsealedOnFailure(reportFolder: folder, withData: withData, now: now)
+      try installation.settleInterruptedOperations(noticedBy: identity, now: now)
+      let result = try closeUnsealedOnFailure(reportFolder: folder, withData: withData, now: now)
+      try installation.sealCheckpoint(by: identity, now: now)
+      return result
     } catch {
       try? installation.sealCheckpoint(by: identity, now: now)  // the refusal or failure is sealed at once
       throw error
     }
   }
 
-  private func closeUnsealedOnFailure(reportFolder folder: URL, withData: Bool, now: Date) throws -> ClosureResult {
-    let parameters = ["report": folder.path, "with-data": String(withData)]
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue,
-      FileManager.default.isWritableFile(atPath: folder.path)
-    else {
-      let error = ProcedureError("--report \(folder.path) is not a writable folder")
-      try log(.close, parameters: parameters.merging(["reason": error.description]) { $1 }, outcome: .refused, now: now)
+  private func closeUnsealedOnFailure(reportFolder requested: URL, withData requestedWithData: Bool, now: Date) throws -> ClosureResult {
+    let operation = ProcedureOperation.close
+    let parameters = ["report": requested.standardizedFileURL.path, "with-data": String(requestedWithData)]
+    func refuse(_ error: any Error) throws -> Never {
+      try log(operation, parameters: parameters.merging(["reason": String(describing: error)]) { $1 }, outcome: .refused, now: now)
       throw error
     }
-    let base = "closure-\(procedure)"
-    let names = ["\(base).json", "\(base).md", "\(base).html"] + (withData ? ["\(base)-data.tar"] : [])
-    if let existing = names.first(where: { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }) {
-      let error = ProcedureError("\(folder.appendingPathComponent(existing).path) exists; closure never overwrites a report")
-      try log(.close, parameters: parameters.merging(["reason": error.description]) { $1 }, outcome: .refused, now: now)
-      throw error
+    // Who may close, and whether a closure is under way (decided again in the claiming transaction).
+    let existing: ClosureRecord?
+    do {
+      try ProcedureWorkspace.validateID(procedure)
+      existing = try installation.registry.read { db -> ClosureRecord? in
+        guard let record = try ProcedureRegistry.procedure(procedure, in: db) else {
+          throw ProcedureError("no procedure \(procedure) in this installation")
+        }
+        try checkAuthorisation(operation, record: record, in: db, now: now)
+        return try ClosureRecord.read(procedure, in: db)
+      }
+    } catch {
+      try refuse(error)
     }
-    let workspace = try authorise(.close, parameters: parameters, now: now)
+    if let existing, RunningOperation.isAlive(id: existing.operation, home: installation.home) {
+      try refuse(ProcedureError("procedure \(procedure) is being closed by \(existing.closer) right now; only one closure runs"))
+    }
+    // A new closure writes where asked; a resumed one where it began, unless nothing was published yet.
+    let resumeFolder = existing.flatMap { $0.step == .claimed ? nil : URL(fileURLWithPath: $0.reportFolder) }
+    let folder = resumeFolder ?? requested.standardizedFileURL
+    let withData = existing.flatMap { $0.step == .claimed ? nil : $0.withData } ?? requestedWithData
+    if existing == nil || existing?.step == .claimed {
+      do { try ExportFile.prepareFolder(folder) } catch { try refuse(error) }
+      let base = "closure-\(procedure)"
+      let names = ["\(base).json", "\(base).md", "\(base).html"] + (withData ? ["\(base)-data.tar"] : [])
+      if let taken = names.first(where: { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }) {
+        try refuse(ProcedureError("\(folder.appendingPathComponent(taken).path) exists; closure never overwrites a report"))
+      }
+    }
 
-    // 1. Everything the report needs, and the data archive, while the key still exists.
+    // 1. Claim (or take over a closure whose process died), in one transaction with its started entry.
+    let claimParameters = ["report": folder.path, "with-data": String(withData),
+                           "step": ClosureStep.claimed.rawValue] .merging(existing.map { ["resumes": $0.step.rawValue] } ?? [:]) { $1 }
+    let running: RunningOperation
+    do {
+      running = try installation.beginOperation(
+        operation.rawValue, procedure: procedure, parameters: claimParameters, user: identity.user,
+        role: identity.role.rawValue, now: now
+      ) { db, id in
+        // Exactly one closer wins: the one whose transaction finds the closure as it was read above.
+        guard let record = try ProcedureRegistry.procedure(procedure, in: db) else { throw ProcedureError("no procedure \(procedure)") }
+        try checkAuthorisation(operation, record: record, in: db, now: now)
+        let current = try ClosureRecord.read(procedure, in: db)
+        guard current?.operation == existing?.operation else {
+          throw ProcedureError("procedure \(procedure) is being closed by another process; only one closure runs")
+        }
+        if current == nil {
+          let others = try OperationRecord.all(in: db).filter { $0.procedure == procedure }
+          guard others.isEmpty else {
+            throw ProcedureError("procedure \(procedure) has operations running (\(others.map { "\($0.kind) by \($0.user)" }.joined(separator: ", "))); "
+                                 + "close it when they have ended")
+          }
+          try db.execute(
+            sql: "INSERT INTO closure(procedure, step, operation, closer, report_folder, with_data) VALUES (?, 'claimed', ?, ?, ?, ?)",
+            arguments: [procedure, id, identity.user, folder.path, withData])
+        } else {
+          try db.execute(
+            sql: "UPDATE closure SET operation = ?, closer = ?, report_folder = ?, with_data = ? WHERE procedure = ?",
+            arguments: [id, identity.user, folder.path, withData, procedure])
+        }
+      }
+    } catch let error as ProcedureError {
+      try refuse(error)
+    }
+    defer { running.release(home: installation.home) }
+    let interruption = Interruption.begin { [self] in
+      _ = try? installation.endOperation(
+        running, entry: entry(operation, parameters: parameters.merging(["error": "interrupted; lrj procedure close finishes it"]) { $1 },
+                              outcome: .failed, now: clock()))
+    }
+    defer { Interruption.end(interruption) }
+    func failed(_ error: any Error, step: String) throws -> Never {
+      _ = try? installation.endOperation(
+        running, entry: entry(operation, parameters: parameters.merging(["step": step, "error": String(describing: error)]) { $1 },
+                              outcome: .failed, now: clock()))
+      throw error
+    }
+    var closure = ClosureRecord(step: existing?.step ?? .claimed, operation: running.id, closer: identity.user,
+                                reportFolder: folder.path, withData: withData, files: existing?.files ?? [])
+
+    // 2. The report, published with its hashes logged, while the key still exists.
+    var manifest: ClosureManifest?
+    if closure.step == .reported, !(try publishRecordedReport(closure)) {
+      closure.step = .claimed  // the report it logged is gone: write it anew
+      closure.files = []
+    }
+    if closure.step == .claimed {
+      do {
+        let (written, report) = try writeReport(folder: folder, withData: withData, running: running, now: now)
+        manifest = report
+        closure.files = written
+        try installation.endOperation(
+          running,
+          entry: entry(operation, parameters: ["step": ClosureStep.reported.rawValue, OperationParameter.continues: "true",
+                                              "report": folder.path],
+                       resultCount: report.consultations.count, outcome: .success, files: written.map(\.sha256), now: clock())
+        ) { db in
+          try db.execute(sql: "UPDATE closure SET step = 'reported', files = ? WHERE procedure = ?",
+                         arguments: [String(decoding: try JSONEncoder().encode(written), as: UTF8.self), procedure])
+        }
+        closure.step = .reported
+        guard try publishRecordedReport(closure) else { throw ProcedureError("the closure report could not be published in \(folder.path)") }
+      } catch {
+        try failed(error, step: "report")
+      }
+    }
+
+    // 3. Crypto-erase: the wrapped key goes, in one transaction with its log entry.
+    if closure.step == .reported {
+      do {
+        try installation.endOperation(
+          running,
+          entry: entry(operation, parameters: ["step": ClosureStep.keyDestroyed.rawValue, OperationParameter.continues: "true"],
+                       outcome: .success, now: clock())
+        ) { db in
+          try db.execute(sql: "UPDATE procedure SET wrapped_key = NULL WHERE id = ?", arguments: [procedure])
+          try db.execute(sql: "UPDATE closure SET step = 'key-destroyed' WHERE procedure = ?", arguments: [procedure])
+        }
+        try installation.registry.writeWithoutTransaction { db in _ = try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        closure.step = .keyDestroyed
+      } catch {
+        try failed(error, step: "key")
+      }
+    }
+
+    // 4. The vault, then the procedure is closed; the erasure record ends the operation.
+    let erasure: ClosureManifest.Erasure
+    do {
+      erasure = try ProcedureWorkspace.eraseVault(of: procedure, home: installation.home, now: now)
+      try installation.endOperation(
+        running,
+        entry: entry(operation, parameters: ["step": ClosureStep.erased.rawValue, "vault-files": String(erasure.vaultFiles.count),
+                                            "vault-bytes": String(erasure.vaultBytes), "method": erasure.method],
+                     outcome: .success, now: clock())
+      ) { db in
+        try db.execute(sql: "UPDATE procedure SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?",
+                       arguments: [now.timeIntervalSince1970, identity.user, procedure])
+        try db.execute(sql: "DELETE FROM closure WHERE procedure = ?", arguments: [procedure])
+      }
+    } catch {
+      try failed(error, step: "erase")
+    }
+    let published = closure.files.map { (path: $0.final, sha256: $0.sha256) }
+    let reportManifest = try manifest ?? readManifest(closure)
+    return ClosureResult(files: published, manifest: reportManifest, erasure: erasure, resumed: existing != nil)
+  }
+
+  /// Writes the report's files under staging names (recorded with the running operation first).
+  private func writeReport(folder: URL, withData: Bool, running: RunningOperation, now: Date)
+    throws -> ([ClosureRecord.ReportFile], ClosureManifest)
+  {
+    let workspace = try openWorkspace()
+    let context = OperationContext(now: now, access: self, running: running)
+    let base = "closure-\(procedure)"
+    // The log's head, signed now: the report carries it, so whoever holds the report can check the log.
+    let checkpoint = try installation.signCheckpoint(by: identity, now: now)
     var manifest = try gather(workspace, now: now)
+    manifest.checkpoint = checkpoint
     var staged: [PendingFile] = []
     do {
       if withData {
         let archive = try workspace.dataArchive()
-        let pending = try ExportFile.stage(archive.bytes, for: folder.appendingPathComponent("\(base)-data.tar").path)
+        let pending = try context.stage(archive.bytes, for: folder.appendingPathComponent("\(base)-data.tar").path)
         staged.append(pending)
         manifest.dataArchive = .init(file: pending.final.lastPathComponent, sha256: SHA256Hex.of(archive.bytes),
                                      bytes: archive.bytes.count, tracks: archive.tracks)
       }
-    } catch {
-      for file in staged { try? FileManager.default.removeItem(at: file.temporary) }
-      try log(.close, parameters: parameters.merging(["error": String(describing: error)]) { $1 }, outcome: .failed, now: now)
-      throw error
-    }
-
-    // 2. Crypto-erase: the wrapped key goes, the procedure is closed, in one transaction with its log entry.
-    try installation.registry.write { db in
-      try db.execute(
-        sql: "UPDATE procedure SET wrapped_key = NULL, status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?",
-        arguments: [now.timeIntervalSince1970, identity.user, procedure])
-      try installation.log.append(
-        LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: procedure,
-                 operation: ProcedureOperation.close.rawValue, parameters: parameters.merging(["step": "key destroyed"]) { $1 },
-                 outcome: .success), in: db)
-    }
-    try installation.registry.writeWithoutTransaction { db in _ = try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-
-    // 3. The vault: rows erased, WAL truncated, vacuumed, files unlinked.
-    let erasure = try workspace.erase(now: now)
-    manifest.erasure = erasure
-
-    // 4. The report, then its log entry (with every file's SHA-256) and a signed checkpoint.
-    var files: [(String, String)] = []
-    do {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-      let json = try encoder.encode(manifest)
-      staged.append(try ExportFile.stage(json, for: folder.appendingPathComponent("\(base).json").path))
-      staged.append(try ExportFile.stage(Data(ClosureReportText.markdown(manifest).utf8), for: folder.appendingPathComponent("\(base).md").path))
-      staged.append(try ExportFile.stage(Data(ClosureReportText.html(manifest).utf8), for: folder.appendingPathComponent("\(base).html").path))
-      for file in staged { files.append((file.final.path, try SHA256Hex.ofFile(file.temporary.path))) }
-      for file in staged { try ExportFile.publish(file) }
+      staged.append(try context.stage(try encoder.encode(manifest), for: folder.appendingPathComponent("\(base).json").path))
+      staged.append(try context.stage(Data(ClosureReportText.markdown(manifest).utf8), for: folder.appendingPathComponent("\(base).md").path))
+      staged.append(try context.stage(Data(ClosureReportText.html(manifest).utf8), for: folder.appendingPathComponent("\(base).html").path))
+      for file in staged { try ExportFile.synchronise(file.temporary) }
+      let files = try staged.map {
+        ClosureRecord.ReportFile(temporary: $0.temporary.path, final: $0.final.path, sha256: try SHA256Hex.ofFile($0.temporary.path))
+      }
+      try workspace.store.close()
+      return (files, manifest)
     } catch {
-      for file in staged { try? FileManager.default.removeItem(at: file.temporary) }
-      try log(.close, parameters: parameters.merging(["step": "report", "error": String(describing: error)]) { $1 },
-              outcome: .failed, now: now)
+      for file in staged { ExportFile.removeStaged(file.temporary) }
+      try? workspace.store.close()
       throw error
     }
-    try log(.close, parameters: parameters.merging(["step": "vault erased and report written",
-                                                    "vault-files": String(erasure.vaultFiles.count)]) { $1 },
-            resultCount: manifest.consultations.count, outcome: .success, files: files.map(\.1), now: now)
-    try installation.sealCheckpoint(by: identity, now: now)
-    return ClosureResult(files: files, manifest: manifest)
+  }
+
+  /// Publishes the report files a closure logged: each must be in place or staged with its logged
+  /// SHA-256. Returns false when one is gone (the report must then be written anew).
+  private func publishRecordedReport(_ closure: ClosureRecord) throws -> Bool {
+    for file in closure.files {
+      if FileManager.default.fileExists(atPath: file.final) {
+        guard try SHA256Hex.ofFile(file.final) == file.sha256 else {
+          throw ProcedureError("\(file.final) differs from the closure report that was logged; closure never overwrites a report")
+        }
+        ExportFile.removeStaged(URL(fileURLWithPath: file.temporary))
+        continue
+      }
+      guard FileManager.default.fileExists(atPath: file.temporary), try SHA256Hex.ofFile(file.temporary) == file.sha256 else {
+        for other in closure.files { ExportFile.removeStaged(URL(fileURLWithPath: other.temporary)) }
+        return false
+      }
+      try ExportFile.publish(PendingFile(temporary: URL(fileURLWithPath: file.temporary), final: URL(fileURLWithPath: file.final)))
+    }
+    return true
+  }
+
+  /// The manifest a resumed closure published.
+  private func readManifest(_ closure: ClosureRecord) throws -> ClosureManifest {
+    guard let json = closure.files.first(where: { $0.final.hasSuffix(".json") }),
+      let data = FileManager.default.contents(atPath: json.final),
+      let manifest = try? JSONDecoder().decode(ClosureManifest.self, from: data)
+    else { throw ProcedureError("the closure report of procedure \(procedure) cannot be read back") }
+    return manifest
+  }
+
+  /// The procedure's vault with its key (the closure checks who may close before).
+  private func openWorkspace() throws -> ProcedureWorkspace {
+    guard let key = try installation.registry.read({ db in
+      try Data.fetchOne(db, sql: "SELECT wrapped_key FROM procedure WHERE id = ?", arguments: [procedure])
+    }) else { throw ProcedureError("procedure \(procedure) has no key (erased)") }
+    let procedureKey = try ProcedureKey.unwrap(key, with: installation.keyEncryptionKey(), installation: installation.id, procedure: procedure)
+    return try ProcedureWorkspace(id: procedure, home: installation.home, create: false, key: procedureKey)
   }
 
   private func gather(_ workspace: ProcedureWorkspace, now: Date) throws -> ClosureManifest {
@@ -226,7 +425,7 @@ extension ProcedureAccess {
       investigators: Array(Set(authorisations.flatMap(\.investigators))).sorted(),
       exhibits: exhibits, consultations: consultations, exports: exports,
       capabilityManifestSha256: manifest.sha256, capabilityStatement: manifest.exclusionStatement, dataArchive: nil,
-      erasure: .init(time: format(now), method: "", procedureKey: "", vaultFiles: [], vaultBytes: 0))
+      erasure: workspace.plannedErasure(now: now))
   }
 }
 
@@ -256,27 +455,51 @@ extension ProcedureWorkspace {
     return (archive.finish(), tracks.count)
   }
 
-  /// Erases the vault: the index's rows (secure_delete, WAL truncated, VACUUM), then every file and the folder.
-  func erase(now: Date) throws -> ClosureManifest.Erasure {
-    try store.eraseAndClose()
+  /// What closure will erase: every file of the vault, and how.
+  func plannedErasure(now: Date) -> ClosureManifest.Erasure {
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.sorted() ?? []
+    let bytes = files.reduce(Int64(0)) { total, name in
+      total + ((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)[.size] as? Int64) ?? 0)
+    }
+    return .init(
+      time: AuthorisationClaims.format(now), method: Self.erasureMethod,
+      procedureKey: "destroyed after this report is published (wrapped key wiped from the registry): sealed thumbnails can no longer be opened",
+      vaultFiles: files, vaultBytes: bytes)
+  }
+
+  static let erasureMethod =
+    "index rows deleted with secure_delete, write-ahead log truncated, VACUUM, files overwritten with zeros and unlinked"
+
+  /// Erases a procedure's vault, whatever state an earlier, interrupted erasure left it in: the index's
+  /// rows (secure_delete, WAL truncated, VACUUM) when it still opens, then every file and the folder.
+  /// - Throws: when a file of the vault remains.
+  static func eraseVault(of procedure: String, home: URL, now: Date) throws -> ClosureManifest.Erasure {
+    let folder = Self.folder(of: procedure, home: home)
+    let index = folder.appendingPathComponent("index.sqlite")
+    if FileManager.default.fileExists(atPath: index.path), let store = try? IndexStore(path: index.path) {
+      try? store.eraseAndClose()
+    }
     let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.sorted() ?? []
     var bytes: Int64 = 0
     for name in files {
       let url = folder.appendingPathComponent(name)
       bytes += (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int64) ?? 0
-      try Self.overwriteAndUnlink(url)
+      try overwriteAndUnlink(url)
     }
-    try FileManager.default.removeItem(at: folder)
+    if FileManager.default.fileExists(atPath: folder.path) { try FileManager.default.removeItem(at: folder) }
+    guard !FileManager.default.fileExists(atPath: folder.path) else {
+      throw ProcedureError("the vault of procedure \(procedure) could not be erased (\(folder.path) remains)")
+    }
     return .init(
-      time: AuthorisationClaims.format(now),
-      method: "index rows deleted with secure_delete, write-ahead log truncated, VACUUM, files overwritten with zeros and unlinked",
+      time: AuthorisationClaims.format(now), method: erasureMethod,
       procedureKey: "destroyed (wrapped key wiped from the registry): sealed thumbnails can no longer be opened",
       vaultFiles: files, vaultBytes: bytes)
   }
 
   /// Overwrites a regular file with zeros, then unlinks it.
   static func overwriteAndUnlink(_ url: URL) throws {
-    if let handle = try? FileHandle(forWritingTo: url) {
+    let type = (try? FileManager.default.attributesOfItem(atPath: url.path)[.type] as? FileAttributeType) ?? nil
+    if type == .typeRegular, let handle = try? FileHandle(forWritingTo: url) {
       let size = (try? handle.seekToEnd()) ?? 0
       try? handle.seek(toOffset: 0)
       var left = size

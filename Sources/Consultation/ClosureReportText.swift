@@ -44,11 +44,24 @@ enum ClosureReportText {
     out.append("")
     out.append("## Erasure")
     out.append("")
-    out.append("- Time: \(m.erasure.time)")
+    out.append("Once this report is published, the procedure's data are erased; the erasure record follows in the consultation log.")
+    out.append("")
+    out.append("- Report written: \(m.erasure.time)")
     out.append("- Procedure key: \(m.erasure.procedureKey)")
     out.append("- Vault: \(m.erasure.vaultFiles.joined(separator: ", ")) (\(m.erasure.vaultBytes) bytes): \(m.erasure.method)")
     out.append("- The consultation log of the procedure is kept five years (décret 2012-687 art. 4).")
     out.append("")
+    if let checkpoint = m.checkpoint {
+      out.append("## Checkpoint of the consultation log")
+      out.append("")
+      out.append("The log's head when this report was written, signed. Keep it: `lrj log verify --checkpoint closure-\(m.procedure).json`")
+      out.append("checks that the log still holds every entry it seals, unchanged.")
+      out.append("")
+      out.append("```")
+      out.append(checkpoint.trimmingCharacters(in: .newlines))
+      out.append("```")
+      out.append("")
+    }
     out.append("## Capabilities")
     out.append("")
     out.append("\(m.capabilityStatement). Capability manifest SHA-256 `\(m.capabilityManifestSha256)` (`lrj about`).")
@@ -79,9 +92,15 @@ enum ClosureReportText {
     body += "<h2>Data exploited</h2>\n<p>"
     body += m.dataArchive.map { "Archive <code>\(escape($0.file))</code>: \($0.tracks) tracks with their thumbnails, \($0.bytes) bytes, SHA-256 <code>\($0.sha256)</code>." }
       ?? "No copy of the data was requested."
-    body += "</p>\n<h2>Erasure</h2>\n<ul><li>Time: \(escape(m.erasure.time))</li><li>Procedure key: \(escape(m.erasure.procedureKey))</li>"
+    body += "</p>\n<h2>Erasure</h2>\n<p>Once this report is published, the procedure's data are erased; the erasure record follows in the consultation log.</p>\n"
+    body += "<ul><li>Report written: \(escape(m.erasure.time))</li><li>Procedure key: \(escape(m.erasure.procedureKey))</li>"
     body += "<li>Vault: \(escape(m.erasure.vaultFiles.joined(separator: ", "))) (\(m.erasure.vaultBytes) bytes): \(escape(m.erasure.method))</li>"
     body += "<li>The consultation log of the procedure is kept five years.</li></ul>\n"
+    if let checkpoint = m.checkpoint {
+      body += "<h2>Checkpoint of the consultation log</h2>\n<p>The log's head when this report was written, signed "
+      body += "(<code>lrj log verify --checkpoint closure-\(escape(m.procedure)).json</code> checks the log against it).</p>\n"
+      body += "<pre>\(escape(checkpoint))</pre>\n"
+    }
     body += "<h2>Capabilities</h2>\n<p>\(escape(m.capabilityStatement)). Capability manifest SHA-256 <code>\(m.capabilityManifestSha256)</code>.</p>\n"
     return """
       <!DOCTYPE html>

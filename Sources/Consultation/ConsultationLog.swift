@@ -26,6 +26,8 @@ public enum ConsultationLogError: Error, CustomStringConvertible, Sendable, Equa
 
 /// How an operation ended.
 public enum LogOutcome: String, Codable, Sendable, CaseIterable {
+  /// An operation that writes was logged before it wrote anything; a later entry says how it ended.
+  case started
   case success
   case refused
   case failed
@@ -329,33 +331,42 @@ public struct ConsultationLog: Sendable {
   /// Deletes the bodies of entries older than `age` before `now` (the skeleton stays, so the log
   /// still verifies) and logs the purge itself when it deleted any. Returns the number of bodies deleted.
   @discardableResult
-  public func purge(olderThan age: DateComponents = DateComponents(year: 5), now: Date, user: String, role: String) throws -> Int {
+  public func purge(
+    olderThan age: DateComponents = DateComponents(year: 5), now: Date, user: String, role: String,
+    snapshot: ((_ entries: [(seq: Int64, entry: LogEntry?)], _ through: Int64) -> [String: String])? = nil
+  ) throws -> Int {
     var calendar = Calendar(identifier: .gregorian)
     calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
     let cutoff = calendar.date(byAdding: Self.negated(age), to: now) ?? now
     let cutoffMs = Int64((cutoff.timeIntervalSince1970 * 1000).rounded(.down))
     return try writer.write { db in
+      // Only a prefix of the log is purged: the oldest bodies, up to the first one that must stay.
+      var entries: [(seq: Int64, entry: LogEntry?)] = []
       var old: [Int64] = []
-      let cursor = try Row.fetchCursor(db, sql: "SELECT seq, body FROM log_body ORDER BY seq")
+      var inPrefix = true
+      let cursor = try Row.fetchCursor(db, sql: "SELECT e.seq, b.body FROM log_entry e LEFT JOIN log_body b ON b.seq = e.seq ORDER BY e.seq")
       while let row = try cursor.next() {
-        let body: Data = row["body"]
-        if let decoded = try? JSONDecoder().decode(LogBody.self, from: body), decoded.timeMs < cutoffMs {
-          old.append(row["seq"])
-        }
+        let body: Data? = row["body"]
+        let decoded = body.flatMap { try? JSONDecoder().decode(LogBody.self, from: $0) }
+        entries.append((row["seq"], decoded?.entry))
+        guard inPrefix, body != nil else { continue }
+        if let decoded, decoded.timeMs < cutoffMs { old.append(row["seq"]) } else { inPrefix = false }
       }
+      guard let through = old.max() else { return 0 }
+      // What the purged entries said that still matters (the registry they built) goes in the purge entry.
+      let extra = snapshot?(entries, through) ?? [:]
       for chunk in stride(from: 0, to: old.count, by: 500) {
         let seqs = old[chunk..<min(chunk + 500, old.count)]
         try db.execute(
           sql: "DELETE FROM log_body WHERE seq IN (\(seqs.map { _ in "?" }.joined(separator: ",")))",
           arguments: StatementArguments(Array(seqs)))
       }
-      guard !old.isEmpty else { return 0 }
       let formatter = ISO8601DateFormatter()
       formatter.timeZone = TimeZone(identifier: "UTC")
       try append(
         LogEntry(
           time: now, user: user, role: role, procedure: nil, operation: Self.purgeOperation,
-          parameters: ["before": formatter.string(from: cutoff), "through_seq": String(old.max() ?? 0)],
+          parameters: extra.merging(["before": formatter.string(from: cutoff), "through_seq": String(through)]) { $1 },
           resultCount: old.count, outcome: .success),
         in: db)
       return old.count

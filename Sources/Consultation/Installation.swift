@@ -96,8 +96,9 @@ public struct Installation: Sendable {
     do {
       return try populate(home: home, administrator: administrator, key: key, now: now) { installation in
         // The first checkpoint, so that a log without any can be told to have lost them.
-        try installation.log.checkpoint(signingKey: key, keyName: administrator, now: now)
+        let note = try installation.log.checkpoint(signingKey: key, keyName: administrator, now: now)
         try sealed.write(to: administratorKey, replacing: false)
+        installation.keep(checkpoint: note)
       }
     } catch {
       // Whatever failed, the home is left as it was and no key file remains.
@@ -140,7 +141,8 @@ public struct Installation: Sendable {
                     now.timeIntervalSince1970, administrator])
       try installation.log.append(
         LogEntry(time: now, user: administrator, role: Role.administrator.rawValue, procedure: nil,
-                 operation: "installation.create", parameters: ["installation": id], outcome: .success), in: db)
+                 operation: RegistryOperation.installationCreate.rawValue,
+                 parameters: ["installation": id, "key": key.publicKey.rawRepresentation.base64EncodedString()], outcome: .success), in: db)
     }
     try finish(installation)
     let encoder = JSONEncoder()
@@ -193,9 +195,15 @@ public struct Installation: Sendable {
             """)
       }
       migrator.registerMigration("v2-procedures") { db in try ProcedureRegistry.createSchema(in: db) }
+      migrator.registerMigration("v3-governance") { db in try ProcedureRegistry.governanceSchema(in: db) }
+      let upgrading = try registry.read { db in
+        try db.tableExists("log_entry") && (try Int64.fetchOne(db, sql: "SELECT count(*) FROM log_entry") ?? 0) > 0
+      } && !(try registry.read { try migrator.appliedIdentifiers($0) }.contains("v3-governance"))
       try migrator.migrate(registry)
       let log = try ConsultationLog(writer: registry, origin: "lrj/\(id)")
-      return Installation(home: home, id: id, registry: registry, log: log)
+      let installation = Installation(home: home, id: id, registry: registry, log: log)
+      if upgrading { try installation.writeBaseline() }
+      return installation
     } catch {
       throw InstallationError("cannot open \(path): \(error)")
     }
@@ -237,6 +245,9 @@ public struct Installation: Sendable {
       throw InstallationError("user \(enrolled.id) is disabled")
     }
     let identity = Identity(user: enrolled.id, role: enrolled.role, signingKey: PasetoV4SecretKey(key))
+    // The log must still hold every checkpoint kept outside it before anyone acts on it.
+    try requireKeptCheckpoints()
+    try settleInterruptedOperations(noticedBy: identity, now: now)
     try purgeIfDue(by: identity, now: now)
     return identity
   }
@@ -247,7 +258,9 @@ public struct Installation: Sendable {
       try Double.fetchOne(db, sql: "SELECT last_run FROM maintenance WHERE task = 'log-purge'")
     }
     if let lastRun, now.timeIntervalSince1970 - lastRun < 86_400, now.timeIntervalSince1970 >= lastRun { return }
-    try log.purge(now: now, user: identity.user, role: identity.role.rawValue)
+    try log.purge(now: now, user: identity.user, role: identity.role.rawValue) { entries, through in
+      [RegistryState.snapshotParameter: RegistryState.replay(entries.filter { $0.seq <= through }, installation: id).snapshot()]
+    }
     try registry.write { db in
       try db.execute(sql: "INSERT OR REPLACE INTO maintenance(task, last_run) VALUES ('log-purge', ?)",
                      arguments: [now.timeIntervalSince1970])
@@ -261,8 +274,16 @@ public struct Installation: Sendable {
       (try Int64.fetchOne(db, sql: "SELECT max(seq) FROM log_entry") ?? 0,
        try Int64.fetchOne(db, sql: "SELECT max(size) FROM log_checkpoint") ?? 0)
     }
-    guard size > sealed else { return }
-    try log.checkpoint(signingKey: identity.signingKey.key, keyName: identity.user, now: now)
+    guard size > sealed else {
+      // Nothing new to sign: still keep the latest checkpoint this user saw, once it checks out.
+      if let latest = try registry.read({ db in try String.fetchOne(db, sql: "SELECT note FROM log_checkpoint ORDER BY id DESC LIMIT 1") }),
+        (try? disagreement(with: KeptCheckpoint(source: "the registry", note: latest))) == .some(nil)
+      {
+        keep(checkpoint: latest)
+      }
+      return
+    }
+    _ = try signCheckpoint(by: identity, now: now)
   }
 
   /// Enrols a user (administrator only).
@@ -280,8 +301,9 @@ public struct Installation: Sendable {
         sql: "INSERT INTO user(id, role, public_key, enabled, enrolled_at, enrolled_by) VALUES (?, ?, ?, 1, ?, ?)",
         arguments: [id, role.rawValue, publicKey, now.timeIntervalSince1970, admin.user])
       try log.append(
-        LogEntry(time: now, user: admin.user, role: admin.role.rawValue, procedure: nil, operation: "user.add",
-                 parameters: ["user": id, "role": role.rawValue], outcome: .success), in: db)
+        LogEntry(time: now, user: admin.user, role: admin.role.rawValue, procedure: nil,
+                 operation: RegistryOperation.userAdd.rawValue,
+                 parameters: ["user": id, "role": role.rawValue, "key": publicKey], outcome: .success), in: db)
     }
   }
 
@@ -293,7 +315,8 @@ public struct Installation: Sendable {
       try db.execute(sql: "UPDATE user SET enabled = 0 WHERE id = ?", arguments: [id])
       guard db.changesCount == 1 else { throw InstallationError("no user \(id)") }
       try log.append(
-        LogEntry(time: now, user: admin.user, role: admin.role.rawValue, procedure: nil, operation: "user.disable",
+        LogEntry(time: now, user: admin.user, role: admin.role.rawValue, procedure: nil,
+                 operation: RegistryOperation.userDisable.rawValue,
                  parameters: ["user": id], outcome: .success), in: db)
     }
   }
@@ -309,48 +332,32 @@ public struct Installation: Sendable {
       try? sealCheckpoint(by: identity, now: now)
       throw InstallationError("the consultation log is for magistrates and the controller; \(identity.user) is \(identity.role.rawValue)")
     }
-    var entries = try log.entries(filter)
-    if identity.role == .magistrate {
-      // A magistrate sees the history of the procedures they authorised, and their own actions.
-      let own = Set(try procedures(visibleTo: identity).map(\.procedure.id))
-      entries = entries.filter { stored in
-        guard let entry = stored.entry else { return false }
-        return entry.procedure.map(own.contains) ?? (entry.user == identity.user)
-      }
-    }
     var parameters: [String: String] = [:]
     if let user = filter.user { parameters["user"] = user }
     if let from = filter.from { parameters["from"] = AuthorisationClaims.format(from) }
     if let to = filter.to { parameters["to"] = AuthorisationClaims.format(to) }
+    var entries = try log.entries(filter)
+    if identity.role == .magistrate {
+      // A magistrate sees the history of the procedures in their charge, and their own actions.
+      let own = Set(try procedures(visibleTo: identity).map(\.procedure.id))
+      if let procedure = filter.procedure, !own.contains(procedure) {
+        let reason = "magistrate \(identity.user) is not the magistrate in charge of procedure \(procedure)"
+        try log.append(
+          LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: procedure, operation: "log",
+                   parameters: parameters.merging(["reason": reason]) { $1 }, outcome: .refused))
+        try? sealCheckpoint(by: identity, now: now)
+        throw InstallationError(reason)
+      }
+      entries = entries.filter { stored in
+        guard let entry = stored.entry else { return false }
+        return entry.procedure.map(own.contains) == true || entry.user == identity.user
+      }
+    }
     try log.append(
       LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: filter.procedure, operation: "log",
                parameters: parameters, resultCount: entries.count, outcome: .success))
     try sealCheckpoint(by: identity, now: now)
     return entries
-  }
-
-  /// Recomputes the consultation log's hash chain (and checks its checkpoints), then checks that the
-  /// registry's authorisations agree with what the log says was issued and revoked.
-  /// Checkpoints must be signed by an enrolled user's key (enabled or since disabled).
-  public func verifyLog() throws -> VerificationReport {
-    let keys = try users().compactMap { user -> CheckpointVerifierKey? in
-      guard let raw = Data(base64Encoded: user.publicKey), let key = try? PasetoV4PublicKey(rawRepresentation: raw) else { return nil }
-      return CheckpointVerifierKey(name: user.id, publicKey: key)
-    }
-    let report = try log.verify(trustedKeys: keys)
-    guard report.isValid else { return report }
-    func failing(_ failure: LogVerificationFailure) -> VerificationReport {
-      VerificationReport(
-        entryCount: report.entryCount, purgedCount: report.purgedCount, checkpointCount: report.checkpointCount,
-        sealedCount: report.sealedCount, head: report.head, failure: failure)
-    }
-    // An installation seals its log from its creation on: a log without checkpoints lost them.
-    if report.entryCount > 0, report.checkpointCount == 0 {
-      return failing(LogVerificationFailure(
-        seq: nil, checkpoint: nil, reason: "no signed checkpoint, though the installation signs one when it is created (removed)"))
-    }
-    if let disagreement = try registryDisagreement(purgedEntries: report.purgedCount) { return failing(disagreement) }
-    return report
   }
 
   /// Seals the log's head with a checkpoint signed by `identity`, when entries were added since the

@@ -66,14 +66,4 @@ extension ProcedureAccess {
       return OperationOutcome(value: (png, image.width, image.height), resultCount: 1)
     }
   }
-
-  /// The original footage around a track, as MP4 bytes (extracted to a temporary file, logged with its SHA-256).
-  public func extractData(track: String, margin: Double) throws -> (report: ExtractReport, bytes: Data) {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lrj-extract-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    defer { try? FileManager.default.removeItem(at: folder) }
-    let file = folder.appendingPathComponent("\(track).mp4")
-    let report = try extract(track: track, margin: margin, to: file.path)
-    return (report, try Data(contentsOf: file))
-  }
 }

@@ -38,10 +38,60 @@ struct OperationOutcome<Value> {
   var parameters: [String: String] = [:]
 }
 
+/// What the body of an operation that writes is given: the time, and its running operation, with which
+/// it records the files it stages (before writing them) and may log its own outcome.
+final class OperationContext {
+  let now: Date
+  let access: ProcedureAccess
+  let running: RunningOperation?
+  /// Set once the body logged the operation's outcome itself (an ingest logs what it stored).
+  private(set) var outcomeLogged = false
+
+  init(now: Date, access: ProcedureAccess, running: RunningOperation?) {
+    self.now = now
+    self.access = access
+    self.running = running
+  }
+
+  /// A staging name for `output`, recorded with the running operation before anything is written to it,
+  /// so that whoever settles the operation after a crash removes (or publishes) it.
+  func staging(for output: String) throws -> URL {
+    let url = try ExportFile.stagingURL(for: output)
+    if let running {
+      try access.installation.addStaging([StagedFile(temporary: url.path, final: ExportFile.absolute(output))], to: running)
+    }
+    return url
+  }
+
+  /// Writes `data` under a staging name for `output`.
+  func stage(_ data: Data, for output: String) throws -> PendingFile {
+    let url = try staging(for: output)
+    do {
+      try data.write(to: url)
+    } catch {
+      try? FileManager.default.removeItem(at: url)
+      throw ProcedureError("\(output): \(error.localizedDescription)")
+    }
+    return PendingFile(temporary: url, final: URL(fileURLWithPath: output))
+  }
+
+  /// Logs the operation's success now (its last steps follow), with `parameters` added.
+  func logSuccess(parameters: [String: String], resultCount: Int?) throws {
+    guard let running else { return }
+    try access.installation.endOperation(
+      running,
+      entry: access.entry(ProcedureOperation(rawValue: running.kind) ?? .ingest, parameters: parameters.merging(["finishing": "true"]) { $1 },
+                          resultCount: resultCount, outcome: .success, now: access.clock()),
+      finishing: true)
+    outcomeLogged = true
+  }
+}
+
 /// The only door to a procedure's data (DESIGN.md §3, §8): every operation checks, at the moment it
 /// runs, that the user is enabled, that their role allows it, that the procedure is open and that an
 /// authorisation covers them; then it runs and its log entry is written before its result is seen.
-/// Refusals and failures are logged too.
+/// Operations that write (files, exhibits, erasures) are logged as started before they write anything
+/// and their outcome after; refusals and failures are logged too.
 public struct ProcedureAccess: Sendable {
   public let installation: Installation
   public let identity: Identity
@@ -60,25 +110,35 @@ public struct ProcedureAccess: Sendable {
 
   // MARK: Operations
 
-  /// Ingests an exhibit file (investigators named in a valid authorisation). The log entry is
-  /// written before the exhibit's tracks become visible in the index.
+  /// Ingests an exhibit file (investigators named in a valid authorisation). The ingest is logged as
+  /// started before anything is stored; its exhibit is stored invisible, then its success is logged with
+  /// the digest of what was stored, then it is made visible: the log never says more than the index holds.
   public func ingest(
     path: String, camera: String, start: WallClockTime?, settings: AnalysisSettings = AnalysisSettings(),
     progress: ((AnalysisProgress) -> Void)? = nil
   ) throws -> IngestReport {
     let classifier = settings.classifierModel.map { "cnn \($0.sha256)" } ?? "geometry"
     let parameters = ["file": ExportFile.absolute(path), "camera": camera, "start": start?.iso8601() ?? "creation_time", "classifier": classifier]
-    return try perform(.ingest, parameters: parameters, logsItself: true) { workspace, now in
-      let report = try workspace.ingest(path: path, camera: camera, start: start, settings: settings, progress: progress) { exhibit, tracks, sha256 in
-        try self.log(.ingest, parameters: parameters.merging(["exhibit": exhibit, "sha256": sha256]) { $1 },
-                     resultCount: tracks, outcome: .success, now: now)
+    return try perform(.ingest, parameters: parameters, writes: true) { workspace, context in
+      let report = try workspace.ingest(
+        path: path, camera: camera, start: start, settings: settings, progress: progress,
+        operation: context.running?.id ?? RunningOperation.newID()
+      ) { digest, sha256 in
+        try context.logSuccess(parameters: parameters.merging(Self.ingestParameters(digest, sha256: sha256)) { $1 },
+                               resultCount: digest.trackIDs.count)
       }
+      var outcome = OperationOutcome(value: report, resultCount: 0)
       if report.alreadyIngested {
-        try log(.ingest, parameters: parameters.merging(["exhibit": report.exhibit, "sha256": report.sha256, "duplicate": "true"]) { $1 },
-                resultCount: 0, outcome: .success, now: now)
+        outcome.parameters = ["exhibit": report.exhibit, "sha256": report.sha256, "duplicate": "true"]
       }
-      return OperationOutcome(value: report)
+      return outcome
     }
+  }
+
+  /// The parameters of an ingest's success entry: what was stored, reduced to its digest.
+  static func ingestParameters(_ digest: ExhibitDigest, sha256: String) -> [String: String] {
+    ["exhibit": digest.exhibit, "sha256": sha256, "digest": digest.digest, "tracks": TrackRanges.encode(digest.trackIDs),
+     "track-hints": digest.trackHints]
   }
 
   /// Tracks matching `filters`.
@@ -91,17 +151,19 @@ public struct ProcedureAccess: Sendable {
 
   /// Writes a track's thumbnail (PNG) to `output`; returns its size and SHA-256.
   public func exportThumbnail(track: String, to output: String) throws -> (bytes: Int, sha256: String) {
-    try perform(.show, parameters: ["track": track, "out": ExportFile.absolute(output)]) { workspace, _ in
+    try perform(.show, parameters: ["track": track, "out": ExportFile.absolute(output)], writes: true) { workspace, context in
+      try ExportFile.checkNew(output)
       let png = try workspace.thumbnail(track: track)
-      let pending = try ExportFile.stage(png, for: output)
+      let pending = try context.stage(png, for: output)
       return OperationOutcome(value: (png.count, SHA256Hex.of(png)), resultCount: 1, files: [pending])
     }
   }
 
   /// Writes the original footage around a track to `output`.
   public func extract(track: String, margin: Double, to output: String) throws -> ExtractReport {
-    try perform(.extract, parameters: ["track": track, "margin": String(margin), "out": ExportFile.absolute(output)]) { workspace, _ in
-      let staging = try ExportFile.stagingURL(for: output)
+    try perform(.extract, parameters: ["track": track, "margin": String(margin), "out": ExportFile.absolute(output)], writes: true) {
+      workspace, context in
+      let staging = try context.staging(for: output)
       do {
         var report = try workspace.extract(track: track, margin: margin, to: staging.path)
         report.file = output
@@ -126,13 +188,14 @@ public struct ProcedureAccess: Sendable {
     parameters["png"] = overview.map(ExportFile.absolute)
     parameters["target"] = String(describing: options.target)
     parameters["still-speedup"] = String(options.stillSpeedup)
-    return try perform(.synopsis, parameters: parameters) { workspace, _ in
-      let video = try ExportFile.stagingURL(for: output)
-      let index = URL(fileURLWithPath: SynopsisOutputs.indexPath(forVideo: video.path))
-      Interruption.staging(index)
-      let png = try overview.map { try ExportFile.stagingURL(for: $0) }
+    return try perform(.synopsis, parameters: parameters, writes: true) { workspace, context in
       let finalIndex = URL(fileURLWithPath: SynopsisOutputs.indexPath(forVideo: ExportFile.absolute(output)))
       try ExportFile.checkNew(finalIndex.path)
+      let video = try context.staging(for: output)
+      let index = URL(fileURLWithPath: SynopsisOutputs.indexPath(forVideo: video.path))
+      Interruption.staging(index)
+      try installation.addStaging([StagedFile(temporary: index.path, final: finalIndex.path)], to: context.running!)
+      let png = try overview.map { try context.staging(for: $0) }
       var pending = [PendingFile(temporary: video, final: URL(fileURLWithPath: output)), PendingFile(temporary: index, final: finalIndex)]
       if let png, let overview { pending.append(PendingFile(temporary: png, final: URL(fileURLWithPath: overview))) }
       do {
@@ -146,7 +209,7 @@ public struct ProcedureAccess: Sendable {
           value: report, resultCount: report.objects, files: pending,
           parameters: ["seconds": String(format: "%.1f", report.seconds), "collision-percent": String(format: "%.2f", report.collisionPercent)])
       } catch {
-        for file in pending { try? FileManager.default.removeItem(at: file.temporary) }
+        for file in pending { ExportFile.removeStaged(file.temporary) }
         throw error
       }
     }
@@ -161,23 +224,34 @@ public struct ProcedureAccess: Sendable {
   }
 
   /// Erases a track or a whole exhibit from the procedure on the magistrate's order (L9): its
-  /// rows are deleted with `secure_delete`, its sealed thumbnails with them.
+  /// rows are deleted with `secure_delete`, its sealed thumbnails with them. The success entry records
+  /// the exhibit's new digest.
   public func erase(track: String? = nil, exhibit: String? = nil, reason: String) throws {
     var parameters = ["reason": reason]
     parameters["track"] = track
     parameters["exhibit"] = exhibit
-    try perform(.erase, parameters: parameters) { workspace, _ in
-      guard (track == nil) != (exhibit == nil) else { throw ProcedureError("erase one track or one exhibit") }
-      guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ProcedureError("say why (--reason)") }
-      if let track { try workspace.store.deleteTrack(try QueryParser.trackID(track)) }
+    guard (track == nil) != (exhibit == nil) else {
+      return try refuseBeforeStart(.erase, parameters: parameters, ProcedureError("erase one track or one exhibit"))
+    }
+    guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+      return try refuseBeforeStart(.erase, parameters: parameters, ProcedureError("say why (--reason)"))
+    }
+    try perform(.erase, parameters: parameters, writes: true, target: track ?? exhibit) { workspace, _ in
+      var extra: [String: String] = [:]
+      if let track {
+        let id = try QueryParser.trackID(track)
+        guard let summary = try workspace.store.track(id) else { throw IndexError.trackNotFound(id) }
+        try workspace.store.deleteTrack(id)
+        extra = ["exhibit": summary.exhibit, "digest": try workspace.store.digest(ofExhibit: summary.exhibit).digest]
+      }
       if let exhibit { try workspace.store.deleteExhibit(try QueryParser.exhibitID(exhibit)) }
-      return OperationOutcome(value: (), resultCount: 1)
+      return OperationOutcome(value: (), resultCount: 1, parameters: extra)
     }
   }
 
   /// Saves a zone under a name.
   public func saveZone(_ text: String, name: String, camera: String, replacing: Bool) throws {
-    try perform(.zoneSave, parameters: ["zone": text, "name": name, "camera": camera]) { workspace, _ in
+    try perform(.zoneSave, parameters: ["zone": text, "name": name, "camera": camera], writes: true) { workspace, _ in
       try workspace.saveZone(text, name: name, camera: camera, replacing: replacing)
       return OperationOutcome(value: ())
     }
@@ -186,7 +260,7 @@ public struct ProcedureAccess: Sendable {
   // MARK: The door
 
   /// Checks that `identity` may run `operation` on this procedure now; refusals are logged.
-  /// - Returns: the procedure's record and its opened workspace (with the unwrapped key).
+  /// - Returns: the procedure's opened workspace (with the unwrapped key).
   func authorise(_ operation: ProcedureOperation, parameters: [String: String], now: Date) throws -> ProcedureWorkspace {
     do {
       try ProcedureWorkspace.validateID(procedure)
@@ -208,9 +282,12 @@ public struct ProcedureAccess: Sendable {
   }
 
   /// The authorisation rules (L1–L3).
-  private func checkAuthorisation(_ operation: ProcedureOperation, record: ProcedureRecord, in db: Database, now: Date) throws {
+  func checkAuthorisation(_ operation: ProcedureOperation, record: ProcedureRecord, in db: Database, now: Date) throws {
     guard !record.isClosed else {
       throw ProcedureError("procedure \(procedure) was closed and its data erased on \(AuthorisationClaims.format(record.closedAt ?? now))")
+    }
+    guard !record.isClosing || operation == .close else {
+      throw ProcedureError("procedure \(procedure) is being closed; it accepts nothing but its closure")
     }
     let authorisations = try ProcedureRegistry.authorisations(procedure: procedure, in: db)
     switch identity.role {
@@ -221,8 +298,8 @@ public struct ProcedureAccess: Sendable {
         throw ProcedureError("\(operation.rawValue) is for the investigators of the procedure")
       }
     case .magistrate:
-      guard authorisations.contains(where: { $0.record.issuer == identity.user }) else {
-        throw ProcedureError("magistrate \(identity.user) did not authorise procedure \(procedure)")
+      guard record.magistrate == identity.user else {
+        throw ProcedureError("magistrate \(identity.user) is not the magistrate in charge of procedure \(procedure)")
       }
       guard operation.isConsultation || operation == .close || operation == .erase else {
         throw ProcedureError("\(operation.rawValue) is for the investigators of the procedure")
@@ -232,15 +309,19 @@ public struct ProcedureAccess: Sendable {
       guard operation != .erase else { throw ProcedureError("erasing data is ordered by the magistrate (L9)") }
       let revoked = Set(try String.fetchAll(db, sql: "SELECT jti FROM authorisation WHERE revoked_at IS NOT NULL"))
       var reasons: [AuthorisationError] = []
-      for (_, token) in authorisations {
+      for (record, token) in authorisations {
         guard let token else { continue }
         do {
+          // Only tokens of the magistrate in charge count (a hand-over ends the former one's tokens).
           let claims = try Authorisation.verify(
             token, publicKeyLookup: { try? installation.magistrateKey($0, in: db) ?? nil }, installation: installation.id,
             procedure: procedure, now: now, revoked: revoked)
+          guard record.issuer == (try ProcedureRegistry.procedure(procedure, in: db))?.magistrate else {
+            throw AuthorisationError.invalidClaims("signed by \(record.issuer), who is no longer in charge of procedure \(procedure)")
+          }
           try claims.requireInvestigator(identity.user)
           return
-        } catch {
+        } catch let error as AuthorisationError {
           reasons.append(error)
         }
       }
@@ -248,17 +329,33 @@ public struct ProcedureAccess: Sendable {
     }
   }
 
+  /// Checks, inside the transaction that logs an operation's start, that the procedure still accepts it.
+  func requireStillOpen(_ operation: ProcedureOperation, in db: Database, now: Date) throws {
+    guard let record = try ProcedureRegistry.procedure(procedure, in: db) else { throw ProcedureError("no procedure \(procedure)") }
+    try checkAuthorisation(operation, record: record, in: db, now: now)
+  }
+
+  /// Logs a request refused before it could be authorised (bad arguments), and throws `error`.
+  func refuseBeforeStart(_ operation: ProcedureOperation, parameters: [String: String], _ error: any Error) throws {
+    let now = clock()
+    try log(operation, parameters: parameters.merging(["reason": String(describing: error)]) { $1 }, outcome: .refused, now: now)
+    try? installation.sealCheckpoint(by: identity, now: now)
+    throw error
+  }
+
   /// Runs an operation behind the door: authorise, run, log (before any file is published), seal a
-  /// checkpoint. Failures after authorisation are logged as failed; refusals and failures are
-  /// sealed too (the console runs many operations in one process).
+  /// checkpoint. An operation that `writes` is logged as started before its body runs. Failures after
+  /// authorisation are logged as failed; refusals and failures are sealed too (the console runs many
+  /// operations in one process).
   func perform<Value>(
-    _ operation: ProcedureOperation, parameters: [String: String], logsItself: Bool = false,
-    _ body: (ProcedureWorkspace, Date) throws -> OperationOutcome<Value>
+    _ operation: ProcedureOperation, parameters: [String: String], writes: Bool = false, target: String? = nil,
+    _ body: (ProcedureWorkspace, OperationContext) throws -> OperationOutcome<Value>
   ) throws -> Value {
     let now = clock()
     let value: Value
     do {
-      value = try performUnsealed(operation, parameters: parameters, logsItself: logsItself, now: now, body)
+      try installation.settleInterruptedOperations(noticedBy: identity, now: now)
+      value = try performUnsealed(operation, parameters: parameters, writes: writes, target: target, now: now, body)
     } catch {
       try? installation.sealCheckpoint(by: identity, now: now)
       throw error
@@ -268,33 +365,80 @@ public struct ProcedureAccess: Sendable {
   }
 
   private func performUnsealed<Value>(
-    _ operation: ProcedureOperation, parameters: [String: String], logsItself: Bool, now: Date,
-    _ body: (ProcedureWorkspace, Date) throws -> OperationOutcome<Value>
+    _ operation: ProcedureOperation, parameters: [String: String], writes: Bool, target: String?, now: Date,
+    _ body: (ProcedureWorkspace, OperationContext) throws -> OperationOutcome<Value>
   ) throws -> Value {
     let workspace = try authorise(operation, parameters: parameters, now: now)
-    let running = Interruption.begin { [self] in
-      try? log(operation, parameters: parameters.merging(["error": "interrupted"]) { $1 }, outcome: .failed, now: now)
+    let running: RunningOperation? = writes
+      ? try installation.beginOperation(
+        operation.rawValue, procedure: procedure, parameters: parameters, target: target, user: identity.user,
+        role: identity.role.rawValue, now: now, check: { db, _ in try requireStillOpen(operation, in: db, now: now) })
+      : nil
+    let context = OperationContext(now: now, access: self, running: running)
+    let interruption = Interruption.begin { [self] in
+      let failed = entry(operation, parameters: parameters.merging(["error": "interrupted"]) { $1 }, outcome: .failed, now: clock())
+      if let running {
+        if !context.outcomeLogged { _ = try? installation.endOperation(running, entry: failed) }
+      } else {
+        _ = try? installation.log.append(failed)
+      }
     }
-    defer { Interruption.end(running) }
+    defer {
+      Interruption.end(interruption)
+      running?.release(home: installation.home)
+    }
     let outcome: OperationOutcome<Value>
     do {
-      outcome = try body(workspace, now)
+      outcome = try body(workspace, context)
     } catch {
-      try log(operation, parameters: parameters.merging(["error": String(describing: error)]) { $1 }, outcome: .failed, now: now)
+      if !context.outcomeLogged {
+        let failed = entry(operation, parameters: parameters.merging(["error": String(describing: error)]) { $1 }, outcome: .failed, now: clock())
+        if let running { try installation.endOperation(running, entry: failed) } else { try installation.log.append(failed) }
+      }
       throw error
     }
     do {
       let hashes = try outcome.files.map { try SHA256Hex.ofFile($0.temporary.path) }
-      if !logsItself {
-        try log(operation, parameters: parameters.merging(outcome.parameters) { $1 }, resultCount: outcome.resultCount,
-                outcome: .success, files: hashes, now: now)
+      if !context.outcomeLogged {
+        let success = entry(operation, parameters: parameters.merging(outcome.parameters) { $1 }, resultCount: outcome.resultCount,
+                            outcome: .success, files: hashes, now: clock())
+        if let running {
+          var finishing = success
+          if !outcome.files.isEmpty { finishing.parameters["finishing"] = "true" }
+          try installation.endOperation(running, entry: finishing, finishing: !outcome.files.isEmpty)
+        } else {
+          try installation.log.append(success)
+        }
       }
-      for file in outcome.files { try ExportFile.publish(file) }
     } catch {
-      for file in outcome.files { try? FileManager.default.removeItem(at: file.temporary) }
+      for file in outcome.files { ExportFile.removeStaged(file.temporary) }
+      if let running { _ = try? installation.endOperation(running, entry: entry(operation, parameters: parameters.merging(["error": String(describing: error)]) { $1 }, outcome: .failed, now: clock())) }
       throw error
     }
+    // The outcome is logged; publish, then forget the operation.
+    var publishError: (any Error)?
+    for file in outcome.files {
+      do { try ExportFile.publish(file) } catch {
+        ExportFile.removeStaged(file.temporary)
+        publishError = publishError ?? error
+      }
+    }
+    if let running { try installation.finishOperation(running) }
+    if let publishError {
+      try log(operation, parameters: parameters.merging(["error": "not published: \(publishError)"]) { $1 }, outcome: .failed, now: clock())
+      throw publishError
+    }
     return outcome.value
+  }
+
+  /// A log entry of this user for this procedure.
+  func entry(
+    _ operation: ProcedureOperation, parameters: [String: String], resultCount: Int? = nil, outcome: LogOutcome,
+    files: [String] = [], now: Date
+  ) -> LogEntry {
+    LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: procedure,
+             operation: operation.rawValue, parameters: parameters, resultCount: resultCount, outcome: outcome,
+             filesWritten: files)
   }
 
   func log(
@@ -302,9 +446,37 @@ public struct ProcedureAccess: Sendable {
     files: [String] = [], now: Date
   ) throws {
     try installation.log.append(
-      LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: procedure,
-               operation: operation.rawValue, parameters: parameters, resultCount: resultCount, outcome: outcome,
-               filesWritten: files))
+      entry(operation, parameters: parameters, resultCount: resultCount, outcome: outcome, files: files, now: now))
+  }
+}
+
+/// Track ids as compact ranges: `T5-T9,T12` (an ingest stores consecutive ids).
+enum TrackRanges {
+  static func encode(_ ids: [String]) -> String {
+    let numbers = ids.compactMap { Int64($0.dropFirst()) }
+    var parts: [String] = []
+    var index = 0
+    while index < numbers.count {
+      var end = index
+      while end + 1 < numbers.count, numbers[end + 1] == numbers[end] + 1 { end += 1 }
+      parts.append(end == index ? "T\(numbers[index])" : "T\(numbers[index])-T\(numbers[end])")
+      index = end + 1
+    }
+    return parts.joined(separator: ",")
+  }
+
+  /// The ids of `encode`'s text; nil when malformed or absurdly long.
+  static func decode(_ text: String) -> [String]? {
+    guard !text.isEmpty else { return [] }
+    var ids: [String] = []
+    for part in text.split(separator: ",") {
+      let bounds = part.split(separator: "-").map { $0.hasPrefix("T") ? Int64($0.dropFirst()) : nil }
+      guard (1...2).contains(bounds.count), let first = bounds.first ?? nil, let last = bounds.last ?? nil, first <= last,
+        last - first < 10_000_000, ids.count + Int(last - first) < 10_000_000
+      else { return nil }
+      ids += (first...last).map { "T\($0)" }
+    }
+    return ids
   }
 }
 
@@ -346,9 +518,49 @@ enum ExportFile {
     do {
       try data.write(to: staging)
     } catch {
+      removeStaged(staging)
       throw ProcedureError("\(output): \(error.localizedDescription)")
     }
     return PendingFile(temporary: staging, final: URL(fileURLWithPath: output))
+  }
+
+  /// Makes sure `folder` is a folder lrj may write in, creating it when only it is missing.
+  /// - Throws: `ProcedureError` naming what is wrong: not a folder, parent missing or not writable.
+  static func prepareFolder(_ folder: URL) throws {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
+      guard isDirectory.boolValue else { throw ProcedureError("--report \(folder.path) is a file, not a folder") }
+      guard FileManager.default.isWritableFile(atPath: folder.path) else {
+        throw ProcedureError("--report \(folder.path): lrj cannot write in this folder")
+      }
+      return
+    }
+    let parent = folder.deletingLastPathComponent()
+    guard FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw ProcedureError("--report \(folder.path): its parent folder \(parent.path) does not exist")
+    }
+    guard FileManager.default.isWritableFile(atPath: parent.path) else {
+      throw ProcedureError("--report \(folder.path): cannot create it, \(parent.path) is not writable")
+    }
+    do {
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+    } catch {
+      throw ProcedureError("--report \(folder.path): cannot create it: \(error.localizedDescription)")
+    }
+  }
+
+  /// Flushes a written file to the disk.
+  static func synchronise(_ url: URL) throws {
+    let handle = try FileHandle(forWritingTo: url)
+    defer { try? handle.close() }
+    try handle.synchronize()
+  }
+
+  /// Removes a staged file and the `.partial` file a writer may have left beside it.
+  static func removeStaged(_ url: URL) {
+    for path in [url.path, url.path + ".partial"] where FileManager.default.fileExists(atPath: path) {
+      try? FileManager.default.removeItem(atPath: path)
+    }
   }
 
   /// Renames the staged file to its final name (never over a file that appeared meanwhile).

@@ -59,11 +59,11 @@ struct ProcedureWorkspace: Sendable {
     store = try IndexStore(path: indexPath)
   }
 
-  /// Ingests an exhibit file (see `Ingestor.ingest`), sealing its thumbnails; `beforeCommit` runs
-  /// before the exhibit becomes visible.
+  /// Ingests an exhibit file (see `Ingestor.ingest`), sealing its thumbnails: staged under `operation`,
+  /// then `afterStaging` (which logs what was stored), then made visible.
   func ingest(
     path: String, camera: String, start: WallClockTime?, settings: AnalysisSettings, progress: ((AnalysisProgress) -> Void)?,
-    beforeCommit: @escaping (_ exhibit: String, _ tracks: Int, _ sha256: String) throws -> Void
+    operation: String, afterStaging: @escaping (_ digest: ExhibitDigest, _ sha256: String) throws -> Void
   ) throws -> IngestReport {
     guard let key else { throw ProcedureError("procedure \(id) has no key") }
     let procedure = id
@@ -72,7 +72,7 @@ struct ProcedureWorkspace: Sendable {
       sealThumbnail: { track, thumbnail in
         Thumbnail(format: "sealed-" + thumbnail.format, data: try key.seal(thumbnail.data, procedure: procedure, context: "thumbnail \(track)"))
       },
-      beforeCommit: beforeCommit)
+      staging: (operation, afterStaging))
   }
 
   /// Every box of every track of an exhibit in MOTChallenge format: `frame,id,x,y,w,h,1,-1,-1,-1`

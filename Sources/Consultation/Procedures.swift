@@ -12,9 +12,16 @@ public struct ProcedureRecord: Sendable, Codable, Equatable {
   public var status: String
   public var closedAt: Date?
   public var closedBy: String?
+  /// The magistrate in charge: the one whose authorisation opened it, or to whom it was transferred.
+  /// Only they and the controller act on it as magistrates.
+  public var magistrate: String
+  /// While a closure is under way, its last step (`claimed`, `reported`, `key-destroyed`).
+  public var closure: String?
 
   /// Whether the procedure has been closed (and its data erased).
   public var isClosed: Bool { status == "closed" }
+  /// Whether a closure has started (the procedure then accepts nothing but its closure).
+  public var isClosing: Bool { closure != nil && !isClosed }
 }
 
 /// An authorisation registered for a procedure (L2: it is recorded).
@@ -70,16 +77,44 @@ enum ProcedureRegistry {
         """)
   }
 
+  /// Version 3: the magistrate in charge of each procedure, closures under way, running operations.
+  static func governanceSchema(in db: Database) throws {
+    try db.execute(sql: "ALTER TABLE procedure ADD COLUMN magistrate TEXT")
+    try db.execute(
+      sql: """
+        UPDATE procedure SET magistrate = (
+          SELECT a.issuer FROM authorisation a WHERE a.procedure = procedure.id AND a.registered_at IS NOT NULL
+          ORDER BY a.registered_at, a.jti LIMIT 1)
+        """)
+    try db.execute(
+      sql: """
+        CREATE TABLE closure(
+          procedure TEXT PRIMARY KEY REFERENCES procedure(id),
+          step TEXT NOT NULL CHECK (step IN ('claimed', 'reported', 'key-destroyed')),
+          operation TEXT NOT NULL,
+          closer TEXT NOT NULL,
+          report_folder TEXT NOT NULL,
+          with_data INTEGER NOT NULL CHECK (with_data IN (0, 1)),
+          files TEXT
+        ) STRICT
+        """)
+    try OperationRecord.createSchema(in: db)
+  }
+
   static func procedure(_ id: String, in db: Database) throws -> ProcedureRecord? {
-    try Row.fetchOne(db, sql: "SELECT * FROM procedure WHERE id = ?", arguments: [id]).map(record)
+    try Row.fetchOne(db, sql: "\(select) WHERE p.id = ?", arguments: [id]).map(record)
   }
 
   static func record(_ row: Row) -> ProcedureRecord {
     ProcedureRecord(
       id: row["id"], kind: ProcedureKind(rawValue: row["kind"]) ?? .preliminary,
       openedAt: Date(timeIntervalSince1970: row["opened_at"]), openedBy: row["opened_by"], status: row["status"],
-      closedAt: (row["closed_at"] as Double?).map(Date.init(timeIntervalSince1970:)), closedBy: row["closed_by"])
+      closedAt: (row["closed_at"] as Double?).map(Date.init(timeIntervalSince1970:)), closedBy: row["closed_by"],
+      magistrate: row["magistrate"] ?? "", closure: row["closure_step"])
   }
+
+  /// Procedures with the step of their closure under way.
+  static let select = "SELECT p.*, c.step AS closure_step FROM procedure p LEFT JOIN closure c ON c.procedure = p.id"
 
   static func authorisations(procedure: String?, in db: Database) throws -> [(record: AuthorisationRecord, token: String?)] {
     let rows = try procedure.map {
@@ -171,162 +206,4 @@ extension Installation {
     return try? PasetoV4PublicKey(rawRepresentation: raw)
   }
 
-  /// A magistrate authorises a procedure (L1, L2): a PASETO v4.public token for this installation,
-  /// naming the investigators, valid from `notBefore` to `expires`. The issue is recorded and logged.
-  /// - Throws: `InstallationError` for other roles, unknown investigators or bad dates (refusal logged).
-  public func authorise(
-    procedure: String, kind: ProcedureKind, investigators: [String], notBefore: Date, expires: Date,
-    by magistrate: Identity, now: Date = Date()
-  ) throws -> (token: String, claims: AuthorisationClaims) {
-    let parameters = ["kind": kind.rawValue, "investigators": investigators.joined(separator: ","),
-                      "until": AuthorisationClaims.format(expires)]
-    func refuse(_ reason: String) throws -> Never {
-      try log.append(
-        LogEntry(time: now, user: magistrate.user, role: magistrate.role.rawValue, procedure: procedure,
-                 operation: "authorise", parameters: parameters.merging(["reason": reason]) { $1 }, outcome: .refused))
-      throw InstallationError("authorise: \(reason)")
-    }
-    guard magistrate.role == .magistrate else { try refuse("only a magistrate authorises; \(magistrate.user) is \(magistrate.role.rawValue)") }
-    try ProcedureWorkspace.validateID(procedure)
-    guard !investigators.isEmpty else { try refuse("name at least one investigator") }
-    guard expires > notBefore, expires > now else { try refuse("the authorisation must end after it starts and in the future") }
-    let enrolled = try users()
-    for investigator in investigators {
-      guard enrolled.contains(where: { $0.id == investigator && $0.role == .investigator && $0.enabled }) else {
-        try refuse("\(investigator) is not an enrolled, enabled investigator")
-      }
-    }
-    if let existing = try registry.read({ try ProcedureRegistry.procedure(procedure, in: $0) }), existing.isClosed {
-      try refuse("procedure \(procedure) is closed")
-    }
-    let claims = AuthorisationClaims(
-      installation: id, procedure: procedure, kind: kind, investigators: investigators, issuer: magistrate.user,
-      notBefore: notBefore, expires: expires, issuedAt: now)
-    let token = try Authorisation.issue(claims, key: magistrate.signingKey)
-    let investigatorsJSON = String(decoding: try JSONEncoder().encode(investigators), as: UTF8.self)
-    try registry.write { db in
-      try db.execute(
-        sql: "INSERT INTO authorisation(jti, procedure, kind, issuer, investigators, nbf, exp, iat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        arguments: [claims.jti, procedure, kind.rawValue, magistrate.user, investigatorsJSON,
-                    claims.nbf.timeIntervalSince1970, claims.exp.timeIntervalSince1970, claims.iat.timeIntervalSince1970])
-      try log.append(
-        LogEntry(time: now, user: magistrate.user, role: magistrate.role.rawValue, procedure: procedure,
-                 operation: "authorise", parameters: parameters.merging(["token": claims.jti]) { $1 }, outcome: .success),
-        in: db)
-    }
-    return (token, claims)
-  }
-
-  /// Revokes a token (its issuer or the controller); every later use of it is refused.
-  public func revoke(tokenID: String, by identity: Identity, now: Date = Date()) throws {
-    let record = try registry.read { db in
-      try ProcedureRegistry.authorisations(procedure: nil, in: db).first { $0.record.tokenID == tokenID }?.record
-    }
-    let allowed = identity.role == .controller || (identity.role == .magistrate && record?.issuer == identity.user)
-    guard let record, allowed, record.revokedAt == nil else {
-      let reason = record == nil ? "no authorisation \(tokenID)"
-        : record?.revokedAt != nil ? "authorisation \(tokenID) is already revoked"
-        : "only its issuing magistrate or the controller may revoke authorisation \(tokenID)"
-      try log.append(
-        LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: record?.procedure,
-                 operation: "authorise.revoke", parameters: ["token": tokenID, "reason": reason], outcome: .refused))
-      throw InstallationError(reason)
-    }
-    try registry.write { db in
-      try db.execute(sql: "UPDATE authorisation SET revoked_at = ?, revoked_by = ? WHERE jti = ?",
-                     arguments: [now.timeIntervalSince1970, identity.user, tokenID])
-      try log.append(
-        LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: record.procedure,
-                 operation: "authorise.revoke", parameters: ["token": tokenID], outcome: .success), in: db)
-    }
-  }
-
-  /// Registers a magistrate's token: the first time, the procedure and its vault (with a fresh
-  /// procedure key, wrapped); later tokens for the same procedure extend or renew it. The user
-  /// must be an investigator the token names. A token can be presented once.
-  /// - Returns: the procedure and the claims.
-  public func openProcedure(token: String, by identity: Identity, now: Date = Date()) throws -> (ProcedureRecord, AuthorisationClaims) {
-    let hint = Authorisation.procedureHint(token.trimmingCharacters(in: .whitespacesAndNewlines))
-    func refuse(_ reason: String) throws -> Never {
-      try log.append(
-        LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: hint,
-                 operation: "procedure.open", parameters: ["reason": reason], outcome: .refused))
-      throw InstallationError(reason)
-    }
-    let token = token.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard identity.role == .investigator else { try refuse("procedure open is for investigators; \(identity.user) is \(identity.role.rawValue)") }
-    guard let procedure = hint, (try? ProcedureWorkspace.validateID(procedure)) != nil else {
-      try refuse("authorisation refused: not an lrj authorisation token (no procedure in its footer)")
-    }
-    let claims: AuthorisationClaims
-    let known: AuthorisationRecord?
-    do {
-      (claims, known) = try registry.read { db in
-        let revoked = Set(try String.fetchAll(db, sql: "SELECT jti FROM authorisation WHERE revoked_at IS NOT NULL"))
-        let keys = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id FROM user").map { row -> (String, PasetoV4PublicKey?) in
-          let user: String = row["id"]
-          return (user, try magistrateKey(user, in: db))
-        })
-        let claims = try Authorisation.verify(
-          token, publicKeyLookup: { keys[$0] ?? nil }, installation: id, procedure: procedure, now: now, revoked: revoked)
-        let known = try ProcedureRegistry.authorisations(procedure: procedure, in: db).first { $0.record.tokenID == claims.jti }?.record
-        return (claims, known)
-      }
-    } catch let error as AuthorisationError {
-      try refuse(error.description)
-    }
-    guard claims.names(identity.user) else { try refuse(AuthorisationError.investigatorNotNamed(identity.user).description) }
-    if known?.registeredAt != nil { try refuse("authorisation \(claims.jti) has already been presented (a token opens once)") }
-    let kek = try keyEncryptionKey()
-    let investigatorsJSON = String(decoding: try JSONEncoder().encode(claims.investigators), as: UTF8.self)
-    let record: ProcedureRecord = try registry.write { db in
-      if let existing = try ProcedureRegistry.procedure(procedure, in: db) {
-        guard !existing.isClosed else { throw InstallationError("procedure \(procedure) is closed and erased") }
-      } else {
-        let wrapped = try ProcedureKey.generate().wrapped(with: kek, installation: id, procedure: procedure)
-        try db.execute(
-          sql: "INSERT INTO procedure(id, kind, opened_at, opened_by, status, wrapped_key) VALUES (?, ?, ?, ?, 'open', ?)",
-          arguments: [procedure, claims.kind.rawValue, now.timeIntervalSince1970, identity.user, wrapped])
-      }
-      try db.execute(
-        sql: """
-          INSERT INTO authorisation(jti, procedure, kind, issuer, investigators, nbf, exp, iat, token, registered_at, registered_by)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-          ON CONFLICT(jti) DO UPDATE SET token = excluded.token, registered_at = excluded.registered_at,
-            registered_by = excluded.registered_by
-          """,
-        arguments: [claims.jti, procedure, claims.kind.rawValue, claims.iss, investigatorsJSON,
-                    claims.nbf.timeIntervalSince1970, claims.exp.timeIntervalSince1970, claims.iat.timeIntervalSince1970,
-                    token, now.timeIntervalSince1970, identity.user])
-      try log.append(
-        LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: procedure, operation: "procedure.open",
-                 parameters: ["token": claims.jti, "issuer": claims.iss, "kind": claims.kind.rawValue], outcome: .success),
-        in: db)
-      return try ProcedureRegistry.procedure(procedure, in: db)!
-    }
-    do {
-      _ = try ProcedureWorkspace(id: procedure, home: home, create: true)
-    } catch {
-      throw InstallationError("procedure \(procedure) registered, but its vault cannot be created: \(error)")
-    }
-    try sealCheckpoint(by: identity, now: now)
-    return (record, claims)
-  }
-
-  /// The procedures `identity` may see: an investigator's (named in a registered token), a
-  /// magistrate's (authorised by them), every one for the controller, none for the administrator.
-  public func procedures(visibleTo identity: Identity) throws -> [(procedure: ProcedureRecord, authorisations: [AuthorisationRecord])] {
-    try registry.read { db in
-      try Row.fetchAll(db, sql: "SELECT * FROM procedure ORDER BY opened_at, id").map(ProcedureRegistry.record).compactMap { procedure in
-        let authorisations = try ProcedureRegistry.authorisations(procedure: procedure.id, in: db).map(\.record)
-        let visible: Bool = switch identity.role {
-        case .controller: true
-        case .administrator: false
-        case .magistrate: authorisations.contains { $0.issuer == identity.user }
-        case .investigator: authorisations.contains { $0.registeredAt != nil && $0.investigators.contains(identity.user) }
-        }
-        return visible ? (procedure, authorisations) : nil
-      }
-    }
-  }
 }

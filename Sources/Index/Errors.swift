@@ -24,6 +24,10 @@ public enum IndexError: Error, Sendable, Hashable, CustomStringConvertible, Loca
   case corruptData(String)
   /// SQLite refused an operation (a constraint, I/O, a locked or corrupt file).
   case storage(String)
+  /// Another operation is storing an exhibit with this SHA-256 right now.
+  case exhibitInProgress(sha256: String, exhibit: String)
+  /// What is stored differs from the digest it must have.
+  case digestMismatch(String)
 
   public var description: String {
     switch self {
@@ -38,6 +42,9 @@ public enum IndexError: Error, Sendable, Hashable, CustomStringConvertible, Loca
     case .invalidIdentifier(let text): return "invalid identifier \"\(text)\""
     case .corruptData(let what): return "corrupt index data: \(what)"
     case .storage(let message): return "index store: \(message)"
+    case .exhibitInProgress(let sha256, let exhibit):
+      return "the file with SHA-256 \(sha256) is being ingested right now (exhibit \(exhibit)); wait for it to finish"
+    case .digestMismatch(let what): return "index store: \(what) differs from what was stored and logged"
     }
   }
 

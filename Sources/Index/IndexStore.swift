@@ -182,6 +182,60 @@ public struct IndexStore: Sendable {
     }
   }
 
+  /// Stores a whole exhibit and its tracks in one transaction, still invisible to searches: the first half
+  /// of a two-step ingest whose log entry must be committed between the two (the log lives in another
+  /// database). ``publishExhibit(_:digest:)`` makes it visible; ``removeStagedExhibit(_:)`` drops it.
+  /// - Parameters:
+  ///   - operation: the id of the logged operation that stores it; an exhibit of the same file staged by
+  ///     another operation is refused as in progress (its leftovers are removed by whoever settles
+  ///     interrupted operations).
+  /// - Returns: the exhibit id, the track ids and the digest of what was stored.
+  /// - Throws: as ``ingest(_:tracks:completion:sealThumbnail:beforeCommit:)``, and
+  ///   ``IndexError/exhibitInProgress(sha256:exhibit:)``; on any error nothing is written.
+  public func stageExhibit(
+    _ metadata: ExhibitMetadata, tracks: [NewTrack], completion: ExhibitCompletion, operation: String,
+    sealThumbnail: ThumbnailSealer? = nil
+  ) throws -> (exhibit: String, tracks: [String], digest: ExhibitDigest) {
+    let metadata = try Self.validated(metadata)
+    try Self.validate(completion)
+    guard (1...64).contains(operation.utf8.count) else { throw IndexError.invalidExhibit("operation id") }
+    let now = clock()
+    return try write { db in
+      let exhibit = try Self.insertExhibit(db, metadata, ingestedAt: now, logger: logger, operation: operation)
+      let row = Identifier.row(of: exhibit, prefix: "E")!
+      let ids = try Self.insertTracks(db, tracks, exhibitRow: row, sealThumbnail: sealThumbnail)
+      try Self.fill(db, exhibitRow: row, completion, at: now)
+      return (exhibit, ids, try Self.digest(db, exhibitRow: row))
+    }
+  }
+
+  /// Makes a staged exhibit visible, once its stored data still have `digest` (the one its ingest logged).
+  /// Publishing an exhibit already visible with that digest does nothing.
+  /// - Throws: ``IndexError/exhibitNotFound(_:)``, ``IndexError/digestMismatch(_:)``.
+  public func publishExhibit(_ exhibit: String, digest: String) throws {
+    guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
+    try write { db in
+      guard let complete = try Int.fetchOne(db, sql: "SELECT complete FROM exhibit WHERE id = ?", arguments: [row])
+      else { throw IndexError.exhibitNotFound(exhibit) }
+      guard try Self.digest(db, exhibitRow: row).digest == digest else { throw IndexError.digestMismatch("exhibit \(exhibit)") }
+      if complete == 0 { try db.execute(sql: "UPDATE exhibit SET complete = 1 WHERE id = ?", arguments: [row]) }
+    }
+    logger.info("exhibit published", metadata: ["exhibit": "\(exhibit)"])
+  }
+
+  /// Exhibits stored but not visible: staged by an ingest that is running, or that was interrupted.
+  public func stagedExhibits() throws -> [(exhibit: String, sha256: String, operation: String?)] {
+    try read { db in
+      try Row.fetchAll(db, sql: "SELECT id, sha256, operation FROM exhibit WHERE complete = 0 ORDER BY id").map {
+        (Identifier.exhibit($0[0]), $0[1], $0[2])
+      }
+    }
+  }
+
+  /// Removes a staged (still invisible) exhibit with everything stored for it.
+  /// - Throws: ``IndexError/exhibitNotFound(_:)``, ``IndexError/exhibitAlreadyComplete(_:)``.
+  public func removeStagedExhibit(_ exhibit: String) throws { try abandonExhibit(exhibit) }
+
   /// Removes an exhibit whose ingest failed or was cancelled (it must still be incomplete).
   /// - Throws: ``IndexError/exhibitNotFound(_:)``, ``IndexError/exhibitAlreadyComplete(_:)``.
   public func abandonExhibit(_ exhibit: String) throws {
@@ -366,14 +420,16 @@ extension IndexStore {
     }
   }
 
-  static func insertExhibit(_ db: Database, _ metadata: ExhibitMetadata, ingestedAt: Date, logger: Logger) throws
-    -> String
-  {
+  static func insertExhibit(
+    _ db: Database, _ metadata: ExhibitMetadata, ingestedAt: Date, logger: Logger, operation: String? = nil
+  ) throws -> String {
     if let existing = try Row.fetchOne(
-      db, sql: "SELECT id, complete FROM exhibit WHERE sha256 = ?", arguments: [metadata.sha256])
+      db, sql: "SELECT id, complete, operation FROM exhibit WHERE sha256 = ?", arguments: [metadata.sha256])
     {
       let id = Identifier.exhibit(existing["id"])
       if existing["complete"] as Int == 1 { throw IndexError.duplicateExhibit(sha256: metadata.sha256, existing: id) }
+      // Staged by a logged operation: only whoever settles that operation may remove it.
+      if (existing["operation"] as String?) != nil { throw IndexError.exhibitInProgress(sha256: metadata.sha256, exhibit: id) }
       try db.execute(sql: "DELETE FROM exhibit WHERE id = ?", arguments: [existing["id"] as Int64])
       logger.notice("removed the leftover of an interrupted ingest", metadata: ["exhibit": "\(id)"])
     }
@@ -383,13 +439,13 @@ extension IndexStore {
     try db.execute(
       sql: """
         INSERT INTO exhibit (file_name, sha256, size_bytes, container, codec, width, height, fps, camera_id,
-                             start_utc, utc_offset, ingested_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                             start_utc, utc_offset, ingested_at, operation)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
       arguments: [
         metadata.fileName, metadata.sha256, metadata.sizeBytes, metadata.container, metadata.codec, metadata.width,
         metadata.height, metadata.fps, camera, metadata.start.date.timeIntervalSince1970,
-        metadata.start.utcOffsetSeconds, ingestedAt.timeIntervalSince1970,
+        metadata.start.utcOffsetSeconds, ingestedAt.timeIntervalSince1970, operation,
       ])
     let id = Identifier.exhibit(db.lastInsertedRowID)
     logger.debug("exhibit registered", metadata: ["exhibit": "\(id)", "sha256": "\(metadata.sha256)"])
@@ -481,9 +537,15 @@ extension IndexStore {
     guard let complete = try Int.fetchOne(db, sql: "SELECT complete FROM exhibit WHERE id = ?", arguments: [exhibitRow])
     else { throw IndexError.exhibitNotFound(id) }
     guard complete == 0 else { throw IndexError.exhibitAlreadyComplete(id) }
+    try fill(db, exhibitRow: exhibitRow, completion, at: date)
+    try db.execute(sql: "UPDATE exhibit SET complete = 1 WHERE id = ?", arguments: [exhibitRow])
+  }
+
+  /// Records how the analysis ended and builds the search blocks; the exhibit stays as visible as it was.
+  static func fill(_ db: Database, exhibitRow: Int64, _ completion: ExhibitCompletion, at date: Date) throws {
     try db.execute(
       sql: """
-        UPDATE exhibit SET duration = ?, frames_decoded = ?, skipped_packets = ?, ingested_at = ?, complete = 1
+        UPDATE exhibit SET duration = ?, frames_decoded = ?, skipped_packets = ?, ingested_at = ?
         WHERE id = ?
         """,
       arguments: [

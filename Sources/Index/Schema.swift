@@ -6,11 +6,18 @@ enum Schema {
   static var migrator: DatabaseMigrator {
     var migrator = DatabaseMigrator()
     migrator.registerMigration("v1", migrate: v1)
+    migrator.registerMigration("v2-operation", migrate: v2)
     return migrator
   }
 
   /// Camera and zone names: 1…64 letters, digits, '-', '_', '.' or spaces.
   static let namePattern = "*[^A-Za-z0-9._ -]*"
+
+  /// Version 2: each exhibit names the operation (of the consultation log) that stored it, so that an
+  /// exhibit staged by an ingest that was killed can be told from one being stored right now.
+  static func v2(_ db: Database) throws {
+    try db.execute(sql: "ALTER TABLE exhibit ADD COLUMN operation TEXT CHECK (operation IS NULL OR length(operation) BETWEEN 1 AND 64)")
+  }
 
   /// Version 1.
   ///

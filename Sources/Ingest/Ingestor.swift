@@ -66,10 +66,14 @@ public struct Ingestor: Sendable {
   ///   - sealThumbnail: replaces each thumbnail before it is stored (see `IndexStore.ingest`).
   ///   - beforeCommit: called before the exhibit is committed, with its id, track count and SHA-256; if it
   ///     throws, nothing is stored (the caller logs the ingest there).
+  ///   - staging: when given, the exhibit is stored in two steps (see `IndexStore.stageExhibit`): staged
+  ///     under this operation id, then `afterStaging` (the caller logs what was stored, with its digest),
+  ///     then published. If `afterStaging` throws, the staged exhibit is removed.
   public func ingest(
     path: String, camera: String, start: WallClockTime?, progress: ((AnalysisProgress) -> Void)? = nil,
     sealThumbnail: ThumbnailSealer? = nil,
-    beforeCommit: ((_ exhibit: String, _ tracks: Int, _ sha256: String) throws -> Void)? = nil
+    beforeCommit: ((_ exhibit: String, _ tracks: Int, _ sha256: String) throws -> Void)? = nil,
+    staging: (operation: String, afterStaging: (_ digest: ExhibitDigest, _ sha256: String) throws -> Void)? = nil
   ) throws -> IngestReport {
     let started = Date()
     try IndexStore.validateCameraName(camera)
@@ -95,9 +99,24 @@ public struct Ingestor: Sendable {
     if let existing = try store.exhibit(withSHA256: result.sha256), existing.isComplete {
       return report(existing, path: path, seconds: Date().timeIntervalSince(started), duplicate: true)
     }
-    let (exhibit, _) = try store.ingest(
-      metadata, tracks: result.tracks.map(\.track), completion: completion, sealThumbnail: sealThumbnail,
-      beforeCommit: { exhibit, tracks in try beforeCommit?(exhibit, tracks.count, result.sha256) })
+    let exhibit: String
+    if let staging {
+      let staged = try store.stageExhibit(
+        metadata, tracks: result.tracks.map(\.track), completion: completion, operation: staging.operation,
+        sealThumbnail: sealThumbnail)
+      do {
+        try staging.afterStaging(staged.digest, result.sha256)
+      } catch {
+        try? store.removeStagedExhibit(staged.exhibit)
+        throw error
+      }
+      try store.publishExhibit(staged.exhibit, digest: staged.digest.digest)
+      exhibit = staged.exhibit
+    } else {
+      (exhibit, _) = try store.ingest(
+        metadata, tracks: result.tracks.map(\.track), completion: completion, sealThumbnail: sealThumbnail,
+        beforeCommit: { exhibit, tracks in try beforeCommit?(exhibit, tracks.count, result.sha256) })
+    }
     logger.info("ingested", metadata: ["file": "\(path)", "exhibit": "\(exhibit)", "tracks": "\(result.tracks.count)"])
     var counts: [String: Int] = [:]
     for track in result.tracks { counts[track.track.objectClass.rawValue, default: 0] += 1 }

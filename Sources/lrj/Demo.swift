@@ -125,8 +125,9 @@ struct Demo: ParsableCommand {
               + (entry.resultCount.map { "\t\($0) results" } ?? ""))
       }
       let verified = try installation.verifyLog()
-      print("\n14. lrj log verify: \(verified.isValid ? "verified" : "FAILED \(verified.failure!)"), \(verified.entryCount) entries, "
-            + "\(verified.checkpointCount) signed checkpoints")
+      let outcome = verified.isValid ? "verified" : "FAILED \(verified.chain.failure.map(String.init(describing:)) ?? verified.problems[0])"
+      print("\n14. lrj log verify: \(outcome), \(verified.chain.entryCount) entries, "
+            + "\(verified.chain.checkpointCount) signed checkpoints")
 
       let reportFolder = work.appendingPathComponent("closure-report")
       try FileManager.default.createDirectory(at: reportFolder, withIntermediateDirectories: true)

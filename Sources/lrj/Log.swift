@@ -56,14 +56,35 @@ struct Log: ParsableCommand {
 
   struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Recompute the log's hash chain; exit non-zero naming the first bad entry.")
+      abstract: "Verify the log and everything it vouches for; exit non-zero naming what does not hold.",
+      discussion: """
+        Recomputes the hash chain and checks every signed checkpoint; checks the log against the checkpoints \
+        kept outside the registry ($LRJ_HOME/checkpoint, your own cache, and any --checkpoint FILE: a signed \
+        checkpoint, or a closure report's JSON, that someone kept); checks the registry's users, procedures, \
+        authorisations and closures against the operations the log records; and checks every open \
+        procedure's key, vault and stored tracks against the digests their ingests logged.
+        """)
+
+    @Option(help: "A checkpoint someone kept (a note lrj signed, or a closure report's closure-P.json); repeat for several.")
+    var checkpoint: [String] = []
 
     func run() throws {
       try reportingErrors {
-        let report = try Installation.open(home: Installation.defaultHome).verifyLog()
+        let installation = try Installation.open(home: Installation.defaultHome)
+        let kept = try checkpoint.map { try Installation.readCheckpoint(URL(fileURLWithPath: $0)) }
+        let audit = try installation.verifyLog(checkpoints: kept)
+        let report = audit.chain
         if let failure = report.failure { throw ValidationError("consultation log does not verify: \(failure)") }
+        for note in audit.notes { Terminal.note("note: \(note.escapingControlCharacters)") }
+        if let first = audit.problems.first {
+          for problem in audit.problems { print("- \(problem.escapingControlCharacters)") }
+          let more = audit.problems.count > 1 ? " (and \(audit.problems.count - 1) more, listed above)" : ""
+          throw ValidationError("consultation log does not verify: \(first)\(more)")
+        }
         print("consultation log verified: \(report.entryCount) entries (\(report.purgedCount) purged), "
               + "\(report.checkpointCount) signed checkpoints, head \(SHA256Hex.hex(report.head))")
+        print("registry, vaults and stored tracks agree with the log; checked against \(installation.keptCheckpoints().count + kept.count) "
+              + "checkpoint(s) kept outside the registry")
         if report.sealedCount < report.entryCount {
           // Attempts by users who could not be authenticated wait for the next command's checkpoint.
           let first = report.sealedCount + 1, last = Int64(report.entryCount)

@@ -88,7 +88,28 @@ enum AuthorisationText {
 struct ProcedureCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "procedure", abstract: "Open a procedure with a magistrate's token, list procedures, close one.",
-    subcommands: [Open.self, Close.self, List.self])
+    subcommands: [Open.self, Close.self, List.self, Transfer.self])
+
+  struct Transfer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Hand a procedure over to another magistrate (its magistrate in charge or the controller; logged and signed).")
+
+    @Option(help: "The procedure id.")
+    var procedure: String
+
+    @Option(help: "The magistrate who takes charge of it.")
+    var to: String
+
+    @OptionGroup var key: KeyOption
+
+    func run() throws {
+      try reportingErrors {
+        let (installation, identity) = try key.signIn()
+        try installation.transfer(procedure: procedure, to: to, by: identity)
+        print("procedure \(procedure) is now in the charge of magistrate \(to)")
+      }
+    }
+  }
 
   struct Open: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -130,8 +151,9 @@ struct ProcedureCommand: ParsableCommand {
     func run() throws {
       try reportingErrors {
         let result = try key.access(procedure).close(reportFolder: URL(fileURLWithPath: report), withData: withData)
-        print("procedure \(procedure) closed; its vault is erased (\(result.manifest.erasure.vaultFiles.count) files, "
-              + "\(result.manifest.erasure.vaultBytes) bytes) and its key destroyed")
+        if result.resumed { print("procedure \(procedure): the closure begun earlier was finished") }
+        print("procedure \(procedure) closed; its vault is erased (\(result.erasure.vaultFiles.count) files, "
+              + "\(result.erasure.vaultBytes) bytes) and its key destroyed")
         for file in result.files { print("\(file.path)\tSHA-256 \(file.sha256)") }
       }
     }
@@ -155,9 +177,10 @@ struct ProcedureCommand: ParsableCommand {
           return
         }
         for (procedure, authorisations) in procedures {
-          let magistrates = Set(authorisations.map(\.issuer)).sorted().joined(separator: ",")
-          let until = authorisations.filter { $0.revokedAt == nil }.map(\.expires).max().map(AuthorisationText.time) ?? "-"
-          print([procedure.id, procedure.kind.rawValue, procedure.status, "magistrate \(magistrates)", "until \(until)"]
+          let until = authorisations.filter { $0.revokedAt == nil && $0.registeredAt != nil }.map(\.expires).max()
+            .map(AuthorisationText.time) ?? "-"
+          let status = procedure.isClosing ? "closing (\(procedure.closure ?? ""))" : procedure.status
+          print([procedure.id, procedure.kind.rawValue, status, "magistrate \(procedure.magistrate)", "until \(until)"]
             .joined(separator: "\t"))
         }
       }

@@ -6,7 +6,9 @@ import Foundation
 public struct TestInstallation: Sendable {
   /// The folder holding the home, the key files and the tokens.
   public let folder: URL
-  public var home: URL { folder.appendingPathComponent("home") }
+  public var home: URL { homeOverride ?? folder.appendingPathComponent("home") }
+  /// LRJ_HOME elsewhere than in `folder` (on a file system of its own, for example).
+  var homeOverride: URL? = nil
   public static let passphrase = "correct horse battery staple"
 
   /// The key file of `user`.
@@ -14,13 +16,17 @@ public struct TestInstallation: Sendable {
 
   /// The environment acting as `user` (default: the investigator).
   public func env(as user: String = "opj") -> [String: String] {
-    ["LRJ_HOME": home.path, "LRJ_PASSPHRASE": Self.passphrase, "LRJ_KEY": key(user), "LRJ_MODEL": ""]
+    ["LRJ_HOME": home.path, "LRJ_PASSPHRASE": Self.passphrase, "LRJ_KEY": key(user), "LRJ_MODEL": "",
+     "LRJ_CACHE": cache(user).path]
   }
 
+  /// The user's own cache (where lrj keeps the latest checkpoint they saw).
+  public func cache(_ user: String) -> URL { folder.appendingPathComponent("cache-\(user)") }
+
   /// Makes the installation and its users; with `procedure`, authorises and opens it too.
-  public static func make(_ name: String = "lrj-installation", procedure: String? = "P1") throws -> TestInstallation {
-    let installation = TestInstallation(folder: try TestPaths.temporaryFolder(name))
-    let base = ["LRJ_HOME": installation.home.path, "LRJ_PASSPHRASE": passphrase]
+  public static func make(_ name: String = "lrj-installation", procedure: String? = "P1", home: URL? = nil) throws -> TestInstallation {
+    let installation = TestInstallation(folder: try TestPaths.temporaryFolder(name), homeOverride: home)
+    let base = ["LRJ_HOME": installation.home.path, "LRJ_PASSPHRASE": passphrase, "LRJ_CACHE": installation.cache("admin").path]
     try installation.expect(["init", "--admin-key", installation.key("admin")], base)
     for (user, role) in [("judge", "magistrate"), ("opj", "investigator"), ("controller", "controller")] {
       let generated = try installation.expect(["key", "generate", "--id", user, "--out", installation.key(user)], base)

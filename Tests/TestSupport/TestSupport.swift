@@ -103,6 +103,37 @@ public enum Run {
       outputData: outputData)
   }
 
+  /// Starts the built `lrj` and kills it with SIGKILL after `delay` seconds (if it still runs then).
+  /// - Returns: its exit status or signal, and whether it was killed.
+  @discardableResult
+  public static func lrjKilled(_ arguments: [String], environment: [String: String] = [:], after delay: Double) throws
+    -> (status: Int32, killed: Bool)
+  {
+    let process = Process()
+    process.executableURL = TestPaths.products.appendingPathComponent("lrj")
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.merge(environment) { $1 }
+    process.environment = env
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(delay)
+    while process.isRunning, Date() < deadline { usleep(2_000) }
+    let killed = process.isRunning
+    if killed { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
+    return (process.terminationStatus, killed)
+  }
+
+  /// Runs the built `lrj` and returns how long it took, in seconds.
+  public static func lrjTimed(_ arguments: [String], environment: [String: String] = [:]) throws -> (ProcessResult, Double) {
+    let started = Date()
+    let result = try lrj(arguments, environment: environment)
+    return (result, Date().timeIntervalSince(started))
+  }
+
   /// Runs the built `lrj` with `arguments`.
   public static func lrj(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
     try program(TestPaths.products.appendingPathComponent("lrj").path, arguments, environment: environment)

@@ -68,17 +68,20 @@ struct ConsoleTests {
     print("console screenshots: \(artefacts.path)")
     let logBefore = try Installation.open(home: installation.home).logEntries().count
 
-    let server = try Server(environment: env)
+    // The console renders in memory: its TMPDIR stays empty (FileManager's temporary folder follows it).
+    let tmp = installation.folder.appendingPathComponent("console-tmp")
+    try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    let server = try Server(environment: env.merging(["TMPDIR": tmp.path]) { $1 })
     let seen: [String: Any]
-    let sealedWhileServing: VerificationReport
+    let sealedWhileServing: AuditReport
     do {
       defer { server.stop() }
       seen = try Self.runBrowser(["investigator", server.url, artefacts.path, "P1", "street"])
       // The server is still running: what it logged, its refusals included, is sealed already.
       sealedWhileServing = try Installation.open(home: installation.home).verifyLog()
     }
-    #expect(sealedWhileServing.isValid && sealedWhileServing.sealedCount == sealedWhileServing.entryCount,
-            "\(sealedWhileServing.sealedCount) of \(sealedWhileServing.entryCount) entries sealed while serving")
+    #expect(sealedWhileServing.isValid && sealedWhileServing.chain.sealedCount == sealedWhileServing.chain.entryCount,
+            "\(sealedWhileServing.chain.sealedCount) of \(sealedWhileServing.chain.entryCount) entries sealed while serving: \(sealedWhileServing.problems)")
 
     // Without the token: 401 everywhere, nothing leaks, nothing cached.
     let unauthenticated = try #require(seen["unauthenticated"] as? [String: [String: Any]])
@@ -160,10 +163,15 @@ struct ConsoleTests {
               "thumbnail of \(track) logged")
     }
     #expect(added.contains { $0.operation == "log" && $0.outcome == .refused && $0.user == "opj" })
-    #expect(!added.contains { $0.operation == "extract" && $0.outcome != .success }, "the CSRF-less POST never reached the door")
+    #expect(!added.contains { $0.operation == "extract" && ($0.outcome == .failed || $0.outcome == .refused) },
+            "the CSRF-less POST never reached the door")
+    #expect(added.contains { $0.operation == "console" && $0.outcome == .refused && $0.user == "opj"
+      && ($0.parameters["reason"] ?? "").contains("CSRF") }, "the CSRF refusal is logged")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).isEmpty, "nothing rendered in the temporary folder")
 
     // The magistrate's log page shows the entries and a verified chain.
-    let magistrateServer = try Server(environment: installation.env(as: "judge"))
+    let magistrateServer = try Server(environment: installation.env(as: "judge").merging(
+      ["HOME": installation.folder.path, "TMPDIR": tmp.path]) { $1 })
     let judge: [String: Any]
     do {
       defer { magistrateServer.stop() }
@@ -183,6 +191,10 @@ struct ConsoleTests {
     let after = try #require(judge["afterClosure"] as? [[String]])
     #expect(after.first?.first == "P1" && after.first?.last?.hasPrefix("closed and erased") == true, "\(after)")
     #expect(!FileManager.default.fileExists(atPath: installation.home.appendingPathComponent("procedures/P1").path))
+    // The report was kept on disk, where the form proposed, before the key was destroyed.
+    let kept = installation.folder.appendingPathComponent("lrj-reports/P1")
+    #expect(Set(try FileManager.default.contentsOfDirectory(atPath: kept.path)) == ["closure-P1.json", "closure-P1.md", "closure-P1.html"])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).isEmpty, "nothing rendered in the temporary folder")
     #expect(try Installation.open(home: installation.home).verifyLog().isValid)
   }
 

@@ -46,7 +46,7 @@ struct ConsultationCommandTests {
     try Self.expectRefused(installation, search, as: installation.env(as: "admin"), "administrators have no access")
     // A magistrate who did not authorise the procedure.
     try Self.enrol(installation, "judge2", role: "magistrate")
-    try Self.expectRefused(installation, search, as: installation.env(as: "judge2"), "did not authorise procedure P1")
+    try Self.expectRefused(installation, search, as: installation.env(as: "judge2"), "is not the magistrate in charge of procedure P1")
     // Its magistrate and the controller may consult it; an investigator may not close it.
     #expect(try Run.lrj(search, environment: installation.env(as: "judge")).status == 0)
     #expect(try Run.lrj(search, environment: installation.env(as: "controller")).status == 0)
@@ -109,7 +109,7 @@ struct ConsultationCommandTests {
     #expect(try Run.lrj(["search", "--procedure", "P10"], environment: installation.env()).status == 0)
     let tokenID = try #require(Self.entries(installation).last { $0.operation == "procedure.open" && $0.procedure == "P10" }?.parameters["token"])
     try Self.expectRefused(installation, ["authorise", "--revoke", tokenID], as: installation.env(as: "judge2"),
-                           "only its issuing magistrate or the controller")
+                           "only the magistrate in charge of procedure P10 or the controller")
     try installation.expect(["authorise", "--revoke", tokenID], installation.env(as: "judge"))
     try Self.expectRefused(installation, ["search", "--procedure", "P10"], as: installation.env(), "has been revoked")
 
@@ -166,9 +166,11 @@ struct ConsultationCommandTests {
       ("remove the refused attempt at the end", "DROP TRIGGER log_entry_no_delete; DELETE FROM log_body WHERE seq = \(count); DELETE FROM log_entry WHERE seq = \(count)",
        "entry \(count)"),
       ("remove every checkpoint", "DROP TRIGGER log_checkpoint_no_delete; DELETE FROM log_checkpoint", "no signed checkpoint"),
-      ("un-revoke an authorisation in the registry", "UPDATE authorisation SET revoked_at = NULL, revoked_by = NULL", "was revoked here"),
-      ("extend an authorisation in the registry", "UPDATE authorisation SET exp = 4102444800", "differs from the one logged as issued"),
-      ("name another investigator in the registry", "UPDATE authorisation SET investigators = '[\"opj\",\"mallory\"]'", "differs from the one logged as issued"),
+      ("un-revoke an authorisation in the registry", "UPDATE authorisation SET revoked_at = NULL, revoked_by = NULL",
+       "differs from the log (edited)"),
+      ("extend an authorisation in the registry", "UPDATE authorisation SET exp = 4102444800", "differs from the log (edited)"),
+      ("name another investigator in the registry", "UPDATE authorisation SET investigators = '[\"opj\",\"mallory\"]'",
+       "differs from the log (edited)"),
     ]
     for (what, sql, first) in tamperings {
       try? FileManager.default.removeItem(at: registry)
@@ -371,8 +373,10 @@ struct ConsultationCommandTests {
       #expect(results.get(index)?.status == 0, "\(commands[index]): \(results.get(index)?.standardError ?? "")")
     }
     let entries = try Self.entries(installation)
-    #expect(entries.count == before + 3)
-    let added = entries.suffix(3)
+    // The ingest is logged as started, then its success; each search once.
+    #expect(entries.count == before + 4)
+    let added = entries.suffix(4)
+    #expect(added.filter { $0.operation == "ingest" && $0.outcome == .started }.count == 1)
     #expect(added.filter { $0.operation == "ingest" && $0.outcome == .success }.count == 1)
     #expect(added.filter { $0.operation == "search" && $0.outcome == .success }.count == 2)
     let verified = try Run.lrj(["log", "verify"], environment: env)

@@ -38,7 +38,11 @@ struct ConsoleServer: Sendable {
   func router() -> Router<ConsoleContext> {
     let router = Router(context: ConsoleContext.self)
     router.add(middleware: SecurityHeaders())
-    router.add(middleware: SessionGate(sessions: sessions, secureCookie: secure))
+    router.add(middleware: SessionGate(sessions: sessions, secureCookie: secure) { method, path in
+      // A request refused for its CSRF token is logged like every refusal.
+      try? installation.logRefusal("console", parameters: ["method": method, "path": path, "reason": "missing or wrong CSRF token"],
+                                   by: identity)
+    })
     router.get("/") { _, _ in Response.redirect(to: "/procedures", type: .normal) }
     router.get("/static/console.js") { _, _ in
       Response.bytes(Data(ConsoleAssets.script.utf8), contentType: "text/javascript; charset=utf-8")
@@ -106,7 +110,8 @@ struct ConsoleServer: Sendable {
       await guarded("Closure", context) {
         var request = request
         let form = FormFields(String(buffer: try await request.collectBody(upTo: 1 << 16)))
-        return try await close(try context.parameters.require("procedure"), withData: form.first("with-data") != nil, context)
+        return try await close(try context.parameters.require("procedure"), withData: form.first("with-data") != nil,
+                               folder: form.first("report"), context)
       }
     }
     router.get("/log") { request, context in
@@ -339,22 +344,15 @@ struct ConsoleServer: Sendable {
       }
       options.target = .length(seconds: length)
     }
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lrj-synopsis-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    defer { try? FileManager.default.removeItem(at: folder) }
-    let video = folder.appendingPathComponent("synopsis-\(procedure).mp4")
-    let png = folder.appendingPathComponent("synopsis-\(procedure).png")
     let settings = options
-    let report = try await blocking {
-      try access(procedure).synopsis(filters, options: settings, output: video.path, overview: png.path)
-    }
-    let indexData = try Data(contentsOf: URL(fileURLWithPath: report.index.path))
-    let index = try JSONDecoder().decode(SynopsisIndex.self, from: indexData)
-    let videoID = await sessions.keep(.init(bytes: try Data(contentsOf: video), contentType: "video/mp4",
-                                            fileName: video.lastPathComponent, sha256: report.video.sha256))
-    let pngID = await sessions.keep(.init(bytes: try Data(contentsOf: png), contentType: "image/png",
-                                          fileName: png.lastPathComponent, sha256: report.overview?.sha256 ?? ""))
-    let indexID = await sessions.keep(.init(bytes: indexData, contentType: "application/json",
+    let render = try await blocking { try access(procedure).synopsisData(filters, options: settings) }
+    let report = render.report
+    let index = try JSONDecoder().decode(SynopsisIndex.self, from: render.index)
+    let videoID = await sessions.keep(.init(bytes: render.video, contentType: "video/mp4",
+                                            fileName: "synopsis-\(procedure).mp4", sha256: report.video.sha256))
+    let pngID = await sessions.keep(.init(bytes: render.overview, contentType: "image/png",
+                                          fileName: "synopsis-\(procedure).png", sha256: report.overview?.sha256 ?? ""))
+    let indexID = await sessions.keep(.init(bytes: render.index, contentType: "application/json",
                                             fileName: "synopsis-\(procedure).json", sha256: report.index.sha256))
     var hits = ""
     for object in index.objects {
@@ -378,6 +376,13 @@ struct ConsoleServer: Sendable {
     return page("Synopsis of procedure \(procedure)", context, body)
   }
 
+  /// Where the console proposes to keep a closure report: `~/lrj-reports/<procedure>`.
+  static func defaultReportFolder(_ procedure: String) -> String {
+    let home = ProcessInfo.processInfo.environment["HOME"].map { URL(fileURLWithPath: $0) }
+      ?? FileManager.default.homeDirectoryForCurrentUser
+    return home.appendingPathComponent("lrj-reports").appendingPathComponent(procedure).path
+  }
+
   func closeForm(_ procedure: String, _ context: ConsoleContext) throws -> Response {
     guard identity.role == .magistrate || identity.role == .controller else {
       throw HTTPError(.forbidden, message: "closure is ordered by the magistrate or the controller")
@@ -386,16 +391,23 @@ struct ConsoleServer: Sendable {
       <p>Closing writes the closure report, then erases the procedure's data for good: its key is destroyed and its vault deleted.
       The consultation log is kept.</p>
       <form method="post" action="/procedures/\(Page.u(procedure))/close">\(Page.csrfField(context.csrf))
+      <label>Keep the report in the folder <input type="text" name="report" size="50" value="\(Page.h(Self.defaultReportFolder(procedure)))"></label>
       <label><input type="checkbox" name="with-data" value="1"> with an archive of the data exploited</label>
       <button type="submit" id="close">Close procedure \(Page.h(procedure)) and erase its data</button></form>
       """
     return page("Close procedure \(procedure)", context, body)
   }
 
-  func close(_ procedure: String, withData: Bool, _ context: ConsoleContext) async throws -> Response {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lrj-report-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    defer { try? FileManager.default.removeItem(at: folder) }
+  func close(_ procedure: String, withData: Bool, folder text: String?, _ context: ConsoleContext) async throws -> Response {
+    // The report is kept on disk before the key is destroyed, in the folder the magistrate names.
+    guard let text, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+      throw HTTPError(.badRequest, message: "name the folder to keep the closure report in")
+    }
+    let folder = URL(fileURLWithPath: (text as NSString).expandingTildeInPath)
+    if folder.path == Self.defaultReportFolder(procedure) {
+      try? FileManager.default.createDirectory(at: folder.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                               attributes: [.posixPermissions: 0o700])
+    }
     let result = try await blocking { try access(procedure).close(reportFolder: folder, withData: withData) }
     var rows: [[String]] = []
     for file in result.files {
@@ -407,9 +419,9 @@ struct ConsoleServer: Sendable {
       rows.append(["<a href=\"/downloads/\(id)?download=1\">\(Page.h(name))</a>", "<code>\(file.sha256)</code>"])
     }
     let body = """
-      <p id="closed">Procedure \(Page.h(procedure)) is closed; its data are erased (\(result.manifest.erasure.vaultFiles.count) files,
-      \(result.manifest.erasure.vaultBytes) bytes) and its key destroyed. Download the closure report now: it is kept in this
-      session's memory only.</p>
+      <p id="closed">Procedure \(Page.h(procedure)) is closed; its data are erased (\(result.erasure.vaultFiles.count) files,
+      \(result.erasure.vaultBytes) bytes) and its key destroyed. The closure report is in \(Page.h(folder.path)); it can
+      also be downloaded here.</p>
       \(Page.table(["report file", "SHA-256"], rows, id: "report"))
       """
     return page("Procedure \(procedure) closed", context, body)
@@ -435,8 +447,10 @@ struct ConsoleServer: Sendable {
                             download: "lrj-log.json")
     default:
       let query = fields.pairs.map { "\(Page.u($0.0))=\(Page.u($0.1))" }.joined(separator: "&")
-      let status = verification.failure.map { "<p class=\"error\" id=\"verification\">The log does not verify: \(Page.h($0.description))</p>" }
-        ?? "<p id=\"verification\">Chain verified: \(verification.entryCount) entries (\(verification.purgedCount) purged), \(verification.checkpointCount) signed checkpoints.</p>"
+      let chain = verification.chain
+      let failure = chain.failure.map(\.description) ?? verification.problems.first
+      let status = failure.map { "<p class=\"error\" id=\"verification\">The log does not verify: \(Page.h($0))</p>" }
+        ?? "<p id=\"verification\">Chain verified: \(chain.entryCount) entries (\(chain.purgedCount) purged), \(chain.checkpointCount) signed checkpoints; registry, vaults and stored tracks agree with it.</p>"
       func input(_ name: String) -> String {
         "<input name=\"\(name)\" placeholder=\"\(name)\" value=\"\(Page.h(fields.first(name) ?? ""))\">"
       }

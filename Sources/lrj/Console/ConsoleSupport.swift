@@ -101,6 +101,8 @@ struct SessionGate: RouterMiddleware {
   typealias Context = ConsoleContext
   let sessions: ConsoleSessions
   let secureCookie: Bool
+  /// Called with the method and path of a request refused for its CSRF token (to log it).
+  let refusedCSRF: @Sendable (_ method: String, _ path: String) -> Void
   static let cookie = "lrj_session"
 
   func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -125,15 +127,19 @@ struct SessionGate: RouterMiddleware {
         var request = request
         let body = try await request.collectBody(upTo: 1 << 20)
         formToken = FormFields(String(buffer: body)).first("csrf")
-        return try await checkCSRF(formToken ?? "", csrf: csrf) { try await next(request, context) }
+        return try await checkCSRF(formToken ?? "", csrf: csrf, request) { try await next(request, context) }
       }
-      return try await checkCSRF(given, csrf: csrf) { try await next(request, context) }
+      return try await checkCSRF(given, csrf: csrf, request) { try await next(request, context) }
     }
     return try await next(request, context)
   }
 
-  private func checkCSRF(_ given: String, csrf: String, _ next: () async throws -> Response) async throws -> Response {
+  private func checkCSRF(_ given: String, csrf: String, _ request: Request, _ next: () async throws -> Response) async throws
+    -> Response
+  {
     guard ConsoleSessions.constantTimeEqual(given, csrf) else {
+      let method = request.method.rawValue, path = request.uri.path
+      try await blocking { refusedCSRF(method, path) }
       throw HTTPError(.forbidden, message: "missing or wrong CSRF token")
     }
     return try await next()

@@ -75,6 +75,7 @@ struct Serve: ParsableCommand {
       throw ValidationError("give both --tls-cert and --tls-key")
     }
     let (installation, identity) = try key.signIn()
+    MemoryRenders.removeStale()
     let token = ConsoleSessions.randomToken()
     let sessions = ConsoleSessions(accessToken: token)
     let server = ConsoleServer(installation: installation, identity: identity, sessions: sessions, secure: tls != nil)

@@ -1,0 +1,276 @@
+import Foundation
+import GRDB
+import Index
+
+/// What `lrj log verify` found: the chain and checkpoints, then everything the log vouches for.
+public struct AuditReport: Sendable {
+  /// The hash chain and the signed checkpoints in the registry.
+  public var chain: VerificationReport
+  /// Each thing that does not follow from the log, one line each, naming it. Empty when all holds.
+  public var problems: [String]
+  /// Facts worth knowing that are not faults (an interrupted operation the next command settles).
+  public var notes: [String]
+
+  /// Whether everything verifies.
+  public var isValid: Bool { chain.isValid && problems.isEmpty }
+}
+
+extension Installation {
+  /// Verifies the consultation log and everything it vouches for:
+  ///
+  /// 1. the hash chain and every signed checkpoint in the registry;
+  /// 2. the checkpoints kept outside the registry (`$LRJ_HOME/checkpoint`, this user's cache, and
+  ///    `checkpoints` given by the caller): a cut tail or an older registry is named;
+  /// 3. the registry's users, procedures, authorisations, closures and running operations against the
+  ///    state the log's operations build: a row inserted, edited or deleted behind lrj's back is named;
+  /// 4. every presented token's signature against its registry row;
+  /// 5. every open procedure's key and vault, and every exhibit's stored tracks against the digest its
+  ///    ingest logged: a track or exhibit edited, added or deleted is named; a closed procedure has no vault.
+  public func verifyLog(checkpoints extra: [KeptCheckpoint] = []) throws -> AuditReport {
+    let keys = try users().compactMap { user -> CheckpointVerifierKey? in
+      guard let raw = Data(base64Encoded: user.publicKey), let key = try? PasetoV4PublicKey(rawRepresentation: raw) else { return nil }
+      return CheckpointVerifierKey(name: user.id, publicKey: key)
+    }
+    let chain = try log.verify(trustedKeys: keys)
+    var audit = AuditReport(chain: chain, problems: [], notes: [])
+    guard chain.isValid else { return audit }
+    if chain.entryCount > 0, chain.checkpointCount == 0 {
+      audit.problems.append("no signed checkpoint in the registry, though the installation signs one when it is created (removed)")
+    }
+    for kept in keptCheckpoints() + extra {
+      if let problem = try disagreement(with: kept) { audit.problems.append(problem) }
+    }
+    let stored = try log.entries(LogFilter(includePurged: true))
+    let entries = stored.map { (seq: $0.seq, entry: $0.entry) }
+    let logged = RegistryState.replay(entries, installation: id)
+    let found = try registry.read { db in try RegistryState.stored(in: db) }
+    audit.problems += logged.differences(from: found).map { $0 + " [registry.sqlite]" }
+    audit.problems += try tokenProblems(state: logged)
+    let (problems, notes) = try vaultProblems(procedures: found.procedures, entries: entries, purged: chain.purgedCount > 0)
+    audit.problems += problems
+    audit.notes += notes
+    for operation in try interruptedOperations() {
+      audit.notes.append("\(operation.kind) by \(operation.user) (entry \(operation.startedSeq)) was interrupted; "
+                         + "the next command of an authenticated user settles it")
+    }
+    return audit
+  }
+
+  /// Every presented token must verify under its issuer's enrolled key and say what its row says.
+  private func tokenProblems(state: RegistryState) throws -> [String] {
+    try registry.read { db in
+      var problems: [String] = []
+      for (record, token) in try ProcedureRegistry.authorisations(procedure: nil, in: db) {
+        guard let token else { continue }
+        let claims = try? Authorisation.verify(
+          token, publicKeyLookup: { try? Self.enrolledMagistrateKey($0, in: db) }, installation: id,
+          procedure: record.procedure, now: record.issuedAt)
+        guard let claims, claims.jti == record.tokenID, claims.iss == record.issuer, claims.kind == record.kind,
+          claims.investigators == record.investigators, claims.exp == record.expires, claims.nbf == record.notBefore
+        else {
+          problems.append("authorisation \(record.tokenID): the registry's row or token differs from the token the magistrate signed [registry.sqlite]")
+          continue
+        }
+      }
+      return problems
+    }
+  }
+
+  /// Keys, vaults and evidence of every procedure.
+  private func vaultProblems(
+    procedures: [String: RegistryState.Procedure], entries: [(seq: Int64, entry: LogEntry?)], purged: Bool
+  ) throws -> (problems: [String], notes: [String]) {
+    var problems: [String] = []
+    var notes: [String] = []
+    let kek = try? keyEncryptionKey()
+    let ledger = EvidenceLedger(entries)
+    let wrappedKeys = try registry.read { db in
+      Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, wrapped_key FROM procedure").map {
+        ($0["id"] as String, $0["wrapped_key"] as Data?)
+      })
+    }
+    if kek == nil, procedures.values.contains(where: { $0.closure == nil }) {
+      problems.append("the installation key \(home.appendingPathComponent("keys/kek").path) is missing or unreadable: no procedure's data can be opened")
+    }
+    for (procedure, record) in procedures.sorted(by: { $0.key < $1.key }) {
+      let folder = ProcedureWorkspace.folder(of: procedure, home: home)
+      switch record.closure {
+      case .erased:
+        if FileManager.default.fileExists(atPath: folder.path) {
+          problems.append("procedure \(procedure) is closed, but its vault \(folder.path) remains")
+        }
+        continue
+      case .keyDestroyed:
+        notes.append("procedure \(procedure): closure under way, key destroyed; lrj procedure close finishes erasing its vault")
+        continue
+      case .claimed, .reported, nil:
+        break
+      }
+      if record.closure != nil { notes.append("procedure \(procedure): closure under way (\(record.closure!.rawValue)); lrj procedure close finishes it") }
+      if let kek {
+        if let wrapped = wrappedKeys[procedure] ?? nil {
+          if (try? ProcedureKey.unwrap(wrapped, with: kek, installation: id, procedure: procedure)) == nil {
+            problems.append("the key of open procedure \(procedure) does not open with the installation key (replaced or altered)")
+          }
+        } else {
+          problems.append("open procedure \(procedure) has no key [registry.sqlite]")
+        }
+      }
+      let index = folder.appendingPathComponent("index.sqlite")
+      guard FileManager.default.fileExists(atPath: index.path), let store = try? IndexStore(path: index.path) else {
+        problems.append("the vault of open procedure \(procedure) is missing or does not open (\(index.path))")
+        continue
+      }
+      if purged, ledger.hasPurgedIngests {
+        notes.append("procedure \(procedure): ingests older than five years have purged entries; their exhibits are not checked")
+        continue
+      }
+      do {
+        let (p, n) = try ledger.compare(procedure: procedure, with: store)
+        problems += p
+        notes += n
+      } catch {
+        problems.append("the index of procedure \(procedure) cannot be read: \(error)")
+      }
+      try? store.close()
+    }
+    return (problems, notes)
+  }
+
+  /// A magistrate's enrolled key, enabled or since disabled (their past signatures stay valid).
+  static func enrolledMagistrateKey(_ user: String, in db: Database) throws -> PasetoV4PublicKey? {
+    guard let text = try String.fetchOne(db, sql: "SELECT public_key FROM user WHERE id = ? AND role = 'magistrate'", arguments: [user]),
+          let raw = Data(base64Encoded: text)
+    else { return nil }
+    return try? PasetoV4PublicKey(rawRepresentation: raw)
+  }
+
+  /// Writes the registry's current state into the log, when an installation made by an earlier lrj is
+  /// upgraded: its earlier entries do not carry every value a replay needs (trusted as found).
+  func writeBaseline(now: Date = Date()) throws {
+    try registry.write { db in
+      let state = try RegistryState.stored(in: db)
+      let last = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM log_entry") ?? 0
+      try log.append(
+        LogEntry(time: now, user: "lrj", role: "system", procedure: nil, operation: RegistryOperation.baseline.rawValue,
+                 parameters: [RegistryState.snapshotParameter: state.snapshot(), RegistryState.throughParameter: String(last),
+                              "reason": "installation upgraded: the registry as found is the baseline of later checks"],
+                 outcome: .success), in: db)
+    }
+  }
+}
+
+extension RegistryState {
+  /// The state the registry's tables hold.
+  static func stored(in db: Database) throws -> RegistryState {
+    var state = RegistryState()
+    for row in try Row.fetchAll(db, sql: "SELECT * FROM user") {
+      state.users[row["id"]] = User(role: row["role"], publicKey: row["public_key"], enabled: row["enabled"] == 1, enrolledBy: row["enrolled_by"])
+    }
+    for row in try Row.fetchAll(db, sql: ProcedureRegistry.select) {
+      let record = ProcedureRegistry.record(row)
+      let closure: ClosureStep? = record.isClosed ? .erased : record.closure.flatMap(ClosureStep.init(rawValue:))
+      state.procedures[record.id] = Procedure(kind: record.kind.rawValue, magistrate: record.magistrate, openedBy: record.openedBy,
+                                              closure: closure)
+    }
+    for (record, _) in try ProcedureRegistry.authorisations(procedure: nil, in: db) {
+      state.grants[record.tokenID] = Grant(
+        procedure: record.procedure, kind: record.kind.rawValue, issuer: record.issuer, investigators: record.investigators,
+        notBefore: Int64(record.notBefore.timeIntervalSince1970.rounded(.down)),
+        expires: Int64(record.expires.timeIntervalSince1970.rounded(.down)),
+        registeredBy: record.registeredAt == nil ? nil : record.registeredBy, revokedBy: record.revokedAt == nil ? nil : record.revokedBy)
+    }
+    for operation in try OperationRecord.all(in: db) {
+      state.operations[operation.id] = Operation(
+        procedure: operation.procedure, kind: operation.kind, user: operation.user, startedSeq: operation.startedSeq,
+        outcomeLogged: operation.outcomeSeq != nil)
+    }
+    return state
+  }
+}
+
+/// The exhibits each procedure's index must hold, as its logged ingests and erasures say.
+struct EvidenceLedger {
+  struct Exhibit {
+    var seq: Int64
+    var digest: String?
+    var tracks: [String]
+    var hints: [String]
+  }
+
+  private(set) var exhibits: [String: [String: Exhibit]] = [:]
+  private(set) var hasPurgedIngests = false
+
+  init(_ entries: [(seq: Int64, entry: LogEntry?)]) {
+    for (seq, entry) in entries {
+      guard let entry else { hasPurgedIngests = true; continue }
+      guard entry.outcome == .success, let procedure = entry.procedure else { continue }
+      let p = entry.parameters
+      switch ProcedureOperation(rawValue: entry.operation) {
+      case .ingest:
+        guard p["duplicate"] != "true", let exhibit = p["exhibit"] else { continue }
+        exhibits[procedure, default: [:]][exhibit] = Exhibit(
+          seq: seq, digest: p["digest"], tracks: p["tracks"].flatMap(TrackRanges.decode) ?? [],
+          hints: p["track-hints"].flatMap(ExhibitDigest.hints) ?? [])
+      case .erase:
+        if let track = p["track"], let exhibit = p["exhibit"], var known = exhibits[procedure]?[exhibit] {
+          if let index = known.tracks.firstIndex(of: track) {
+            known.tracks.remove(at: index)
+            if index < known.hints.count { known.hints.remove(at: index) }
+          }
+          known.digest = p["digest"]
+          known.seq = seq
+          exhibits[procedure]?[exhibit] = known
+        } else if p["track"] == nil, let exhibit = p["exhibit"] {
+          exhibits[procedure]?[exhibit] = nil
+        }
+      default:
+        continue
+      }
+    }
+  }
+
+  /// Every difference between what the log says procedure `procedure`'s index holds and what it holds.
+  func compare(procedure: String, with store: IndexStore) throws -> (problems: [String], notes: [String]) {
+    var problems: [String] = []
+    var notes: [String] = []
+    let expected = exhibits[procedure] ?? [:]
+    let visible = Set(try store.exhibits().map(\.id))
+    let staged = try store.stagedExhibits()
+    for exhibit in visible.union(expected.keys).sorted(by: { ($0.count, $0) < ($1.count, $1) }) {
+      guard let known = expected[exhibit] else {
+        problems.append("exhibit \(exhibit) is in the index of procedure \(procedure), but no logged ingest stored it (added behind lrj's back)")
+        continue
+      }
+      let isStaged = staged.contains { $0.exhibit == exhibit }
+      guard visible.contains(exhibit) || isStaged else {
+        problems.append("exhibit \(exhibit) of procedure \(procedure), logged as ingested (entry \(known.seq)), is missing from its index (deleted)")
+        continue
+      }
+      guard let digest = known.digest else {
+        notes.append("exhibit \(exhibit) of procedure \(procedure) was ingested by an earlier lrj that logged no digest; not checked")
+        continue
+      }
+      let current = try store.digest(ofExhibit: exhibit)
+      guard current.digest != digest else {
+        if isStaged { notes.append("exhibit \(exhibit) of procedure \(procedure) is logged and stored, not yet visible; the next command publishes it") }
+        continue
+      }
+      var named: [String] = []
+      let currentHints = Dictionary(uniqueKeysWithValues: zip(current.trackIDs, current.trackDigests.map { String($0.prefix(16)) }))
+      let knownHints = Dictionary(uniqueKeysWithValues: zip(known.tracks, known.hints))
+      for track in known.tracks where currentHints[track] == nil { named.append("track \(track) deleted") }
+      for track in current.trackIDs where knownHints[track] == nil && !known.tracks.contains(track) { named.append("track \(track) added") }
+      for track in current.trackIDs {
+        if let hint = knownHints[track], let now = currentHints[track], hint != now { named.append("track \(track) edited") }
+      }
+      if named.isEmpty { named.append("its stored description or search blocks edited") }
+      problems.append("exhibit \(exhibit) of procedure \(procedure) differs from what its ingest logged (entry \(known.seq)): "
+                      + named.joined(separator: ", "))
+    }
+    for leftover in staged where expected[leftover.exhibit] == nil {
+      notes.append("exhibit \(leftover.exhibit) of procedure \(procedure) was staged by an ingest that did not finish; the next command removes it")
+    }
+    return (problems, notes)
+  }
+}

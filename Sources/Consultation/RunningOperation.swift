@@ -1,0 +1,233 @@
+import Foundation
+import GRDB
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A file an operation writes under a staging name and publishes under its final name once its SHA-256
+/// is logged; recorded with the operation so that whoever settles it after a crash can finish or undo it.
+struct StagedFile: Codable, Sendable, Equatable {
+  var temporary: String
+  var final: String
+}
+
+/// An operation on procedure data that was logged as started and has not ended yet (DESIGN.md §8: "a
+/// consultation that writes pixels is logged before the first pixel"; "an operation cut short stays
+/// visible as started and not completed").
+///
+/// Its process holds an exclusive `flock` on `$LRJ_HOME/running/<id>` from before its started entry to
+/// after its end, so that any other process can tell an operation that runs from one whose process died
+/// (the kernel releases the lock of a killed process). The registry's `operation` table lists the
+/// operations not yet ended, each with the files it staged.
+final class RunningOperation {
+  let id: String
+  let kind: String
+  let procedure: String?
+  let startedSeq: Int64
+  private var descriptor: Int32
+
+  fileprivate init(id: String, kind: String, procedure: String?, startedSeq: Int64, descriptor: Int32) {
+    self.id = id
+    self.kind = kind
+    self.procedure = procedure
+    self.startedSeq = startedSeq
+    self.descriptor = descriptor
+  }
+
+  deinit { release() }
+
+  /// Drops the lock and its file (once the operation has ended, or its start could not be logged).
+  func release(home: URL? = nil) {
+    guard descriptor >= 0 else { return }
+    if let home { unlink(RunningOperation.lockURL(id: id, home: home).path) }
+    close(descriptor)
+    descriptor = -1
+  }
+
+  static func lockFolder(home: URL) -> URL { home.appendingPathComponent("running") }
+  static func lockURL(id: String, home: URL) -> URL { lockFolder(home: home).appendingPathComponent(id) }
+
+  /// A new operation id: 16 random bytes in hex.
+  static func newID() -> String { AuthorisationClaims.newTokenID() }
+
+  /// Creates and locks the operation's lock file.
+  static func lock(id: String, home: URL) throws -> Int32 {
+    let folder = lockFolder(home: home)
+    try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    let fd = open(lockURL(id: id, home: home).path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw InstallationError("cannot create \(lockURL(id: id, home: home).path): \(String(cString: strerror(errno)))") }
+    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+      close(fd)
+      throw InstallationError("cannot lock \(lockURL(id: id, home: home).path)")
+    }
+    return fd
+  }
+
+  /// Whether the process of operation `id` still runs (holds its lock).
+  static func isAlive(id: String, home: URL) -> Bool {
+    let fd = open(lockURL(id: id, home: home).path, O_RDWR | O_CLOEXEC)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+      flock(fd, LOCK_UN)
+      return false
+    }
+    return true
+  }
+}
+
+/// A row of the registry's `operation` table.
+struct OperationRecord: Sendable, Equatable {
+  var id: String
+  var procedure: String?
+  var kind: String
+  var user: String
+  var role: String
+  var startedSeq: Int64
+  var staging: [StagedFile]
+  /// The entry that logged the operation's outcome, when it was logged but the operation's last steps
+  /// (publishing files, making an exhibit visible) were not done yet.
+  var outcomeSeq: Int64?
+  /// What the operation acts on (the track or exhibit of an erasure).
+  var target: String?
+
+  static func createSchema(in db: Database) throws {
+    try db.execute(
+      sql: """
+        CREATE TABLE operation(
+          id TEXT PRIMARY KEY CHECK (length(id) = 32),
+          procedure TEXT,
+          kind TEXT NOT NULL,
+          user TEXT NOT NULL,
+          role TEXT NOT NULL,
+          started_seq INTEGER NOT NULL UNIQUE,
+          staging TEXT NOT NULL DEFAULT '[]',
+          outcome_seq INTEGER,
+          target TEXT
+        ) STRICT
+        """)
+  }
+
+  init(id: String, procedure: String?, kind: String, user: String, role: String, startedSeq: Int64,
+       staging: [StagedFile], outcomeSeq: Int64?, target: String?) {
+    self.id = id
+    self.procedure = procedure
+    self.kind = kind
+    self.user = user
+    self.role = role
+    self.startedSeq = startedSeq
+    self.staging = staging
+    self.outcomeSeq = outcomeSeq
+    self.target = target
+  }
+
+  init(row: Row) {
+    id = row["id"]
+    procedure = row["procedure"]
+    kind = row["kind"]
+    user = row["user"]
+    role = row["role"]
+    startedSeq = row["started_seq"]
+    staging = (try? JSONDecoder().decode([StagedFile].self, from: Data((row["staging"] as String).utf8))) ?? []
+    outcomeSeq = row["outcome_seq"]
+    target = row["target"]
+  }
+
+  static func all(in db: Database) throws -> [OperationRecord] {
+    try Row.fetchAll(db, sql: "SELECT * FROM operation ORDER BY started_seq").map(OperationRecord.init(row:))
+  }
+}
+
+/// Parameter names that tie a log entry to its operation.
+enum OperationParameter {
+  /// The operation id, on its started entry and on every later entry about it.
+  static let id = "operation"
+  /// The started entry's sequence number, on the entries that end it.
+  static let started = "started"
+  /// On an entry about the operation that does not end it (a step of a closure).
+  static let continues = "continues"
+}
+
+extension Installation {
+  /// Logs `operation` as started for `identity` (with the files it will stage) and records it as running.
+  /// `check` runs in the same transaction first (for example: the procedure is still open).
+  func beginOperation(
+    _ operation: String, procedure: String?, parameters: [String: String], staging: [StagedFile] = [], target: String? = nil,
+    user: String, role: String, now: Date, check: ((Database, _ id: String) throws -> Void)? = nil
+  ) throws -> RunningOperation {
+    let id = RunningOperation.newID()
+    let descriptor = try RunningOperation.lock(id: id, home: home)
+    do {
+      let seq = try registry.write { db -> Int64 in
+        try check?(db, id)
+        let seq = try log.append(
+          LogEntry(time: now, user: user, role: role, procedure: procedure, operation: operation,
+                   parameters: parameters.merging([OperationParameter.id: id]) { $1 }, outcome: .started), in: db)
+        try db.execute(
+          sql: "INSERT INTO operation(id, procedure, kind, user, role, started_seq, staging, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          arguments: [id, procedure, operation, user, role, seq, Self.stagingJSON(staging), target])
+        return seq
+      }
+      return RunningOperation(id: id, kind: operation, procedure: procedure, startedSeq: seq, descriptor: descriptor)
+    } catch {
+      unlink(RunningOperation.lockURL(id: id, home: home).path)
+      close(descriptor)
+      throw error
+    }
+  }
+
+  /// Records more files the operation stages (before it writes them).
+  func addStaging(_ files: [StagedFile], to operation: RunningOperation) throws {
+    try registry.write { db in
+      guard let row = try Row.fetchOne(db, sql: "SELECT staging FROM operation WHERE id = ?", arguments: [operation.id]) else { return }
+      var staging = (try? JSONDecoder().decode([StagedFile].self, from: Data((row["staging"] as String).utf8))) ?? []
+      staging += files
+      try db.execute(sql: "UPDATE operation SET staging = ? WHERE id = ?", arguments: [Self.stagingJSON(staging), operation.id])
+    }
+  }
+
+  /// Logs how `operation` ended (or, with `continues=true` in the entry, one of its steps), in one
+  /// transaction with `body` (registry writes that go with it). With
+  /// `finishing`, the operation stays recorded (its outcome logged) until ``finishOperation(_:)``: its
+  /// last steps (publishing files, making an exhibit visible) are then done by it or, if it dies, by
+  /// whoever settles it.
+  @discardableResult
+  func endOperation(
+    _ operation: RunningOperation, entry: LogEntry, finishing: Bool = false, in body: ((Database) throws -> Void)? = nil
+  ) throws -> Int64 {
+    var entry = entry
+    entry.parameters[OperationParameter.id] = operation.id
+    entry.parameters[OperationParameter.started] = String(operation.startedSeq)
+    let continuing = entry.parameters[OperationParameter.continues] == "true"
+    return try registry.write { db in
+      try body?(db)
+      let seq = try log.append(entry, in: db)
+      if continuing {
+        // A step of a longer operation (a closure): it goes on, still recorded as running.
+      } else if finishing {
+        try db.execute(sql: "UPDATE operation SET outcome_seq = ? WHERE id = ?", arguments: [seq, operation.id])
+      } else {
+        try db.execute(sql: "DELETE FROM operation WHERE id = ?", arguments: [operation.id])
+      }
+      return seq
+    }
+  }
+
+  /// Forgets an operation whose outcome is logged and whose last steps are done, and drops its lock.
+  func finishOperation(_ operation: RunningOperation) throws {
+    try registry.write { db in try db.execute(sql: "DELETE FROM operation WHERE id = ?", arguments: [operation.id]) }
+    operation.release(home: home)
+  }
+
+  static func stagingJSON(_ files: [StagedFile]) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: (try? encoder.encode(files)) ?? Data("[]".utf8), as: UTF8.self)
+  }
+
+  /// The operations recorded as running whose process is gone.
+  func interruptedOperations() throws -> [OperationRecord] {
+    try registry.read { db in try OperationRecord.all(in: db) }.filter { !RunningOperation.isAlive(id: $0.id, home: home) }
+  }
+}

@@ -1,0 +1,178 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// What an exhibit's ingest stored, reduced to hashes, so that the consultation log can vouch for the
+/// index: the ingest logs it, and `lrj log verify` recomputes it and names a track or an exhibit edited,
+/// added or deleted behind lrj's back.
+///
+/// The definition is engine-neutral: a SHA-256 over the stored values in a canonical order and encoding
+/// (see ``DigestEncoder``), not over a database file's pages, so any engine that stores the same values
+/// gives the same digest.
+///
+/// - `trackDigests[i]` is the SHA-256 of track `trackIDs[i]`'s canonical record: its row, its colours by
+///   colour name, its path bytes, its thumbnail (format and bytes as stored, sealed or not) and its extent.
+/// - `digest` is the SHA-256 of `"lrj exhibit digest 1"`, the exhibit's canonical record (file, SHA-256,
+///   size, formats, geometry, camera name, start, offset, duration, frames, skipped packets), every track's
+///   digest in id order, and every search block in block order.
+public struct ExhibitDigest: Sendable, Hashable, Codable {
+  /// `E12`.
+  public var exhibit: String
+  /// The exhibit's digest, 64 hexadecimal digits.
+  public var digest: String
+  /// The exhibit's tracks, in id order.
+  public var trackIDs: [String]
+  /// Each track's digest, 64 hexadecimal digits, in the order of `trackIDs`.
+  public var trackDigests: [String]
+
+  public init(exhibit: String, digest: String, trackIDs: [String], trackDigests: [String]) {
+    self.exhibit = exhibit
+    self.digest = digest
+    self.trackIDs = trackIDs
+    self.trackDigests = trackDigests
+  }
+
+  /// The first 8 bytes of each track digest, concatenated and in base64: a compact list that lets a
+  /// verifier name which track changed (the full exhibit digest is what proves it).
+  public var trackHints: String {
+    var bytes = Data()
+    for digest in trackDigests { bytes.append(contentsOf: Self.bytes(hex: String(digest.prefix(16)))) }
+    return bytes.base64EncodedString()
+  }
+
+  /// Splits `trackHints` back into 16-hex-digit prefixes; nil when malformed.
+  public static func hints(_ base64: String) -> [String]? {
+    guard let data = Data(base64Encoded: base64), data.count % 8 == 0 else { return base64.isEmpty ? [] : nil }
+    return stride(from: 0, to: data.count, by: 8).map { start in
+      data[data.startIndex + start..<data.startIndex + start + 8].map { String(format: "%02x", $0) }.joined()
+    }
+  }
+
+  static func bytes(hex: String) -> [UInt8] {
+    var result: [UInt8] = []
+    var index = hex.startIndex
+    while index < hex.endIndex, let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) {
+      result.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+      index = next
+    }
+    return result
+  }
+}
+
+/// The canonical encoding the digests hash: each value is a type byte then its bytes, big-endian:
+/// `0` null; `1` integer (8 bytes); `2` real (IEEE 754 binary64 bits, 8 bytes); `3` text (8-byte UTF-8
+/// length, bytes); `4` blob (8-byte length, bytes); `5` a record's start (8-byte column count).
+public struct DigestEncoder {
+  private var hasher = SHA256()
+
+  public init() {}
+
+  mutating func record(_ values: [DatabaseValue]) {
+    byte(5)
+    integer(Int64(values.count))
+    for value in values { self.value(value) }
+  }
+
+  mutating func text(_ text: String) { value(text.databaseValue) }
+
+  mutating func raw(_ data: Data) { hasher.update(data: data) }
+
+  private mutating func value(_ value: DatabaseValue) {
+    switch value.storage {
+    case .null: byte(0)
+    case .int64(let v): byte(1); integer(v)
+    case .double(let v): byte(2); integer(Int64(bitPattern: v.bitPattern))
+    case .string(let s): byte(3); integer(Int64(s.utf8.count)); hasher.update(data: Data(s.utf8))
+    case .blob(let d): byte(4); integer(Int64(d.count)); hasher.update(data: d)
+    }
+  }
+
+  private mutating func byte(_ b: UInt8) { hasher.update(data: Data([b])) }
+
+  private mutating func integer(_ v: Int64) {
+    withUnsafeBytes(of: v.bigEndian) { hasher.update(bufferPointer: $0) }
+  }
+
+  /// The digest so far, in hexadecimal.
+  public func finish() -> String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }
+
+  /// The digest so far, as bytes.
+  func finishBytes() -> Data { Data(hasher.finalize()) }
+}
+
+extension IndexStore {
+  /// The digest of an exhibit as stored now, complete or staged.
+  /// - Throws: ``IndexError/exhibitNotFound(_:)``.
+  public func digest(ofExhibit exhibit: String) throws -> ExhibitDigest {
+    guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
+    return try read { db in try Self.digest(db, exhibitRow: row) }
+  }
+
+  static func digest(_ db: Database, exhibitRow: Int64) throws -> ExhibitDigest {
+    let id = Identifier.exhibit(exhibitRow)
+    guard
+      let exhibit = try Row.fetchOne(
+        db,
+        sql: """
+          SELECT e.id, e.file_name, e.sha256, e.size_bytes, e.container, e.codec, e.width, e.height, e.fps, c.name,
+            e.start_utc, e.utc_offset, e.duration, e.frames_decoded, e.skipped_packets
+          FROM exhibit e JOIN camera c ON c.id = e.camera_id WHERE e.id = ?
+          """, arguments: [exhibitRow])
+    else { throw IndexError.exhibitNotFound(id) }
+    var whole = DigestEncoder()
+    whole.text("lrj exhibit digest 1")
+    whole.record(Array(exhibit.databaseValues))
+
+    // Each track's record: its row (stored columns only), colours, path, thumbnail, extent.
+    let tracks = try Row.fetchAll(
+      db,
+      sql: """
+        SELECT id, exhibit_id, camera_id, class, class_confidence, direction, speed, start_offset, end_offset,
+          start_utc, end_utc, first_x, first_y, first_w, first_h, last_x, last_y, last_w, last_h,
+          frame_width, frame_height, max_area
+        FROM track WHERE exhibit_id = ? ORDER BY id
+        """, arguments: [exhibitRow])
+    var trackIDs: [String] = []
+    var trackDigests: [String] = []
+    for track in tracks {
+      let trackRow: Int64 = track[0]
+      var encoder = DigestEncoder()
+      encoder.text("track")
+      encoder.record(Array(track.databaseValues))
+      for colour in try Row.fetchAll(
+        db, sql: "SELECT colour, fraction FROM track_colour WHERE track_id = ? ORDER BY colour", arguments: [trackRow])
+      {
+        encoder.record(Array(colour.databaseValues))
+      }
+      encoder.text("path")
+      for path in try Row.fetchAll(db, sql: "SELECT sample_count, samples FROM track_path WHERE track_id = ?", arguments: [trackRow]) {
+        encoder.record(Array(path.databaseValues))
+      }
+      encoder.text("thumbnail")
+      for thumbnail in try Row.fetchAll(db, sql: "SELECT format, bytes FROM thumbnail WHERE track_id = ?", arguments: [trackRow]) {
+        encoder.record(Array(thumbnail.databaseValues))
+      }
+      encoder.text("extent")
+      for extent in try Row.fetchAll(
+        db, sql: "SELECT min_camera, max_camera, min_x, max_x, min_y, max_y FROM track_extent WHERE id = ?", arguments: [trackRow])
+      {
+        encoder.record(Array(extent.databaseValues))
+      }
+      let digest = encoder.finishBytes()
+      whole.raw(digest)
+      trackIDs.append(Identifier.track(trackRow))
+      trackDigests.append(digest.map { String(format: "%02x", $0) }.joined())
+    }
+    whole.text("blocks")
+    for block in try Row.fetchAll(
+      db,
+      sql: """
+        SELECT block, track_count, min_start_utc, max_start_utc, max_end_utc, data, paths
+        FROM search_block WHERE exhibit_id = ? ORDER BY block
+        """, arguments: [exhibitRow])
+    {
+      whole.record(Array(block.databaseValues))
+    }
+    return ExhibitDigest(exhibit: id, digest: whole.finish(), trackIDs: trackIDs, trackDigests: trackDigests)
+  }
+}

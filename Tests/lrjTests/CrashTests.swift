@@ -1,0 +1,195 @@
+import Consultation
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+/// Crash tests in the manner of SQLite's: `lrj ingest`, `lrj synopsis` and `lrj procedure close` are
+/// killed with SIGKILL at many points across their run (spread evenly over the time a whole run takes
+/// on this machine, measured first), and after each kill: a retry completes, `lrj log verify` passes
+/// (it recomputes every logged digest against the stored data), nothing the killed run staged is left
+/// anywhere, and no operation stays half-settled (issue 20).
+@Suite(.serialized)
+struct CrashTests {
+  /// Kill points per operation.
+  static let points = 20
+
+  /// A 2-second cut of the Samples clip, and copies that differ by a trailing byte (each a new exhibit).
+  struct Clips {
+    let folder: URL
+    let base: URL
+
+    init(_ folder: URL) throws {
+      self.folder = folder
+      base = folder.appendingPathComponent("base.mp4")
+      let cut = try Run.program("ffmpeg", ["-v", "error", "-y", "-i", TestPaths.samplesClip, "-t", "2", "-c", "copy", base.path])
+      guard cut.status == 0 else { throw TestSetupError("ffmpeg: \(cut.standardError)") }
+    }
+
+    func copy(_ n: Int) throws -> String {
+      let url = folder.appendingPathComponent("clip\(n).mp4")
+      var data = try Data(contentsOf: base)
+      data.append(contentsOf: Array("\(n)".utf8))
+      try data.write(to: url)
+      return url.path
+    }
+  }
+
+  static func ingest(_ clip: String, procedure: String = "P1") -> [String] {
+    ["ingest", "--procedure", procedure, "--camera", "street", "--start", "2026-03-01T10:00:00+01:00", "--no-model", clip]
+  }
+
+  /// Everything a clean installation satisfies after the next command ran: the log and all it vouches
+  /// for verify, no operation is recorded as running, no lock file, no staged exhibit, no hidden file
+  /// that lrj stages in `folders`.
+  static func expectClean(_ installation: TestInstallation, folders: [URL], _ context: String,
+                          sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let verified = try Run.lrj(["log", "verify"], environment: installation.env())
+    #expect(verified.status == 0, "\(context): \(verified.standardError)", sourceLocation: sourceLocation)
+    let running = (try? FileManager.default.contentsOfDirectory(atPath: installation.home.appendingPathComponent("running").path)) ?? []
+    #expect(running.isEmpty, "\(context): lock files left: \(running)", sourceLocation: sourceLocation)
+    let registry = try DatabaseQueue(path: installation.home.appendingPathComponent("registry.sqlite").path)
+    let operations = try registry.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM operation") ?? -1 }
+    try registry.close()
+    #expect(operations == 0, "\(context): \(operations) operations still recorded as running", sourceLocation: sourceLocation)
+    let vaults = installation.home.appendingPathComponent("procedures")
+    for procedure in (try? FileManager.default.contentsOfDirectory(atPath: vaults.path)) ?? [] {
+      let index = vaults.appendingPathComponent(procedure).appendingPathComponent("index.sqlite")
+      guard FileManager.default.fileExists(atPath: index.path) else { continue }
+      let store = try DatabaseQueue(path: index.path)
+      let staged = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM exhibit WHERE complete = 0") ?? -1 }
+      try store.close()
+      #expect(staged == 0, "\(context): \(staged) staged exhibits left in \(procedure)", sourceLocation: sourceLocation)
+    }
+    for folder in folders {
+      let hidden = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.contains(".lrj-") || $0.hasSuffix(".partial") }
+      #expect(hidden.isEmpty, "\(context): staged files left in \(folder.path): \(hidden)", sourceLocation: sourceLocation)
+    }
+  }
+
+  /// The log as stored.
+  static func entries(_ installation: TestInstallation) throws -> [LogEntry] {
+    try Installation.open(home: installation.home).logEntries().compactMap(\.entry)
+  }
+
+  @Test func ingestKilledAtAnyPointIsUndoneAndARetryCompletes() throws {
+    guard Reference.available else { return }
+    let installation = try TestInstallation.make("lrj-crash-ingest")
+    defer { installation.remove() }
+    let clips = try Clips(installation.folder)
+    let env = installation.env()
+    let (first, duration) = try Run.lrjTimed(Self.ingest(try clips.copy(0)), environment: env)
+    try #require(first.status == 0, "\(first.standardError)")
+    var killed = 0
+    for point in 1...Self.points {
+      let clip = try clips.copy(point)
+      let delay = duration * Double(point) / Double(Self.points + 1)
+      let run = try Run.lrjKilled(Self.ingest(clip), environment: env, after: delay)
+      if run.killed { killed += 1 }
+      // Nothing stored by a killed ingest is visible: every exhibit searched is one the log says was stored.
+      let retry = try Run.lrj(Self.ingest(clip), environment: env)
+      #expect(retry.status == 0, "point \(point) (\(delay) s): retry: \(retry.standardError)")
+      try Self.expectClean(installation, folders: [], "ingest killed after \(String(format: "%.2f", delay)) s")
+    }
+    // Every started ingest ended, in success or as interrupted; every exhibit is named once as stored.
+    let log = try Self.entries(installation)
+    let started = log.filter { $0.operation == "ingest" && $0.outcome == .started }
+    let ended = Set(log.filter { $0.operation == "ingest" && $0.outcome != .started }.compactMap { $0.parameters["operation"] })
+    #expect(started.allSatisfy { ended.contains($0.parameters["operation"] ?? "") })
+    let stored = log.filter { $0.operation == "ingest" && $0.outcome == .success && $0.parameters["duplicate"] == nil }.compactMap { $0.parameters["exhibit"] }
+    #expect(Set(stored).count == stored.count, "an exhibit id was logged twice: \(stored)")
+    #expect(stored.count == Self.points + 1)
+    print("crash tests: ingest killed at \(killed) of \(Self.points) points over a \(String(format: "%.2f", duration)) s run; every retry completed")
+    #expect(killed >= Self.points / 2)
+  }
+
+  @Test func synopsisKilledAtAnyPointIsLoggedAndLeavesNothing() throws {
+    guard Reference.available else { return }
+    let installation = try TestInstallation.make("lrj-crash-synopsis")
+    defer { installation.remove() }
+    let clips = try Clips(installation.folder)
+    let env = installation.env()
+    try installation.expect(Self.ingest(try clips.copy(0)), env)
+    let out = installation.folder.appendingPathComponent("synopses")
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    func synopsis(_ n: Int) -> [String] {
+      ["synopsis", "--procedure", "P1", "--out", out.appendingPathComponent("s\(n).mp4").path,
+       "--png", out.appendingPathComponent("s\(n).png").path]
+    }
+    let (first, duration) = try Run.lrjTimed(synopsis(0), environment: env)
+    try #require(first.status == 0, "\(first.standardError)")
+    var killed = 0
+    for point in 1...Self.points {
+      let delay = duration * Double(point) / Double(Self.points + 1)
+      let before = try Self.entries(installation).count
+      let run = try Run.lrjKilled(synopsis(point), environment: env, after: delay)
+      if run.killed {
+        killed += 1
+        // Logged before its first pixel: the killed synopsis is in the log, as started, by itself.
+        let added = try Self.entries(installation).dropFirst(before)
+        if added.contains(where: { $0.operation == "synopsis" }) {
+          #expect(added.first { $0.operation == "synopsis" }?.outcome == .started)
+        }
+      }
+      // The next command settles it: whatever it staged is removed, and the log says it was interrupted.
+      try installation.expect(["search", "--procedure", "P1"], env)
+      try Self.expectClean(installation, folders: [out], "synopsis killed after \(String(format: "%.2f", delay)) s")
+      let final = out.appendingPathComponent("s\(point).mp4")
+      if !FileManager.default.fileExists(atPath: final.path) {
+        try installation.expect(synopsis(point), env)
+      }
+      #expect(FileManager.default.fileExists(atPath: final.path))
+    }
+    let log = try Self.entries(installation)
+    let started = log.filter { $0.operation == "synopsis" && $0.outcome == .started }
+    let ended = Set(log.filter { $0.operation == "synopsis" && $0.outcome != .started }.compactMap { $0.parameters["operation"] })
+    #expect(started.allSatisfy { ended.contains($0.parameters["operation"] ?? "") })
+    print("crash tests: synopsis killed at \(killed) of \(Self.points) points over a \(String(format: "%.2f", duration)) s run; nothing left behind")
+    #expect(killed >= Self.points / 2)
+  }
+
+  @Test func closureKilledAtAnyPointIsFinishedByARetry() throws {
+    guard Reference.available else { return }
+    let installation = try TestInstallation.make("lrj-crash-close")
+    defer { installation.remove() }
+    let clips = try Clips(installation.folder)
+    func prepare(_ procedure: String, _ n: Int) throws -> URL {
+      try installation.openProcedure(procedure)
+      try installation.expect(Self.ingest(try clips.copy(n), procedure: procedure), installation.env())
+      return installation.folder.appendingPathComponent("report-\(procedure)")
+    }
+    func close(_ procedure: String, _ report: URL) -> [String] {
+      ["procedure", "close", "--procedure", procedure, "--report", report.path, "--with-data"]
+    }
+    let firstReport = try prepare("C0", 0)
+    let (first, duration) = try Run.lrjTimed(close("C0", firstReport), environment: installation.env(as: "judge"))
+    try #require(first.status == 0, "\(first.standardError)")
+    var killed = 0
+    for point in 1...Self.points {
+      let procedure = "C\(point)"
+      let report = try prepare(procedure, point)
+      let delay = duration * Double(point) / Double(Self.points + 1)
+      let run = try Run.lrjKilled(close(procedure, report), environment: installation.env(as: "judge"), after: delay)
+      if run.killed { killed += 1 }
+      // A retry (by the controller every other time) finishes it; after a complete run, a retry is refused.
+      let closer = point % 2 == 0 ? "controller" : "judge"
+      let retry = try Run.lrj(close(procedure, report), environment: installation.env(as: closer))
+      #expect(retry.status == 0 || retry.standardError.contains("was closed and its data erased"),
+              "point \(point) (\(delay) s): retry: \(retry.standardError)")
+      // The report is whole and is the one logged; the vault is gone.
+      let log = try Self.entries(installation)
+      let reported = try #require(log.last { $0.procedure == procedure && $0.parameters["step"] == "reported" })
+      let files = try FileManager.default.contentsOfDirectory(atPath: report.path).sorted()
+      #expect(files == ["closure-\(procedure)-data.tar", "closure-\(procedure).html", "closure-\(procedure).json", "closure-\(procedure).md"],
+              "point \(point): \(files)")
+      for file in files {
+        #expect(reported.filesWritten.contains(try SHA256Hex.ofFile(report.appendingPathComponent(file).path)), "\(file) is the logged one")
+      }
+      #expect(log.contains { $0.procedure == procedure && $0.parameters["step"] == "erased" && $0.outcome == .success })
+      #expect(!FileManager.default.fileExists(atPath: installation.home.appendingPathComponent("procedures/\(procedure)").path))
+      try Self.expectClean(installation, folders: [report], "closure killed after \(String(format: "%.2f", delay)) s")
+    }
+    print("crash tests: procedure close killed at \(killed) of \(Self.points) points over a \(String(format: "%.2f", duration)) s run; every retry finished it")
+    #expect(killed >= Self.points / 2)
+  }
+}
