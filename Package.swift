@@ -6,6 +6,12 @@ let swiftSettings: [SwiftSetting] = [
   .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// L7 at compile time (DESIGN.md §2, §8): every target of Sources that Swift compiles runs this
+// build-tool plugin first; it applies the rules of Plugins/L7Rules to the target's files, to the C
+// and system-library targets it depends on and to this manifest, and fails the build naming the
+// file, the line and the rule of anything L7 excludes.
+let l7: [Target.PluginUsage] = [.plugin(name: "L7Check")]
+
 let package = Package(
   name: "lrj",
   platforms: [.macOS(.v14)],
@@ -50,7 +56,7 @@ let package = Package(
     .target(
       name: "Media",
       dependencies: ["CFFmpeg", "CFFmpegLog", "CPNG", "CPangoCairo", .product(name: "Logging", package: "swift-log")],
-      swiftSettings: swiftSettings),
+      swiftSettings: swiftSettings, plugins: l7),
     .target(
       name: "Index",
       dependencies: [
@@ -58,19 +64,19 @@ let package = Package(
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
       ],
-      swiftSettings: swiftSettings),
+      swiftSettings: swiftSettings, plugins: l7),
     .target(
       name: "Ingest",
       dependencies: [
-        "Media", "Index", "CObjectClassifier",
+        "Media", "Index", "CObjectClassifier", "L7Rules",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
       ],
-      swiftSettings: swiftSettings),
+      swiftSettings: swiftSettings, plugins: l7),
     .target(
       name: "Synopsis",
       dependencies: ["Media", "Index", .product(name: "Logging", package: "swift-log")],
-      swiftSettings: swiftSettings),
+      swiftSettings: swiftSettings, plugins: l7),
     .target(
       name: "Consultation",
       dependencies: [
@@ -80,7 +86,7 @@ let package = Package(
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
       ],
-      swiftSettings: swiftSettings),
+      swiftSettings: swiftSettings, plugins: l7),
 
     // The executable: argument parsing and printing only.
     .executableTarget(
@@ -95,12 +101,19 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
       ],
-      swiftSettings: swiftSettings),
+      swiftSettings: swiftSettings, plugins: l7),
     // Renders the synthetic Samples clip and its ground truth (see Samples/README.md).
     .executableTarget(
       name: "lrj-samplegen",
       dependencies: ["Media", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-      swiftSettings: swiftSettings),
+      swiftSettings: swiftSettings, plugins: l7),
+
+    // L7's rules (one place: the scanner the plugin runs, Ingest's check of a detector model's
+    // classes and the tests use them), the scanner and the plugin. They live in Plugins/, which is
+    // not scanned: the rules have to spell what they refuse.
+    .target(name: "L7Rules", path: "Plugins/L7Rules", swiftSettings: swiftSettings),
+    .executableTarget(name: "lrj-l7-scan", dependencies: ["L7Rules"], path: "Plugins/L7Scan", swiftSettings: swiftSettings),
+    .plugin(name: "L7Check", capability: .buildTool(), dependencies: ["lrj-l7-scan"]),
 
     // One test target per module; lrjTests drives the built executables end to end.
     .target(name: "TestSupport", dependencies: ["Media"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
@@ -110,11 +123,12 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "IngestTests", dependencies: ["Ingest", "Index", "Media", "TestSupport"], swiftSettings: swiftSettings),
+    .testTarget(name: "L7RulesTests", dependencies: ["L7Rules", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "SynopsisTests", dependencies: ["Synopsis", "Index", "Media"], swiftSettings: swiftSettings),
     .testTarget(
       name: "ConsultationTests",
       dependencies: [
-        "Consultation", "Index", "TestSupport",
+        "Consultation", "Index", "TestSupport", "L7Rules",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Crypto", package: "swift-crypto"),
       ], swiftSettings: swiftSettings),

@@ -274,7 +274,7 @@ public enum Authorisation {
     do {
       claims = try JSONDecoder().decode(AuthorisationClaims.self, from: verified.payload)
     } catch {
-      throw .invalidClaims(String(describing: error))
+      throw .invalidClaims(AuthorisationClaims.plainWords(error, payload: verified.payload))
     }
     guard claims.iss == kid else { throw .invalidClaims("issuer \"\(claims.iss)\" differs from the footer key id") }
     guard claims.aud == audience(installation) else { throw .otherInstallation(claims.aud) }

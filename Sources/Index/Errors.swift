@@ -59,6 +59,8 @@ public enum QueryError: Error, Sendable, Hashable, CustomStringConvertible, Loca
   case malformedPoint(String)
   /// A polygon or line with the wrong number of points.
   case wrongPointCount(shape: String, count: Int, expected: String)
+  /// A text longer than lrj reads (a zone given as text): its length and the most accepted.
+  case textTooLong(what: String, length: Int, maximum: Int, hint: String)
   /// A coordinate that is NaN or infinite.
   case notFinite(String)
   /// A coordinate outside 0…1.
@@ -94,6 +96,8 @@ public enum QueryError: Error, Sendable, Hashable, CustomStringConvertible, Loca
       return "malformed point \"\(text)\": expected x,y with two numbers in 0..1 (for example 0.25,0.8)"
     case .wrongPointCount(let shape, let count, let expected):
       return "a \(shape) needs \(expected) points, got \(count)"
+    case .textTooLong(let what, let length, let maximum, let hint):
+      return "the \(what) is too long: \(length) characters, at most \(maximum)\(hint.isEmpty ? "" : " (\(hint))")"
     case .notFinite(let text): return "coordinate \"\(text)\" is not a finite number"
     case .coordinateOutOfRange(let value):
       return "coordinate \(value) is outside 0..1 (coordinates are fractions of the image width and height)"

@@ -199,9 +199,14 @@ public enum QueryParser {
 
   // MARK: Internals
 
+  /// The longest zone text read, in bytes (UTF-8): far more than 256 corners need.
+  static let maximumZoneText = 16_384
+
   static func points(_ text: String) throws -> [Point] {
-    guard text.utf8.count <= 16_384 else {
-      throw QueryError.wrongPointCount(shape: "zone", count: -1, expected: "fewer (the text is too long)")
+    guard text.utf8.count <= maximumZoneText else {
+      throw QueryError.textTooLong(
+        what: "zone text", length: text.utf8.count, maximum: maximumZoneText,
+        hint: "a zone has at most \(ZoneShape.maximumCorners) corners, written x,y with spaces between them")
     }
     let tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ";" })
     let result = try tokens.map { try point(String($0)) }
@@ -258,7 +263,7 @@ public enum QueryParser {
     "gender", "sex", "male", "female", "man", "men", "woman", "women", "boy", "boys", "girl", "girls",  // refused terms (L7)
     "age", "aged", "old", "young", "child", "children", "kid", "kids", "adult", "adults", "elderly", "teen",
     "teenager", "minor",
-    "skin", "complexion", "hair", "haired", "hairstyle", "bald", "beard", "bearded", "moustache", "mustache",
+    "skin", "complexion", "hair", "haired", "hairstyle", "bald", "beard", "bearded", "moustache", "mustache",  // refused terms (L7)
     "ethnicity", "ethnic", "race", "racial", "origin", "nationality", "religion",  // refused terms (L7)
     "height", "tall", "weight", "fat", "thin", "build", "gait", "walk", "posture",
     "tattoo", "tattoos", "iris", "fingerprint", "fingerprints", "voice", "emotion", "expression",

@@ -122,7 +122,10 @@ struct Analyzer {
         let info = decoder.info
         let frameRate = info.frameRate > 0 ? info.frameRate : 25
         let stride = max(1, Int((frameRate / settings.analysisRate).rounded()))
-        let factor = max(1, Int((Double(info.width) / Double(settings.modelWidth)).rounded()))
+        // About `modelWidth` wide, but never under the decoder's minimum on either side (a 4000x16
+        // picture is not reduced to 307x1).
+        let wanted = max(1, Int((Double(info.width) / Double(settings.modelWidth)).rounded()))
+        let factor = max(1, min(wanted, min(info.width, info.height) / Decoder.minimumSide))
         queue.put(.opened(info, stride: stride, factor: factor))
         var frames = 0
         var first: Double?

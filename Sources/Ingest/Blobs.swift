@@ -21,10 +21,12 @@ enum BlobFinder {
   }
 
   /// For every inner pixel, the sum of its 3x3 neighbourhood (vertical sums first, then
-  /// horizontal: six additions a pixel); the border stays 0.
+  /// horizontal: six additions a pixel); the border stays 0 (so a mask less than three pixels
+  /// wide or high has no inner pixel and sums to 0 everywhere).
   private static func boxSums(_ bits: [UInt8], width w: Int, height h: Int) -> [UInt8] {
     var vertical = [UInt8](repeating: 0, count: w * h)
     var sums = [UInt8](repeating: 0, count: w * h)
+    guard w >= 3, h >= 3 else { return sums }
     bits.withUnsafeBufferPointer { m in
       vertical.withUnsafeMutableBufferPointer { v in
         for y in 1..<(h - 1) {

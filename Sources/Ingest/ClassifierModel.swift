@@ -55,8 +55,9 @@ public struct ClassifierModel: Sendable, Hashable {
     sha256 = ""
   }
 
-  /// The model bytes, read once and checked against the expected SHA-256 (the bytes that are
-  /// hashed are the bytes the network is built from).
+  /// The model bytes, read once, their class lists checked (`ModelClassList`, L7) and their
+  /// SHA-256 checked against the expected one (the bytes that are hashed are the bytes the
+  /// network is built from).
   static func verifiedBytes(_ path: String) throws -> Data {
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
@@ -68,6 +69,8 @@ public struct ClassifierModel: Sendable, Hashable {
       throw ClassifierError("model \(path): cannot be read (\(error.localizedDescription))")
     }
     guard !bytes.isEmpty else { throw ClassifierError("model \(path): the file is empty") }
+    // L7 first: a model whose classes name human traits is refused as such, whatever it is.
+    try ModelClassList.checkAll(modelPath: path, bytes: bytes)
     let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     guard digest == expectedSHA256 else {
       throw ClassifierError(

@@ -45,6 +45,9 @@ public final class Decoder {
   /// The largest picture accepted, in pixels per side and in total (a 16K frame).
   public static let maximumSide = 16384
   public static let maximumPixels = 16384 * 8640
+  /// The smallest picture accepted, in pixels per side: below it there is nothing to analyse (the
+  /// motion model's 3x3 neighbourhoods, blob boxes and thumbnails need a few pixels of margin).
+  public static let minimumSide = 16
 
   /// Opens `path` and prepares to decode its best video stream.
   ///
@@ -123,6 +126,11 @@ public final class Decoder {
     }
     guard width <= Self.maximumSide, height <= Self.maximumSide, width * height <= Self.maximumPixels else {
       throw MediaError(.invalidDimensions, path: path, "absurd picture size \(width)x\(height)")
+    }
+    guard width >= Self.minimumSide, height >= Self.minimumSide else {
+      throw MediaError(
+        .invalidDimensions, path: path,
+        "picture size \(width)x\(height) is too small to analyse (lrj needs at least \(Self.minimumSide) pixels on each side)")
     }
 
     try Self.checkNotTruncated(stream, fileSize: fileSize, path: path)
@@ -445,6 +453,9 @@ public final class Decoder {
       throw MediaError(.unreadable, path: path, "no such file")
     }
     if isDirectory.boolValue { throw MediaError(.unreadable, path: path, "is a directory, not a video file") }
+    if let kind = FileInput.nonRegularKind(path: path) {
+      throw MediaError(.unreadable, path: path, "is \(kind), not a regular file; lrj reads exhibits from regular files only")
+    }
     guard FileManager.default.isReadableFile(atPath: path) else {
       throw MediaError(.unreadable, path: path, "cannot be read (permission denied)")
     }

@@ -18,15 +18,45 @@ final class FileInput {
   private let observer: Observer?
 
   init(path: String, size: Int64, observer: Observer?) throws(MediaError) {
-    descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    // Non-blocking, so that a named pipe put in the file's place after it was checked cannot
+    // block the open; it is then refused by the check below (regular files ignore the flag).
+    descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard descriptor >= 0 else {
       throw MediaError(.unreadable, path: path, "cannot be opened (\(String(cString: strerror(errno))))")
+    }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+      close(descriptor)
+      let kind = Self.kind(mode: status.st_mode) ?? "not a regular file"
+      throw MediaError(.unreadable, path: path, "is \(kind), not a regular file; lrj reads exhibits from regular files only")
     }
     self.size = size
     self.observer = observer
   }
 
   deinit { close(descriptor) }
+
+  /// What `path` is when it is not a regular file ("a named pipe (FIFO)", "a socket"…), following
+  /// symbolic links; nil for a regular file or when it cannot be examined (the open then says why).
+  static func nonRegularKind(path: String) -> String? {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return nil }
+    return kind(mode: status.st_mode)
+  }
+
+  /// The kind of file of a `st_mode`, in words, or nil for a regular file.
+  static func kind(mode: mode_t) -> String? {
+    switch mode & S_IFMT {
+    case S_IFREG: nil
+    case S_IFDIR: "a directory"
+    case S_IFIFO: "a named pipe (FIFO)"
+    case S_IFSOCK: "a socket"
+    case S_IFCHR: "a character device"
+    case S_IFBLK: "a block device"
+    case S_IFLNK: "a symbolic link"
+    default: "a special file"
+    }
+  }
 
   /// FFmpeg's read_packet: bytes read, AVERROR_EOF at the end, a negative error otherwise.
   func read(into buffer: UnsafeMutablePointer<UInt8>, count: Int) -> Int32 {

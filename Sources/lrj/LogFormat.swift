@@ -32,9 +32,20 @@ enum LogFormat {
     return formatter.string(from: date)
   }
 
-  /// `key=value` pairs, sorted by key.
+  /// `key=value` pairs, sorted by key; a value (or key) that is empty or holds a space, `=`, a quote
+  /// or a backslash is quoted (`camera="Rue de la Paix 3"`, `\"` and `\\` inside), so that a
+  /// logged value cannot pass for more pairs.
   static func parameters(_ e: LogEntry) -> String {
-    e.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    e.parameters.sorted { $0.key < $1.key }.map { "\(quoted($0.key))=\(quoted($0.value))" }.joined(separator: " ")
+  }
+
+  /// `text` as is when it is one plain word, else in double quotes with `"` and `\` escaped.
+  static func quoted(_ text: String) -> String {
+    let plain = !text.isEmpty && !text.unicodeScalars.contains {
+      $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.properties.isWhitespace
+    }
+    if plain { return text }
+    return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
   }
 
   /// One entry as a CSV line.
