@@ -2,6 +2,7 @@ import ArgumentParser
 import Consultation
 import Crypto
 import Foundation
+import Ingest
 import Index
 import Media
 
@@ -18,6 +19,7 @@ struct Demo: ParsableCommand {
       let folder = try samples ?? Self.findSamples()
       let clip = (folder as NSString).appendingPathComponent("street.mp4")
       let work = FileManager.default.temporaryDirectory.appendingPathComponent("lrj-demo-\(UUID().uuidString.prefix(8))")
+      let userHome = Installation.defaultHome  // where this user's model is installed, not the demo's home
       try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
 
       print("1. probe \(clip)")
@@ -74,8 +76,13 @@ struct Demo: ParsableCommand {
       print("   lrj procedure open --token \(tokenFile.path)")
 
       print("\n6. ingest the Samples clip")
+      // The object classifier installed for this user (make deps puts it in their LRJ_HOME), when there is one.
+      let classifier = (try? ClassifierSetup.resolve(explicit: nil, home: userHome)) ?? .geometryOnly
+      var settings = AnalysisSettings()
+      settings.classifierModel = classifier.model
+      print("   classifier: \(classifier.summary)")
       let access = ProcedureAccess(procedure: procedure, installation: installation, identity: investigator)
-      let ingested = try access.ingest(path: clip, camera: "street", start: nil)
+      let ingested = try access.ingest(path: clip, camera: "street", start: nil, settings: settings)
       print(IngestCommand.summary(ingested).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
 
       var redCars = SearchFilters()
@@ -110,6 +117,13 @@ struct Demo: ParsableCommand {
         let extract = try access.extract(track: track, margin: 1, to: work.appendingPathComponent("\(track).mp4").path)
         print(String(format: "11. original footage of %@, %.1f–%.1f s → %@ (SHA-256 %@)", track, extract.from, extract.to,
                      extract.file, extract.sha256))
+        let bundle = work.appendingPathComponent("export-\(track)")
+        let exported = try access.exportBundle(tracks: [track], withSynopsis: false, to: bundle.path)
+        print("    signed export bundle (lrj export --procedure \(procedure) \(track) --out \(bundle.lastPathComponent)): "
+              + "\(exported.files) files, manifest SHA-256 \(exported.manifestSHA256)")
+        let verified = try ExportBundle.verify(folder: bundle)
+        print("    lrj verify \(bundle.lastPathComponent) (offline, no installation): "
+              + (verified.isValid ? "verified, signed by \(verified.signer?.user ?? "?")" : "FAILED \(verified.problems)"))
       }
 
       print("\n12. a synopsis of every object (lrj synopsis --procedure \(procedure) --out synopsis.mp4 --png synopsis.png)")
