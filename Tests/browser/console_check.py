@@ -132,6 +132,39 @@ def investigator(url, artifacts, procedure, camera):
         if images:
             images[0].screenshot(f"{artifacts}/03-first-thumbnail.png")
 
+        # The camera is chosen from the procedure's cameras; the timeline shows when the hits happen.
+        out["cameraOptions"] = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "select[name=camera] option")]
+        buckets = driver.find_elements(By.CSS_SELECTOR, "#timeline a.bucket")
+        out["timelineHits"] = sum(int(b.get_attribute("data-count")) for b in buckets)
+        if buckets:
+            first_bucket = {"count": int(buckets[0].get_attribute("data-count"))}
+            driver.execute_script("arguments[0].scrollIntoView()", buckets[0])
+            ActionChains(driver).move_to_element(buckets[0].find_element(By.TAG_NAME, "rect")).click().perform()
+            WebDriverWait(driver, 60).until(lambda d: "from=" in d.current_url)
+            first_bucket["from"] = driver.find_element(By.NAME, "from").get_attribute("value")
+            first_bucket["tracks"] = [c.get_attribute("data-track") for c in driver.find_elements(By.CSS_SELECTOR, "#results .card")]
+            out["timelineClick"] = first_bucket
+            driver.save_screenshot(f"{artifacts}/02a-timeline-bucket.png")
+            driver.back()
+            WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.ID, "total"))
+
+        # Two tracks selected, exported as a signed bundle, downloaded.
+        boxes = driver.find_elements(By.CSS_SELECTOR, "#results .card input[name=track]")
+        for box in boxes[:2]:
+            driver.execute_script("arguments[0].scrollIntoView()", box)
+            box.click()
+        out["exportSelected"] = [b.get_attribute("value") for b in boxes[:2]]
+        driver.find_element(By.ID, "export").click()
+        WebDriverWait(driver, 300).until(lambda d: d.find_elements(By.ID, "bundle"))
+        driver.save_screenshot(f"{artifacts}/02d-bundle.png")
+        bundle_href = driver.find_element(By.ID, "bundle-download").get_attribute("href")
+        status, headers, body = http(bundle_href, cookie="lrj_session=" + driver.get_cookie("lrj_session")["value"])
+        out["bundle"] = {"status": status, "bytes": len(body), "cacheControl": headers.get("Cache-Control")}
+        with open(f"{artifacts}/bundle.tar", "wb") as f:
+            f.write(body)
+        driver.back()
+        WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.ID, "total"))
+
         # The synopsis of these tracks renders, plays, and its overview leads back to a track.
         driver.find_element(By.ID, "synopsis-link").click()
         driver.find_element(By.ID, "render").click()

@@ -149,12 +149,34 @@ struct ConsoleTests {
       #expect((answer["csp"] as? String ?? "").contains("default-src 'none'"), "\(route)")
     }
     #expect((seen["apiCars"] as? [String])?.isEmpty == false)
+    // The camera from a list; the timeline counts every hit, and a bar leads to the hits of its stretch.
+    #expect((seen["cameraOptions"] as? [String]) == ["", "street"])
+    let total = Int((seen["searchTotal"] as? String ?? "").split(separator: " ").first ?? "") ?? -1
+    #expect((seen["timelineHits"] as? Int ?? -1) >= total, "\(seen["timelineHits"] ?? "") hits on the timeline, \(total) found")
+    if total > 0 {
+      let bucket = try #require(seen["timelineClick"] as? [String: Any])
+      let tracksThere = bucket["tracks"] as? [String] ?? []
+      #expect(!(bucket["from"] as? String ?? "").isEmpty)
+      #expect(tracksThere.count == min(bucket["count"] as? Int ?? -1, 24), "\(bucket)")
+    }
+    // Two selected tracks, exported as a signed bundle, downloaded: lrj verify accepts it offline.
+    let selected = seen["exportSelected"] as? [String] ?? []
+    let bundle = try #require(seen["bundle"] as? [String: Any])
+    #expect(bundle["status"] as? Int == 200 && bundle["cacheControl"] as? String == "no-store")
+    let unpacked = installation.folder.appendingPathComponent("unpacked")
+    try FileManager.default.createDirectory(at: unpacked, withIntermediateDirectories: true)
+    let untar = try Run.program("tar", ["-xf", artefacts.appendingPathComponent("bundle.tar").path, "-C", unpacked.path])
+    #expect(untar.status == 0, "\(untar.standardError)")
+    let verified = try Run.lrj(["verify", unpacked.appendingPathComponent("bundle-P1").path], environment: ["LRJ_HOME": "/nonexistent"])
+    #expect(verified.status == 0 && verified.standardOutput.contains("signed by opj"), "\(verified.standardError)")
+    #expect(added.contains { $0.operation == "export" && $0.outcome == .success && $0.parameters["tracks"] == selected.joined(separator: ",") })
+
     // CSRF and roles.
     #expect(seen["csrfWithout"] as? Int == 403)
     #expect(seen["logStatus"] as? Int == 403)
 
     // Each action is in the log with the user's identity, once; every thumbnail shown is logged.
-    let searchesWithZone = added.filter { $0.operation == "search" && $0.parameters["zone"] == zone }
+    let searchesWithZone = added.filter { $0.operation == "search" && $0.parameters["zone"] == zone && $0.parameters["from"] == nil }
     #expect(searchesWithZone.count == 1 && searchesWithZone.first?.user == "opj", "\(searchesWithZone)")
     let extracts = added.filter { $0.operation == "extract" && $0.outcome == .success }
     #expect(extracts.count == 1 && extracts.first?.filesWritten == [clipSHA] && extracts.first?.user == "opj")

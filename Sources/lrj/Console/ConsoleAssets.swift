@@ -47,6 +47,11 @@ enum ConsoleAssets {
     .grid { display: flex; flex-wrap: wrap; gap: 8px; }
     .card { display: block; width: 200px; border: 1px solid #ccc; padding: 4px; color: #222; text-decoration: none; font-size: 12px; }
     .card img { display: block; max-width: 192px; max-height: 160px; margin: 0 auto 4px; }
+    .card a { color: #222; text-decoration: none; }
+    svg.timeline { display: block; width: 100%; height: 40px; background: #f2f2f2; margin-bottom: 6px; }
+    svg.timeline rect { fill: #2a5db0; }
+    svg.timeline a:hover rect { fill: #d33; }
+    .timeline-camera { margin: 4px 0 0; font-size: 12px; }
     .still, .drawing img { max-width: 960px; width: 100%; display: block; }
     .drawing { position: relative; max-width: 960px; }
     .drawing svg { position: absolute; left: 0; top: 0; width: 100%; height: 100%; pointer-events: none; }

@@ -106,6 +106,13 @@ struct ConsoleServer: Sendable {
     router.get("/procedures/:procedure/close") { _, context in
       await guarded("Closure", context) { try closeForm(try context.parameters.require("procedure"), context) }
     }
+    router.post("/procedures/:procedure/export") { request, context in
+      await guarded("Export", context) {
+        var request = request
+        let form = FormFields(String(buffer: try await request.collectBody(upTo: 1 << 20)))
+        return try await export(try context.parameters.require("procedure"), form, context)
+      }
+    }
     router.post("/procedures/:procedure/close") { request, context in
       await guarded("Closure", context) {
         var request = request
@@ -224,7 +231,8 @@ struct ConsoleServer: Sendable {
     filters.limit = Self.pageSize
     filters.offset = pageNumber * Self.pageSize
     let query = filters
-    let result = try await blocking { try access(procedure).search(query) }
+    let searched = try await blocking { try access(procedure).searchPage(query) }
+    let result = searched.result
     func select(_ name: String, _ values: [String], _ chosen: [String]) -> String {
       "<select name=\"\(name)\"><option value=\"\">any \(name)</option>"
         + values.map { "<option\(chosen.contains($0) ? " selected" : "")>\(Page.h($0))</option>" }.joined() + "</select>"
@@ -236,7 +244,8 @@ struct ConsoleServer: Sendable {
       \(select("class", ObjectClass.allCases.map(\.rawValue), filters.classes))
       \(select("colour", Colour.allCases.map(\.rawValue), filters.colours))
       \(select("direction", Direction.allCases.map(\.rawValue), filters.directions))
-      <input name="camera" placeholder="camera" value="\(Page.h(camera))">
+      <select name="camera" id="camera"><option value="">any camera</option>\(searched.cameras.map {
+        "<option\($0 == camera ? " selected" : "")>\(Page.h($0))</option>" }.joined())</select>
       <input name="from" placeholder="from (ISO 8601)" value="\(Page.h(filters.from ?? ""))">
       <input name="to" placeholder="to (ISO 8601)" value="\(Page.h(filters.to ?? ""))">
       <input type="hidden" name="zone" id="zone" value="\(Page.h(filters.zone ?? ""))">
@@ -261,14 +270,22 @@ struct ConsoleServer: Sendable {
     if !camera.isEmpty && result.total > 0 {
       body += " · <a id=\"synopsis-link\" href=\"/procedures/\(Page.u(procedure))/synopsis?\(searchQuery)\">synopsis of these tracks</a>"
     }
-    body += "</p><div class=\"grid\" id=\"results\">"
+    body += "</p>"
+    body += Self.timeline(searched, procedure: procedure, fields: fields)
+    body += """
+      <form id="export-form" method="post" action="/procedures/\(Page.u(procedure))/export">\(Page.csrfField(context.csrf))
+      <label><input type="checkbox" name="with-synopsis" value="1"> with a synopsis</label>
+      <button type="submit" id="export">Export the selected tracks as a signed bundle</button></form>
+      <div class="grid" id="results">
+      """
     for r in result.results {
       let colours = r.colours.map { "\($0.colour.rawValue) \(Int(($0.fraction * 100).rounded()))%" }.joined(separator: ", ")
       body += """
-        <a class="card" data-track="\(Page.h(r.track))" href="/procedures/\(Page.u(procedure))/tracks/\(Page.u(r.track))">
-        <img alt="\(Page.h(r.track))" src="/procedures/\(Page.u(procedure))/tracks/\(Page.u(r.track))/thumbnail.png">
-        <span><b>\(Page.h(r.track))</b> \(Page.h(r.objectClass.rawValue)) · \(Page.h(colours)) · \(Page.h(r.direction.rawValue))<br>
-        \(Page.h(r.start.iso8601(fractionDigits: 0))) → \(Page.h(String(r.end.iso8601(fractionDigits: 0).dropFirst(11))))</span></a>
+        <div class="card" data-track="\(Page.h(r.track))"><a href="/procedures/\(Page.u(procedure))/tracks/\(Page.u(r.track))">
+        <img alt="\(Page.h(r.track))" src="/procedures/\(Page.u(procedure))/tracks/\(Page.u(r.track))/thumbnail.png"></a>
+        <span><label><input type="checkbox" name="track" value="\(Page.h(r.track))" form="export-form"> <b>\(Page.h(r.track))</b></label>
+        \(Page.h(r.objectClass.rawValue)) · \(Page.h(colours)) · \(Page.h(r.direction.rawValue))<br>
+        \(Page.h(r.start.iso8601(fractionDigits: 0))) → \(Page.h(String(r.end.iso8601(fractionDigits: 0).dropFirst(11))))</span></div>
         """
     }
     body += "</div>"
@@ -278,6 +295,49 @@ struct ConsoleServer: Sendable {
     if (pageNumber + 1) * Self.pageSize < result.total { links.append("<a id=\"next\" href=\"?\(base)&page=\(pageNumber + 1)\">next</a>") }
     body += "<p>Page \(pageNumber + 1) · \(links.joined(separator: " · "))</p>"
     return page("Search procedure \(procedure)", context, body)
+  }
+
+  /// Hits per camera over its footage's clock span, one bar per stretch, each a link to the hits of
+  /// that stretch (the search's filters, narrowed to that camera and time).
+  static func timeline(_ page: SearchPage, procedure: String, fields: FormFields) -> String {
+    guard page.result.total > 0 else { return "" }
+    let kept = fields.pairs.filter { !["page", "camera", "from", "to"].contains($0.0) }
+    var svg = "<div id=\"timeline\"><p>When the hits happen (a hit counts in every stretch it lasts over)"
+      + (page.timelineComplete ? "" : " (the first \(ProcedureAccess.timelineLimit) hits)") + ": click a bar for its hits.</p>"
+    for line in page.timelines {
+      let peak = max(1, line.counts.max() ?? 1)
+      let width = 100.0 / Double(max(1, line.counts.count))
+      svg += "<p class=\"timeline-camera\">\(Page.h(line.camera)): \(Page.h(line.start.iso8601(fractionDigits: 0))) to "
+        + "\(Page.h(line.end.iso8601(fractionDigits: 0)))</p>"
+      svg += "<svg class=\"timeline\" data-camera=\"\(Page.h(line.camera))\" viewBox=\"0 0 100 20\" preserveAspectRatio=\"none\">"
+      for (index, count) in line.counts.enumerated() where count > 0 {
+        let span = line.span(of: index)
+        let query = (kept + [("camera", line.camera), ("from", span.from.iso8601(fractionDigits: 3)), ("to", span.to.iso8601(fractionDigits: 3))])
+          .map { "\(Page.u($0.0))=\(Page.u($0.1))" }.joined(separator: "&")
+        let height = 2 + 18 * Double(count) / Double(peak)
+        svg += "<a class=\"bucket\" data-count=\"\(count)\" href=\"/procedures/\(Page.u(procedure))/search?\(query)\">"
+          + String(format: "<rect x=\"%.3f\" y=\"%.3f\" width=\"%.3f\" height=\"%.3f\"/>", Double(index) * width, 20 - height, width * 0.9, height)
+          + "<title>\(count) hits, \(Page.h(span.from.iso8601(fractionDigits: 0))) to \(Page.h(span.to.iso8601(fractionDigits: 0)))</title></a>"
+      }
+      svg += "</svg>"
+    }
+    return svg + "</div>"
+  }
+
+  func export(_ procedure: String, _ form: FormFields, _ context: ConsoleContext) async throws -> Response {
+    let tracks = form.all("track")
+    guard !tracks.isEmpty else { throw HTTPError(.badRequest, message: "select at least one track to export") }
+    let withSynopsis = form.first("with-synopsis") != nil
+    let (report, tar) = try await blocking { try access(procedure).exportBundleData(tracks: tracks, withSynopsis: withSynopsis) }
+    let id = await sessions.keep(.init(bytes: tar, contentType: "application/x-tar", fileName: "bundle-\(procedure).tar",
+                                       sha256: SHA256Hex.of(tar)))
+    let body = """
+      <p id="bundle">Signed bundle of \(report.tracks.map(Page.h).joined(separator: ", ")): \(report.files) files.
+      <a id="bundle-download" href="/downloads/\(id)?download=1">Download bundle-\(Page.h(procedure)).tar</a></p>
+      <p>Manifest SHA-256 <code>\(report.manifestSHA256)</code>; signer's key fingerprint <code>\(report.fingerprint)</code>.
+      Unpack it anywhere and check it offline with <code>lrj verify bundle-\(Page.h(procedure))</code>.</p>
+      """
+    return page("Export of procedure \(procedure)", context, body)
   }
 
   func track(_ procedure: String, _ track: String, _ context: ConsoleContext) async throws -> Response {
