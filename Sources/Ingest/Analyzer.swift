@@ -190,9 +190,7 @@ struct Analyzer {
     let expected = info.duration.map { Int($0 * frameRate) }
     let started = Date()
     // The network is made, used and freed on this thread (OpenCV told to use one thread).
-    let detector = try settings.classifierModel.map {
-      try ObjectDetector(model: $0, inputSize: settings.classifierInputSize, threads: 1)
-    }
+    let detector = try settings.classifierModel.map { try OpenCVDetector(model: $0, threads: 1) }
     let cropClassifier = CropClassifier()
     var classifiedCrops = 0
 
@@ -212,7 +210,8 @@ struct Analyzer {
         if var track = describer.describe(state, evidence: gathered) {
           if let detector, !gathered.crops.isEmpty {
             let votes = try gathered.crops.map { crop in
-              cropClassifier.vote(try detector.detect(crop.picture), target: crop.target)
+              cropClassifier.vote(
+                try detector.detect(crop.picture, size: settings.classifierInputSize), target: crop.target)
             }
             classifiedCrops += gathered.crops.count
             if let (objectClass, confidence) = cropClassifier.elect(votes) {

@@ -34,7 +34,7 @@ public struct ClassifierModel: Sendable, Hashable {
   }
 
   /// The version of OpenCV whose DNN module runs the model.
-  public static var openCVVersion: String { ObjectDetector.openCVVersion }
+  public static var openCVVersion: String { OpenCVDetector.openCVVersion }
 
   /// The model file.
   public let path: String

@@ -2,72 +2,6 @@ import Foundation
 import Index
 import Media
 
-internal import CObjectClassifier
-
-/// One box found by the network, in the pixels of the picture it was given.
-struct Detection: Equatable {
-  var box: Rect
-  var score: Double
-  /// COCO class index (0 person, 1 bicycle, 2 car, 3 motorcycle, 5 bus, 7 truck, …).
-  var cocoClass: Int
-}
-
-/// The YOLOX-nano network loaded by OpenCV DNN: one per instance, used by one thread only (it is
-/// not Sendable, so the compiler keeps it on the thread that made it).
-final class ObjectDetector {
-  private let handle: OpaquePointer
-  /// The square network input, in pixels.
-  let inputSize: Int
-
-  /// Loads the network from the verified bytes of `model`.
-  /// - Parameters:
-  ///   - inputSize: the square network input (a multiple of 32; lrj uses 160 to 256).
-  ///   - threads: OpenCV's worker threads (process-wide); 1 keeps the work on the calling thread.
-  /// - Throws: `ClassifierError` when the file fails its check or OpenCV cannot use it.
-  init(model: ClassifierModel, inputSize: Int, threads: Int = 1) throws {
-    let bytes = try ClassifierModel.verifiedBytes(model.path)
-    var message = [CChar](repeating: 0, count: 1024)
-    let opened = bytes.withUnsafeBytes { raw in
-      lrj_detector_open(raw.baseAddress, raw.count, Int32(inputSize), Int32(threads), &message, message.count)
-    }
-    guard let opened else {
-      throw ClassifierError("model \(model.path): \(Self.text(message))")
-    }
-    handle = opened
-    self.inputSize = inputSize
-  }
-
-  deinit {
-    lrj_detector_close(handle)
-  }
-
-  /// The boxes of score at least `minimumScore` in `picture`, best first.
-  /// - Throws: `ClassifierError` when OpenCV fails on the picture.
-  func detect(_ picture: RGBImage, minimumScore: Double = 0.25, nmsIoU: Double = 0.45) throws -> [Detection] {
-    var found = [lrj_detection](repeating: lrj_detection(), count: 32)
-    var message = [CChar](repeating: 0, count: 512)
-    let count = picture.pixels.withUnsafeBytes { raw in
-      lrj_detector_run(
-        handle, raw.baseAddress, Int32(picture.width), Int32(picture.height), Int32(picture.width * 3),
-        Float(minimumScore), Float(nmsIoU), &found, Int32(found.count), &message, message.count)
-    }
-    guard count >= 0 else { throw ClassifierError("object classifier: \(Self.text(message))") }
-    return found.prefix(Int(count)).map {
-      Detection(
-        box: Rect(x: Double($0.x), y: Double($0.y), width: Double($0.width), height: Double($0.height)),
-        score: Double($0.score), cocoClass: Int($0.class_id))
-    }
-  }
-
-  /// The version of OpenCV the detector runs on.
-  static var openCVVersion: String { String(cString: lrj_detector_opencv_version()) }
-
-  private static func text(_ message: [CChar]) -> String {
-    let bytes = message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-    return String(decoding: bytes, as: UTF8.self)
-  }
-}
-
 /// A crop of the source picture around a tracked object, kept for classification.
 struct CropSample {
   /// The square crop with margin (smaller when it meets the picture's edge), already reduced to
@@ -78,33 +12,6 @@ struct CropSample {
   /// The tracked box's area in model pixels (to keep the largest view).
   var area: Double
   var time: Double
-}
-
-/// The COCO classes lrj uses, and what each means for a moving object.
-enum COCOClass {
-  static let person = 0
-  static let bicycle = 1
-  static let car = 2
-  static let motorcycle = 3
-  static let bus = 5
-  static let truck = 7
-
-  /// The lrj class a whole-object COCO class stands for, or nil for classes that cannot be a
-  /// moving object of a street scene: airplane and boat (4, 8), street furniture (9…13), carried
-  /// or indoor objects and food (24…79). A moving track seen as one of those is a misreading (a
-  /// car seen from above reads as a "cell phone", a school bus or a dark car at dusk as an
-  /// "airplane"), and such a crop casts no vote. Trains and animals are `other`.
-  static func objectClass(_ coco: Int) -> ObjectClass? {
-    switch coco {
-    case person: .person
-    case bicycle, motorcycle: .twoWheeler
-    case car: .car
-    case bus, truck: .busTruck
-    case 6: .other  // train
-    case 14...23: .other  // bird, cat, dog, horse, sheep, cow, elephant, bear, zebra, giraffe
-    default: nil
-    }
-  }
 }
 
 /// Classes a track from the crops of it: each crop votes for the lrj class of the detection that

@@ -31,7 +31,7 @@ struct ClassifierModelTests {
       }
       // The detector checks again, on the bytes it builds the network from.
       #expect(throws: ClassifierError.self) {
-        _ = try ObjectDetector(model: ClassifierModel(unverifiedPath: path), inputSize: 224)
+        _ = try OpenCVDetector(model: ClassifierModel(unverifiedPath: path))
       }
     }
   }
@@ -109,8 +109,7 @@ struct ObjectDetectorTests {
   @Test(.enabled(if: available, "../shared/models or ../shared/footage is absent"))
   func classifiesRealCrops() throws {
     let model = try ClassifierModel(verifying: try #require(TestPaths.classifierModel))
-    let detector = try ObjectDetector(model: model, inputSize: 224)
-    #expect(detector.inputSize == 224)
+    let detector = try OpenCVDetector(model: model)
     let classifier = CropClassifier()
     // (clip, frame, tracked box in source pixels, expected class), located by hand.
     let cases: [(String, Int, Rect, ObjectClass)] = [
@@ -122,7 +121,7 @@ struct ObjectDetectorTests {
     for (clip, index, box, expected) in cases {
       let picture = try Self.frame(clip, index)
       let crop = try #require(Analyzer.squareCrop(picture, box: box, factor: 1, inputSize: 224))
-      let detections = try detector.detect(crop.picture)
+      let detections = try detector.detect(crop.picture, size: 224)
       let vote = classifier.vote(detections, target: crop.target)
       #expect(vote?.0 == expected, "\(clip) frame \(index): \(detections)")
       #expect((vote?.1 ?? 0) >= 0.5, "\(clip) frame \(index): \(detections)")
@@ -132,15 +131,17 @@ struct ObjectDetectorTests {
   @Test(.enabled(if: TestPaths.classifierModel != nil, "../shared/models is absent"))
   func badInputSizeIsAnErrorFromTheShim() throws {
     let model = try ClassifierModel(verifying: try #require(TestPaths.classifierModel))
+    let detector = try OpenCVDetector(model: model)
+    let odd = NetworkInput(width: 100, height: 64, values: [Float](repeating: 114, count: 3 * 100 * 64), originX: 0,
+                           originY: 0, scale: 1)
     #expect {
-      _ = try ObjectDetector(model: model, inputSize: 100)
+      _ = try detector.forward(odd)
     } throws: { error in
-      String(describing: error).contains("not a multiple of 32")
+      String(describing: error).contains("invalid arguments")
     }
     // A blank picture gives nothing, and a tiny one is accepted.
-    let detector = try ObjectDetector(model: model, inputSize: 160)
-    #expect(try detector.detect(RGBImage(width: 50, height: 30, fill: (114, 114, 114))).isEmpty)
-    #expect(try detector.detect(RGBImage(width: 1, height: 1)).count >= 0)
+    #expect(try detector.detect(RGBImage(width: 50, height: 30, fill: (114, 114, 114)), size: 160).isEmpty)
+    #expect(try detector.detect(RGBImage(width: 1, height: 1), size: 160).count >= 0)
   }
 }
 
