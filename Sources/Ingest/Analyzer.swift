@@ -20,10 +20,37 @@ public struct AnalysisSettings: Sendable {
   public var minimumBlobFraction = 0.0006
   /// Decoding threads; 0 uses every core.
   public var threads = 0
-  /// The CNN classifier's model; nil classes by geometry and motion only.
+  /// The detector's model (YOLOX-nano); nil finds objects by motion and classes them by geometry only.
   public var classifierModel: ClassifierModel?
-  /// Side of the square network input of the CNN classifier (a multiple of 32, 160 to 256).
-  public var classifierInputSize = 224
+  /// The runtime to run the detector on; nil takes OpenVINO when `openVINOFolder` is given and
+  /// loads, else OpenCV DNN.
+  public var detectorRuntime: DetectorRuntime?
+  /// The folder of OpenVINO's `libopenvino_c.so` (see `OpenVINORuntime.locate`).
+  public var openVINOFolder: String?
+  /// The detector's inference threads (OpenVINO; OpenCV DNN runs on the analysis thread).
+  public var detectorThreads = 2
+  /// Longer side of the network input for a whole frame (a multiple of 32).
+  public var detectorInputSize = 416
+  /// Side of the network input of a motion-centred crop (a multiple of 32): the crop covers that
+  /// many source pixels, or more around a larger object.
+  public var cropInputSize = 256
+  /// Crops per analysed frame at most (0: whole frames only).
+  public var maximumCrops = 2
+  /// An object shorter than this many network input pixels on the whole frame is looked at again
+  /// on a crop at source resolution.
+  public var smallObjectHeight = 48.0
+  /// Tracking and fusion (durations in seconds).
+  var fusion = FusionTracker.Settings()
+  /// Seconds a lost detector track is kept (identity through occlusions and stops).
+  public var lostTrackSeconds: Double {
+    get { fusion.lostSeconds }
+    set { fusion.lostSeconds = newValue }
+  }
+  /// Seconds a blob no detection explains must last to become a motion-only track.
+  public var fusionSeconds: Double {
+    get { fusion.fusionSeconds }
+    set { fusion.fusionSeconds = newValue }
+  }
 
   public init() {}
 }
@@ -39,8 +66,13 @@ public struct AnalysisProgress: Sendable {
 /// What the analysis of one file produced.
 struct AnalysisResult {
   var info: VideoInfo
-  /// Crops the CNN classifier looked at (0 without a model).
-  var classifiedCrops = 0
+  /// The runtime the detector ran on (nil without a model).
+  var runtime: DetectorRuntime?
+  /// Analysed frames the detector ran on, and crops it looked at.
+  var detectorFrames = 0
+  var detectorCrops = 0
+  /// Tracks found by motion alone (classes from geometry).
+  var motionOnlyTracks = 0
   var sha256: String
   var frames: Int
   var firstTime: Double
@@ -189,13 +221,15 @@ struct Analyzer {
     let minimumArea = max(4, Int(settings.minimumBlobFraction * Double(model.width * model.height)))
     let expected = info.duration.map { Int($0 * frameRate) }
     let started = Date()
-    // The network is made, used and freed on this thread (OpenCV told to use one thread).
-    let detector = try settings.classifierModel.map { try OpenCVDetector(model: $0, threads: 1) }
-    let cropClassifier = CropClassifier()
-    var classifiedCrops = 0
+    // The network is made, used and freed on this thread.
+    let detector = try settings.classifierModel.map { try Self.makeDetector(model: $0, settings: settings) }
+    var detectorFrames = 0
+    var detectorCrops = 0
+    var motionOnlyTracks = 0
 
     var background: BackgroundModel?
     var tracker = Tracker(frame: model)
+    var fusion = FusionTracker(settings: settings.fusion)
     var evidence: [Int: TrackEvidence] = [:]
     var described: [DescribedTrack] = []
     var bootstrap: [(frame: AnalysedFrame, model: ModelFrame)] = []
@@ -207,22 +241,50 @@ struct Analyzer {
     func finish(_ ended: [TrackState]) throws {
       for state in ended {
         let gathered = evidence[state.id] ?? TrackEvidence()
-        if var track = describer.describe(state, evidence: gathered) {
-          if let detector, !gathered.crops.isEmpty {
-            let votes = try gathered.crops.map { crop in
-              cropClassifier.vote(
-                try detector.detect(crop.picture, size: settings.classifierInputSize), target: crop.target)
-            }
-            classifiedCrops += gathered.crops.count
-            if let (objectClass, confidence) = cropClassifier.elect(votes) {
-              track.track.objectClass = objectClass
-              track.track.classConfidence = confidence
-            }
-          }
+        if let track = describer.describe(state, evidence: gathered) {
+          if detector != nil && state.detectionHits == 0 { motionOnlyTracks += 1 }
           described.append(track)
         }
         evidence[state.id] = nil
       }
+    }
+
+    /// Detector-first: the detector on the whole frame (and crops around small movers) when
+    /// something moves or a track needs it, fused with the blobs.
+    func detect(_ frame: AnalysedFrame, blobs: [Blob], detector: any Detector) throws -> [FusionTracker.Observed]? {
+      guard let source = frame.source, !blobs.isEmpty || fusion.needsDetector else { return nil }
+      let full = NetworkInput.make(
+        from: source, x: 0, y: 0, width: source.width, height: source.height, longSide: settings.detectorInputSize)
+      var found = try detector.detect(full, minimumScore: settings.fusion.lowScore)
+      detectorFrames += 1
+      let scale = Double(factor)
+      func sourceBox(_ r: Rect) -> Rect { Rect(x: r.x * scale, y: r.y * scale, width: r.width * scale, height: r.height * scale) }
+      if settings.maximumCrops > 0 && full.scale > 1.3 {
+        // Small movers: tracks the whole frame did not find, then blobs nothing explains, largest first.
+        let confident = found.filter { $0.score >= settings.fusion.lowScore && COCOClass.objectClass($0.cocoClass) != nil }
+        let predicted = fusion.predictedBoxes(at: frame.time).map(sourceBox)
+        let missedTracks = predicted.filter { p in !confident.contains { $0.box.iou(p) > 0.3 } }
+        let loneBlobs = blobs.map { sourceBox($0.box) }
+          .filter { b in
+            let covered = (confident.map(\.box) + predicted).reduce(0.0) { $0 + $1.intersectionArea(b) }
+            return covered < 0.5 * b.area
+          }
+          .sorted { $0.area > $1.area }
+        let regions = DetectionPlanning.crops(
+          candidates: missedTracks + loneBlobs, pictureWidth: source.width, pictureHeight: source.height,
+          fullFrameScale: full.scale, smallHeight: settings.smallObjectHeight, cropSide: settings.cropInputSize,
+          maximum: settings.maximumCrops)
+        for region in regions {
+          let input = NetworkInput.make(
+            from: source, x: region.x, y: region.y, width: region.side, height: region.side,
+            longSide: settings.cropInputSize)
+          let inCrop = try detector.detect(input, minimumScore: settings.fusion.lowScore)
+          found += DetectionPlanning.insideCrop(inCrop, region: region, pictureWidth: source.width,
+                                                pictureHeight: source.height)
+          detectorCrops += 1
+        }
+      }
+      return DetectionPlanning.observations(found, pictureWidth: source.width, pictureHeight: source.height, factor: scale)
     }
 
     func process(_ frame: AnalysedFrame, _ modelFrame: ModelFrame, with model: inout BackgroundModel) throws {
@@ -234,6 +296,23 @@ struct Analyzer {
         model.absorb(blob.box, mask: cleaned, frame: modelFrame)
         return true
       }
+      if let detector {
+        let observed = try detect(frame, blobs: blobs, detector: detector)
+        try finish(fusion.step(detections: observed, blobs: blobs, frameIndex: frame.index, time: frame.time))
+        for track in fusion.tracks where track.observations.last?.frameIndex == frame.index {
+          guard let observation = track.observations.last, !observation.grouped else { continue }
+          var gathered = evidence[track.id] ?? TrackEvidence()
+          if track.hits % 2 == 0 || track.hits < 4 {
+            sampleObjectColours(modelFrame, mask: raw, box: observation.box, into: &gathered.colourCounts)
+          }
+          if let source = frame.source {
+            keepBestView(source, box: observation.box, factor: factor, model: model.width, modelHeight: model.height,
+                         into: &gathered)
+          }
+          evidence[track.id] = gathered
+        }
+        return
+      }
       try finish(tracker.step(blobs: blobs, frameIndex: frame.index, time: frame.time))
       for track in tracker.active where track.observations.last?.frameIndex == frame.index {
         guard let observation = track.observations.last, !observation.grouped else { continue }
@@ -244,9 +323,6 @@ struct Analyzer {
         if let source = frame.source {
           keepBestView(source, box: observation.box, factor: factor, model: model.width, modelHeight: model.height,
                        into: &gathered)
-          if detector != nil && track.confirmed {
-            keepCrop(source, box: observation.box, time: frame.time, factor: factor, into: &gathered)
-          }
         }
         evidence[track.id] = gathered
       }
@@ -292,15 +368,74 @@ struct Analyzer {
       for (buffered, bufferedModel) in bootstrap { try process(buffered, bufferedModel, with: &current) }
     }
     try finish(tracker.finish())
+    try finish(fusion.finish())
     let result = outcome!
     progress?(AnalysisProgress(frames: result.frames, expectedFrames: expected, elapsed: Date().timeIntervalSince(started)))
     described.sort { ($0.boxes.first?.frameIndex ?? 0) < ($1.boxes.first?.frameIndex ?? 0) }
-    if detector != nil {
-      logger.info("classified", metadata: ["file": "\(path)", "crops": "\(classifiedCrops)", "tracks": "\(described.count)"])
+    if let detector {
+      logger.info(
+        "detected",
+        metadata: [
+          "file": "\(path)", "runtime": "\(detector.runtime.description)", "frames": "\(detectorFrames)",
+          "crops": "\(detectorCrops)", "tracks": "\(described.count)", "motionOnly": "\(motionOnlyTracks)",
+        ])
     }
     return AnalysisResult(
-      info: info, classifiedCrops: classifiedCrops, sha256: result.sha256, frames: result.frames,
+      info: info, runtime: detector?.runtime, detectorFrames: detectorFrames, detectorCrops: detectorCrops,
+      motionOnlyTracks: motionOnlyTracks, sha256: result.sha256, frames: result.frames,
       firstTime: result.firstTime, lastTime: result.lastTime, skippedPackets: result.skippedPackets, tracks: described)
+  }
+
+  /// The detector for `model` on the runtime `settings` ask for: OpenVINO when its folder is given
+  /// and it loads (else OpenCV DNN, with a warning in the log), or the one named.
+  static func makeDetector(model: ClassifierModel, settings: AnalysisSettings) throws -> any Detector {
+    let logger = Logger(label: "lrj.ingest")
+    switch settings.detectorRuntime {
+    case .openCV?:
+      return try OpenCVDetector(model: model, threads: 1)
+    case .openVINO?:
+      return try OpenVINODetector(model: model, folder: settings.openVINOFolder ?? "", threads: settings.detectorThreads)
+    case nil:
+      if let folder = settings.openVINOFolder {
+        do {
+          return try OpenVINODetector(model: model, folder: folder, threads: settings.detectorThreads)
+        } catch {
+          // A bad model is the model's error, whatever the runtime.
+          _ = try ClassifierModel.verifiedBytes(model.path)
+          logger.warning("OpenVINO unusable, OpenCV DNN instead", metadata: ["cause": "\(error)"])
+        }
+      }
+      return try OpenCVDetector(model: model, threads: 1)
+    }
+  }
+
+  /// Counts the colour names of the object's own pixels inside its detection `box` (model
+  /// pixels): the foreground pixels when the motion model sees enough of the object, else the
+  /// middle of the box (an object standing still has become background).
+  private func sampleObjectColours(_ frame: ModelFrame, mask: Mask, box: Rect, into counts: inout [Int]) {
+    let x0 = max(0, Int(box.x))
+    let y0 = max(0, Int(box.y))
+    let x1 = min(mask.width, Int(box.maxX.rounded(.up)))
+    let y1 = min(mask.height, Int(box.maxY.rounded(.up)))
+    guard x0 < x1, y0 < y1 else { return }
+    var foreground = 0
+    for y in y0..<y1 {
+      for x in x0..<x1 where mask.bits[y * mask.width + x] == 1 { foreground += 1 }
+    }
+    if foreground * 4 >= (x1 - x0) * (y1 - y0) {
+      sampleColours(frame, mask: mask, box: box, into: &counts)
+      return
+    }
+    let mx0 = x0 + (x1 - x0) / 4
+    let mx1 = max(mx0 + 1, x1 - (x1 - x0) / 4)
+    let my0 = y0 + (y1 - y0) / 6
+    let my1 = max(my0 + 1, y1 - (y1 - y0) / 6)
+    for y in my0..<min(my1, mask.height) {
+      for x in mx0..<min(mx1, mask.width) {
+        let i = y * frame.width + x
+        counts[Int(namer.colourIndex(y: frame.y[i], cb: frame.cb[i], cr: frame.cr[i]))] += 1
+      }
+    }
   }
 
   /// Counts the colour names of the foreground pixels inside `box` (model pixels).
@@ -315,32 +450,6 @@ struct Analyzer {
         let i = y * frame.width + x
         counts[Int(namer.colourIndex(y: frame.y[i], cb: frame.cb[i], cr: frame.cr[i]))] += 1
       }
-    }
-  }
-
-  /// Keeps, for the CNN classifier, a square crop with margin around `box` (model pixels) from the
-  /// source picture: the first view of the confirmed track, its largest view (edges count half,
-  /// as for the thumbnail), and one view every two seconds, at most two of those (the latest).
-  private func keepCrop(_ source: YUVImage, box: Rect, time: Double, factor: Int, into evidence: inout TrackEvidence) {
-    let touchesEdge = box.x < 1 || box.y < 1 || box.maxX > Double(source.width / factor - 1)
-      || box.maxY > Double(source.height / factor - 1)
-    let area = box.area * (touchesEdge ? 0.5 : 1)
-    let largestArea = max(evidence.firstCrop?.area ?? 0, evidence.largestCrop?.area ?? 0)
-    let lastTime = ([evidence.firstCrop, evidence.largestCrop].compactMap { $0?.time } + evidence.spreadCrops.map(\.time))
-      .max()
-    let first = evidence.firstCrop == nil
-    let largest = !first && area > 1.25 * largestArea
-    let spread = !first && !largest && time - (lastTime ?? time) >= 2
-    guard first || largest || spread,
-      let crop = Self.squareCrop(source, box: box, factor: factor, inputSize: settings.classifierInputSize)
-    else { return }
-    let sample = CropSample(picture: crop.picture, target: crop.target, area: area, time: time)
-    if first {
-      evidence.firstCrop = sample
-    } else if largest {
-      evidence.largestCrop = sample
-    } else {
-      evidence.spreadCrops = Array((evidence.spreadCrops + [sample]).suffix(2))
     }
   }
 
