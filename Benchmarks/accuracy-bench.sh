@@ -12,6 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/bench-home.sh
+# The detector's OpenVINO runtime where `make deps` put it (the benchmark homes are fresh folders).
+default_openvino=${LRJ_HOME:-$HOME/.local/share/lrj}/runtime/openvino/openvino/libs
+[ -z "${LRJ_OPENVINO:-}" ] && [ -d "$default_openvino" ] && export LRJ_OPENVINO=$default_openvino
 footage=../shared/footage
 peers=../shared/peers
 model=../shared/models/yolox_nano.onnx
@@ -35,7 +38,7 @@ for pair in $sequences; do
   bench_home "$out/home"
   "$lrj" ingest --procedure BENCH --camera "$name" --start 2026-03-01T10:00:00+01:00 --model "$model" --json "$@" \
     "$clip" > "$out/ingest.json"
-  "$lrj" search --procedure BENCH --class person --limit 100000 --json > "$out/persons.json"
+  "$lrj" search --procedure BENCH --class person --limit 10000 --json > "$out/persons.json"
   "$lrj" tracks --procedure BENCH --exhibit E1 --format mot > "$out/all.mot"
   python3 - "$out/persons.json" "$out/all.mot" "$out/lrj.mot" <<'PY'
 import json, sys

@@ -10,6 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/bench-home.sh
+# The detector's OpenVINO runtime where `make deps` put it (the benchmark homes are fresh folders).
+default_openvino=${LRJ_HOME:-$HOME/.local/share/lrj}/runtime/openvino/openvino/libs
+[ -z "${LRJ_OPENVINO:-}" ] && [ -d "$default_openvino" ] && export LRJ_OPENVINO=$default_openvino
 footage=../shared/footage
 model=../shared/models/yolox_nano.onnx
 [ -d "$footage" ] && [ -f "$model" ] || { echo "skipped: $footage or $model is absent"; exit 0; }

@@ -14,6 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/inputs.sh
 source Benchmarks/bench-home.sh
+# The detector's OpenVINO runtime where `make deps` put it (the benchmark homes are fresh folders).
+default_openvino=${LRJ_HOME:-$HOME/.local/share/lrj}/runtime/openvino/openvino/libs
+[ -z "${LRJ_OPENVINO:-}" ] && [ -d "$default_openvino" ] && export LRJ_OPENVINO=$default_openvino
 peers=../shared/peers
 model=../shared/models/yolox_nano.onnx
 [ -f "$source_clip" ] && [ -f "$model" ] || { echo "skipped: ../shared is absent"; exit 0; }

@@ -238,8 +238,12 @@ struct Analyzer {
     let sourceBytes = info.width * info.height * 3 / 2
     let bootstrapSources = max(1, 150_000_000 / max(1, sourceBytes))
 
-    func finish(_ ended: [TrackState]) throws {
-      for state in ended {
+    var firstAnalysedTime: Double?
+    func finish(_ ended: [TrackState], atEnd: Bool = false) throws {
+      for var state in ended {
+        if atEnd || state.observations.first.map({ $0.time <= (firstAnalysedTime ?? 0) + 1e-6 }) == true {
+          state.cutByFootage = true
+        }
         let gathered = evidence[state.id] ?? TrackEvidence()
         if let track = describer.describe(state, evidence: gathered) {
           if detector != nil && state.detectionHits == 0 { motionOnlyTracks += 1 }
@@ -288,6 +292,7 @@ struct Analyzer {
     }
 
     func process(_ frame: AnalysedFrame, _ modelFrame: ModelFrame, with model: inout BackgroundModel) throws {
+      firstAnalysedTime = firstAnalysedTime ?? frame.time
       let raw = model.apply(modelFrame)
       let cleaned = BlobFinder.clean(raw)
       var blobs = BlobFinder.blobs(in: cleaned, minimumArea: minimumArea)
@@ -368,7 +373,7 @@ struct Analyzer {
       for (buffered, bufferedModel) in bootstrap { try process(buffered, bufferedModel, with: &current) }
     }
     try finish(tracker.finish())
-    try finish(fusion.finish())
+    try finish(fusion.finish(), atEnd: true)
     let result = outcome!
     progress?(AnalysisProgress(frames: result.frames, expectedFrames: expected, elapsed: Date().timeIntervalSince(started)))
     described.sort { ($0.boxes.first?.frameIndex ?? 0) < ($1.boxes.first?.frameIndex ?? 0) }

@@ -32,7 +32,7 @@ struct Describer {
     guard let lastHit = state.observations.lastIndex(where: { !$0.grouped }) else { return nil }
     let observations = Array(state.observations[...lastHit])
     guard let first = observations.first, let last = observations.last,
-      last.time - first.time >= minimumDuration
+      last.time - first.time >= minimumDuration || (state.cutByFootage && state.detectionHits >= 2)
     else { return nil }
     let measured = observations.filter { !$0.grouped }
     let boxes = measured.map(\.box)

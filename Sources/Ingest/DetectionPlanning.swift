@@ -61,8 +61,8 @@ enum DetectionPlanning {
 
   /// The observations of one frame from the detector's boxes (source pixels) of the full frame
   /// and its crops: classes mapped to lrj's (detections of other COCO classes dropped), the same
-  /// object seen by the full frame and a crop counted once, a person on a bicycle or motorcycle
-  /// made one two-wheeler, a vehicle seen as both car and truck made one; boxes clipped to the
+  /// object seen by the full frame and a crop counted once, a person on (or pushing) a bicycle or
+  /// motorcycle made one two-wheeler with the person's box, a vehicle seen as both car and truck made one; boxes clipped to the
   /// picture and scaled by `1 / factor` (model pixels).
   static func observations(_ detections: [Detection], pictureWidth: Int, pictureHeight: Int, factor: Double)
     -> [FusionTracker.Observed]
@@ -91,8 +91,9 @@ enum DetectionPlanning {
       }
       if !same { kept.append(o) }
     }
-    // Riders: a person whose lower part overlaps a two-wheeler below them is one two-wheeler.
-    var riders: [FusionTracker.Observed] = []
+    // Riders: a person whose lower part overlaps a two-wheeler below them (riding or pushing it)
+    // is one two-wheeler; the person's box stands for it (where the rider is), the two-wheeler's
+    // detection is taken up.
     var used = Set<Int>()
     for (p, person) in kept.enumerated() where person.objectClass == .person {
       let ridden = kept.indices.first { w in
@@ -102,13 +103,10 @@ enum DetectionPlanning {
           && wheels.centreY > person.box.centreY && wheels.centreX > person.box.x && wheels.centreX < person.box.maxX
       }
       guard let ridden else { continue }
-      used.insert(p)
       used.insert(ridden)
-      let wheels = kept[ridden]
-      riders.append(
-        FusionTracker.Observed(
-          box: person.box.union(wheels.box), score: max(person.score, wheels.score), objectClass: .twoWheeler))
+      kept[p].objectClass = .twoWheeler
+      kept[p].score = max(person.score, kept[ridden].score)
     }
-    return kept.indices.filter { !used.contains($0) }.map { kept[$0] } + riders
+    return kept.indices.filter { !used.contains($0) }.map { kept[$0] }
   }
 }

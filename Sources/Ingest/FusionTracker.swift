@@ -21,11 +21,11 @@ import Index
 struct FusionTracker {
   struct Settings {
     /// Detections at least this confident are matched first (ByteTrack's high threshold).
-    var highScore = 0.5
+    var highScore = 0.6
     /// Detections below this are ignored.
     var lowScore = 0.1
     /// An unmatched detection at least this confident starts a track.
-    var newTrackScore = 0.6
+    var newTrackScore = 0.7
     /// Overlap (IoU) with the predicted box for stage 1, and for stage 2 (weak detections, blobs).
     var firstStageIoU = 0.2
     var secondStageIoU = 0.45

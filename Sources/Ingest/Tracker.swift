@@ -26,6 +26,9 @@ struct TrackState {
   var votes: [ObjectClass: Double] = [:]
   /// Detections matched to the track.
   var detectionHits = 0
+  /// Whether the footage's start or end cuts the track (the object was there before or after):
+  /// such a track is kept however short, when the detector saw it.
+  var cutByFootage = false
 
   /// The box moved to where the object should be at `time`.
   func predicted(at time: Double) -> Rect {
