@@ -69,11 +69,11 @@ if [ "${1:-}" = "--tradeoff" ]; then
   echo
   echo "trade-off: detector rate (analysed frames/s) and crops per frame against search recall and busy frames/s"
   printf "%-34s %14s %14s %12s %12s %10s\n" setting "tud recall" "oxford recall" "tud MOTA" "oxford MOTA" "busy fps"
-  for setting in "--analysis-rate 4" "--analysis-rate 6" "--analysis-rate 8" "--analysis-rate 12.5" \
-    "--analysis-rate 25" "--analysis-rate 8 --crops 0" "--analysis-rate 8 --crops 4" \
-    "--analysis-rate 8 --detector-size 320" "--analysis-rate 8 --detector-size 512"; do
+  for setting in "--analysis-rate 8 --crops 4 (default)" "--analysis-rate 4" "--analysis-rate 6" "--analysis-rate 12.5" \
+    "--crops 0" "--crops 2" "--crops 6" "--detector-size 320" "--detector-size 512"; do
+    setting=${setting% (default)}
     # shellcheck disable=SC2086
-    LRJ_BENCH_DIR=$work/tradeoff Benchmarks/accuracy-bench.sh --no-classes $setting > "$work/tradeoff.txt" 2>&1
+    LRJ_BENCH_DIR=$work/tradeoff Benchmarks/accuracy-bench.sh --no-classes --lrj-only $setting > "$work/tradeoff.txt" 2>&1
     read -r tud_sr tud_mota ox_sr ox_mota < <(python3 - "$work/tradeoff/tud-stadtmitte/compare.txt" \
       "$work/tradeoff/oxford-towncentre/compare.txt" <<'PY'
 import re, sys

@@ -35,7 +35,7 @@ public struct AnalysisSettings: Sendable {
   /// many source pixels, or more around a larger object.
   public var cropInputSize = 256
   /// Crops per analysed frame at most (0: whole frames only).
-  public var maximumCrops = 2
+  public var maximumCrops = 4
   /// An object shorter than this many network input pixels on the whole frame is looked at again
   /// on a crop at source resolution.
   public var smallObjectHeight = 48.0

@@ -100,7 +100,7 @@ enum DetectionPlanning {
         let wheels = kept[w].box
         return !used.contains(w) && kept[w].objectClass == .twoWheeler
           && wheels.intersectionArea(person.box) >= 0.2 * min(wheels.area, person.box.area)
-          && wheels.centreY > person.box.centreY && wheels.centreX > person.box.x && wheels.centreX < person.box.maxX
+          && wheels.centreY > person.box.centreY
       }
       guard let ridden else { continue }
       used.insert(ridden)

