@@ -36,6 +36,9 @@ public struct AnalysisSettings: Sendable {
   public var cropInputSize = 256
   /// Crops per analysed frame at most (0: whole frames only).
   public var maximumCrops = 4
+  /// Seconds between two analysed frames with crops (small movers move little in pixels: the
+  /// tracker follows them between two looks).
+  public var cropInterval = 0.0
   /// An object shorter than this many network input pixels on the whole frame is looked at again
   /// on a crop at source resolution.
   public var smallObjectHeight = 48.0
@@ -225,6 +228,9 @@ struct Analyzer {
     let detector = try settings.classifierModel.map { try Self.makeDetector(model: $0, settings: settings) }
     var detectorFrames = 0
     var detectorCrops = 0
+    var lastCropTime = -Double.infinity
+    /// Crops that looked at each motion-only track without finding it, and when last.
+    var cropLooks: [Int: (count: Int, last: Double)] = [:]
     var motionOnlyTracks = 0
 
     var background: BackgroundModel?
@@ -263,11 +269,20 @@ struct Analyzer {
       detectorFrames += 1
       let scale = Double(factor)
       func sourceBox(_ r: Rect) -> Rect { Rect(x: r.x * scale, y: r.y * scale, width: r.width * scale, height: r.height * scale) }
-      if settings.maximumCrops > 0 && full.scale > 1.3 {
+      if settings.maximumCrops > 0 && full.scale > 1.3 && frame.time - lastCropTime >= settings.cropInterval - 1e-3 {
+        lastCropTime = frame.time
         // Small movers: tracks the whole frame did not find, then blobs nothing explains, largest first.
         let confident = found.filter { $0.score >= settings.fusion.lowScore && COCOClass.objectClass($0.cocoClass) != nil }
+        let live = fusion.tracks
         let predicted = fusion.predictedBoxes(at: frame.time).map(sourceBox)
-        let missedTracks = predicted.filter { p in !confident.contains { $0.box.iou(p) > 0.3 } }
+        cropLooks = cropLooks.filter { id, _ in live.contains { $0.id == id } }
+        // A motion-only track the crops have looked at twice in vain is looked at again once a second.
+        let missed = live.indices.filter { t in
+          guard !confident.contains(where: { $0.box.iou(predicted[t]) > 0.3 }) else { return false }
+          guard live[t].origin == .motion, let look = cropLooks[live[t].id] else { return true }
+          return look.count < 2 || frame.time - look.last >= 1
+        }
+        let missedTracks = missed.map { predicted[$0] }
         let loneBlobs = blobs.map { sourceBox($0.box) }
           .filter { b in
             let covered = (confident.map(\.box) + predicted).reduce(0.0) { $0 + $1.intersectionArea(b) }
@@ -286,6 +301,14 @@ struct Analyzer {
           found += DetectionPlanning.insideCrop(inCrop, region: region, pictureWidth: source.width,
                                                 pictureHeight: source.height)
           detectorCrops += 1
+        }
+        for t in missed where live[t].origin == .motion {
+          let box = predicted[t]
+          let looked = regions.contains { r in
+            box.centreX >= Double(r.x) && box.centreX <= Double(r.x + r.side) && box.centreY >= Double(r.y)
+              && box.centreY <= Double(r.y + r.side)
+          }
+          if looked { cropLooks[live[t].id] = ((cropLooks[live[t].id]?.count ?? 0) + 1, frame.time) }
         }
       }
       return DetectionPlanning.observations(found, pictureWidth: source.width, pictureHeight: source.height, factor: scale)

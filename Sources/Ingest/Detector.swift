@@ -99,9 +99,9 @@ struct NetworkInput {
                 let u = Float(Int(cb[ci]) - 128)
                 let v = Float(Int(cr[ci]) - 128)
                 let i = oy * inputWidth + ox
-                out[i] = max(0, min(255, l + 2.017 * u)).rounded()
-                out[plane + i] = max(0, min(255, l - 0.392 * u - 0.813 * v)).rounded()
-                out[2 * plane + i] = max(0, min(255, l + 1.596 * v)).rounded()
+                out[i] = max(0, min(255, l + 2.017 * u))
+                out[plane + i] = max(0, min(255, l - 0.392 * u - 0.813 * v))
+                out[2 * plane + i] = max(0, min(255, l + 1.596 * v))
               }
             }
           }

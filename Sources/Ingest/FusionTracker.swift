@@ -289,7 +289,7 @@ struct FusionTracker {
           let dx = p.centreX - box.centreX
           let dy = p.centreY - box.centreY
           let distance = (dx * dx + dy * dy).squareRoot()
-          let gate = 0.6 * max(p.width, p.height) * (1 + unseen)
+          let gate = 0.6 * max(p.width, p.height) * (1 + min(unseen, 0.5))
           if distance < gate { pairs.append((t, b, 0.01 * minimumIoU * (1 - distance / gate))) }
         }
       }

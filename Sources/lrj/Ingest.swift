@@ -46,6 +46,9 @@ struct IngestCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Detector inference threads (tuning).", visibility: .hidden))
   var detectorThreads: Int?
 
+  @Option(help: ArgumentHelp("Seconds between two analysed frames with crops (tuning).", visibility: .hidden))
+  var cropInterval: Double?
+
   @Option(help: ArgumentHelp("Width of the background model in pixels (tuning).", visibility: .hidden))
   var modelWidth: Int?
 
@@ -100,6 +103,7 @@ struct IngestCommand: ParsableCommand {
           if let detectorSize { settings.detectorInputSize = detectorSize }
           if let crops { settings.maximumCrops = crops }
           if let detectorThreads { settings.detectorThreads = detectorThreads }
+          if let cropInterval { settings.cropInterval = max(0, min(10, cropInterval)) }
           let report = try access.ingest(path: file, camera: camera, start: startTime, settings: settings) {
             bar.update($0)
           }

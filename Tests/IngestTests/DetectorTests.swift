@@ -54,7 +54,7 @@ struct YOLOXLayoutTests {
     #expect(input.scale == 2)
     let plane = input.width * input.height
     // Input pixel (55, 27) is picture (110, 54): white; (10, 10) is grey; (120, 10) is padding.
-    #expect(input.values[27 * input.width + 55] == 255 && input.values[2 * plane + 27 * input.width + 55] == 255)
+    #expect(input.values[27 * input.width + 55] >= 254 && input.values[2 * plane + 27 * input.width + 55] >= 254)
     #expect(abs(input.values[10 * input.width + 10] - 128) < 2)
     #expect(input.values[10 * input.width + 120] == 114)
     // A crop keeps its origin.

@@ -107,3 +107,36 @@ struct FusionTrackerTests {
     }
   }
 }
+
+/// The detector-first pipeline on small pictures and unusual pixel formats: no crash, no
+/// out-of-bounds crop or plane arithmetic (skipped without the model or ffmpeg).
+struct SmallPictureDetectionTests {
+  static var available: Bool {
+    TestPaths.classifierModel != nil && (try? Run.program("ffmpeg", ["-version"]).status) == 0
+  }
+
+  @Test(.enabled(if: available, "../shared/models or ffmpeg is absent"))
+  func smallPicturesInEveryFormat() throws {
+    let folder = try TestPaths.temporaryFolder("lrj-small")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var settings = AnalysisSettings()
+    settings.classifierModel = try ClassifierModel(verifying: try #require(TestPaths.classifierModel))
+    settings.detectorRuntime = .openCV
+    settings.bootstrapSeconds = 0.5
+    for (width, height) in [(16, 16), (17, 23), (40, 17), (33, 40)] {
+      for format in ["yuv420p", "yuv444p", "gray", "rgb24", "yuvj422p"] {
+        let clip = folder.appendingPathComponent("c\(width)x\(height)-\(format).mkv").path
+        // A moving square over noise, 2 s at 10 frames/s, lossless so odd sizes stay as they are.
+        let made = try Run.program(
+          "ffmpeg",
+          ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=\(width)x\(height):rate=10:duration=2", "-pix_fmt", format,
+           "-c:v", "ffv1", "-y", clip])
+        try #require(made.status == 0, "ffmpeg: \(made.standardError)")
+        let store = try IndexStore.inMemory()
+        let report = try Ingestor(store: store, settings: settings).ingest(
+          path: clip, camera: "small", start: try WallClockTime(iso8601: "2026-03-01T10:00:00+00:00"))
+        #expect(report.frames == 20 && report.width == width && report.height == height, "\(clip)")
+      }
+    }
+  }
+}
