@@ -270,10 +270,12 @@ static compiled_shape *shape_for(lrj_openvino_network *n, int32_t width, int32_t
   }
   char threads[16];
   snprintf(threads, sizeof threads, "%d", n->threads > 0 ? n->threads : 0);
+  // One inference at a time, as soon as possible (the analysis waits for each).
   if (n->threads > 0) {
-    status = api.compile_model(n->core, n->model, "CPU", 2, &slot->compiled, *api.inference_num_threads, threads);
+    status = api.compile_model(n->core, n->model, "CPU", 4, &slot->compiled, *api.inference_num_threads, threads,
+                               "PERFORMANCE_HINT", "LATENCY");
   } else {
-    status = api.compile_model(n->core, n->model, "CPU", 0, &slot->compiled);
+    status = api.compile_model(n->core, n->model, "CPU", 2, &slot->compiled, "PERFORMANCE_HINT", "LATENCY");
   }
   if (status != 0) {
     fail(error, error_size, "compiling the model", status);

@@ -114,10 +114,8 @@ final class OpenVINODetector: Detector {
     }
     guard let opened else { throw ClassifierError("model \(model.path): \(text(message))") }
     handle = opened
-    // One pass on a grey picture checks the output's shape now rather than at first use.
-    let grey = NetworkInput(width: 64, height: 64, values: [Float](repeating: 114, count: 3 * 64 * 64), originX: 0,
-                            originY: 0, scale: 1)
-    _ = try forward(grey)
+    // The output's shape is checked at each use (`readOutput`); a check here would cost one more
+    // compilation of the network (a quarter of a second).
   }
 
   deinit {
