@@ -8,7 +8,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <malloc.h>  // malloc, calloc, free (glibc)
 #include <string.h>
 
 // ---- The C API's types, as far as lrj uses them.
