@@ -12,6 +12,9 @@ public struct AnalysisSettings: Sendable {
   /// Analysed frames per second (the others are decoded but not looked at); path samples come at
   /// this rate, at least 4 Hz.
   public var analysisRate = 8.0
+  /// With a detector, where nothing has moved for a second, only one analysed frame in this many
+  /// is looked at until something moves (a mover is noticed within this many analysis steps).
+  public var idleStrideFactor = 3
   /// Seconds of footage whose per-pixel median starts the background.
   public var bootstrapSeconds = 4.0
   /// Tracks shorter than this are dropped.
@@ -146,7 +149,11 @@ struct Analyzer {
   }
 
   /// Starts the decoding thread; its messages arrive through the returned queue.
-  static func startDecoding(path: String, settings: AnalysisSettings, cancelled: Flag) -> BoundedQueue<DecodingMessage> {
+  /// While `idle` is set (nothing moved for a while), only one analysed frame in
+  /// `idleStrideFactor` is reduced and sent.
+  static func startDecoding(path: String, settings: AnalysisSettings, cancelled: Flag, idle: Flag = Flag())
+    -> BoundedQueue<DecodingMessage>
+  {
     let queue = BoundedQueue<DecodingMessage>(capacity: 8)
     let thread = Thread {
       do {
@@ -160,10 +167,12 @@ struct Analyzer {
         let factor = max(1, Int((Double(info.width) / Double(settings.modelWidth)).rounded()))
         queue.put(.opened(info, stride: stride, factor: factor))
         var frames = 0
+        var lastAnalysed = Int.min / 2
         var first: Double?
         var last = 0.0
         while !cancelled.isSet {
-          if frames % stride == 0 {
+          if frames - lastAnalysed >= (idle.isSet ? stride * settings.idleStrideFactor : stride) {
+            lastAnalysed = frames
             guard let frame = try decoder.nextFrame() else { break }
             guard case .yuv(let picture) = frame.image else { break }
             queue.put(.frame(AnalysedFrame(index: frame.index, time: frame.time,
@@ -195,7 +204,8 @@ struct Analyzer {
 
   func analyse(path: String, progress: ((AnalysisProgress) -> Void)? = nil) throws -> AnalysisResult {
     let cancelled = Flag()
-    let queue = Self.startDecoding(path: path, settings: settings, cancelled: cancelled)
+    let idle = Flag()
+    let queue = Self.startDecoding(path: path, settings: settings, cancelled: cancelled, idle: idle)
     // On any exit, stop the decoding thread and let it finish.
     var done = false
     defer {
@@ -229,6 +239,8 @@ struct Analyzer {
     var detectorFrames = 0
     var detectorCrops = 0
     var lastCropTime = -Double.infinity
+    var quietSince: Double?
+    var lastProgress = -1
     /// Crops that looked at each motion-only track without finding it, and when last.
     var cropLooks: [Int: (count: Int, last: Double)] = [:]
     var motionOnlyTracks = 0
@@ -327,6 +339,15 @@ struct Analyzer {
       if let detector {
         let observed = try detect(frame, blobs: blobs, detector: detector)
         try finish(fusion.step(detections: observed, blobs: blobs, frameIndex: frame.index, time: frame.time))
+        // Nothing moving and nothing followed for a second: the decoder sends fewer frames until
+        // something moves again (footage where nothing happens is read at close to decoding speed).
+        if blobs.isEmpty && fusion.tracks.isEmpty {
+          quietSince = quietSince ?? frame.time
+          if frame.time - (quietSince ?? frame.time) >= 1 { idle.set() }
+        } else {
+          quietSince = nil
+          idle.clear()
+        }
         for track in fusion.tracks where track.observations.last?.frameIndex == frame.index {
           guard let observation = track.observations.last, !observation.grouped else { continue }
           var gathered = evidence[track.id] ?? TrackEvidence()
@@ -384,7 +405,8 @@ struct Analyzer {
             background = current
           }
         }
-        if frame.index % 50 < stride {
+        if frame.index / 50 != lastProgress {
+          lastProgress = frame.index / 50
           progress?(AnalysisProgress(frames: frame.index + 1, expectedFrames: expected,
                                      elapsed: Date().timeIntervalSince(started)))
         }
