@@ -21,7 +21,7 @@ public struct AnalysisSettings: Sendable {
   public var minimumTrackSeconds = 0.5
   /// Blobs smaller than this fraction of the picture are ignored.
   public var minimumBlobFraction = 0.0006
-  /// Decoding threads; 0 uses every core.
+  /// Decoding threads; 0 leaves one core to the analysis (at least one thread).
   public var threads = 0
   /// The detector's model (YOLOX-nano); nil finds objects by motion and classes them by geometry only.
   public var classifierModel: ClassifierModel?
@@ -149,6 +149,11 @@ struct Analyzer {
   }
 
   /// Starts the decoding thread; its messages arrive through the returned queue.
+  /// Decoding threads by default: one core is left to the analysis thread (its own, beside the
+  /// decoder's), at least one. Measured on 2 cores: one decoding thread beside the analysis reads
+  /// busy 720p 10 % and still 720p 12 % faster than two.
+  static var decodingThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount - 1) }
+
   /// While `idle` is set (nothing moved for a while), only one analysed frame in
   /// `idleStrideFactor` is reduced and sent.
   static func startDecoding(path: String, settings: AnalysisSettings, cancelled: Flag, idle: Flag = Flag())
@@ -159,7 +164,7 @@ struct Analyzer {
       do {
         let hasher = ExhibitHasher()
         let decoder = try Decoder(
-          path: path, format: FrameFormat(layout: .yuv420), threads: settings.threads, fast: true,
+          path: path, format: FrameFormat(layout: .yuv420), threads: settings.threads > 0 ? settings.threads : Self.decodingThreads, fast: true,
           onRead: { hasher.observe(offset: $0, bytes: $1) })
         let info = decoder.info
         let frameRate = info.frameRate > 0 ? info.frameRate : 25
