@@ -142,8 +142,13 @@ struct Describer {
   static func elect(_ votes: [ObjectClass: Double], detections: Int) -> (ObjectClass, Double)? {
     guard detections > 0 else { return nil }
     // Ties go to the order of ObjectClass.allCases, so the result never depends on hashing.
-    guard let winner = ObjectClass.allCases.compactMap({ c in votes[c].map { (c, $0) } }).max(by: { $0.1 < $1.1 })
+    guard var winner = ObjectClass.allCases.compactMap({ c in votes[c].map { (c, $0) } }).max(by: { $0.1 < $1.1 })
     else { return nil }
+    // The person on or beside a bicycle is found in every view, the two-wheeler with them in some:
+    // seen with one in a third of the person's weight of votes, they are a two-wheeler.
+    if winner.0 == .person, let wheels = votes[.twoWheeler], wheels >= 0.3 * winner.1 {
+      winner = (.twoWheeler, wheels)
+    }
     return (winner.0, (min(1, winner.1 / Double(detections)) * 100).rounded() / 100)
   }
 

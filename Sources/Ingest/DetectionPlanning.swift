@@ -107,6 +107,16 @@ enum DetectionPlanning {
       kept[p].objectClass = .twoWheeler
       kept[p].score = max(person.score, kept[ridden].score)
     }
+    // A person with a two-wheeler beside or under them (pushing it, getting on): a vote for
+    // two-wheeler with the person's (the two-wheeler stays an observation of its own).
+    for p in kept.indices where kept[p].objectClass == .person && !used.contains(p) {
+      let person = kept[p].box
+      let wheels = kept.indices.filter { w in
+        !used.contains(w) && kept[w].objectClass == .twoWheeler && kept[w].box.intersectionArea(person) > 0
+          && kept[w].box.centreY > person.centreY
+      }
+      kept[p].withTwoWheeler = wheels.map { kept[$0].score }.max() ?? 0
+    }
     return kept.indices.filter { !used.contains($0) }.map { kept[$0] }
   }
 }

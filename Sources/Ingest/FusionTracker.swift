@@ -93,6 +93,9 @@ struct FusionTracker {
     var box: Rect
     var score: Double
     var objectClass: ObjectClass
+    /// For a person: the score of a two-wheeler touching them from below (pushed or ridden), a
+    /// vote for two-wheeler beside the vote for person.
+    var withTwoWheeler = 0.0
   }
 
   let settings: Settings
@@ -174,6 +177,7 @@ struct FusionTracker {
           track.kalman.update(box)
           track.detections += 1
           track.votes[detection.objectClass, default: 0] += detection.score
+          if detection.withTwoWheeler > 0 { track.votes[.twoWheeler, default: 0] += detection.withTwoWheeler }
           track.lastDetectionTime = time
           track.missedSeconds = 0
           if track.origin == .motion {

@@ -114,6 +114,9 @@ struct DetectionPlanningTests {
   @Test func votesOverTheWholeTrackElectTheClass() {
     let elected = Describer.elect([.car: 2.4, .busTruck: 0.8], detections: 4)
     #expect(elected?.0 == .car && elected?.1 == 0.6)
+    // A person seen with a two-wheeler under them in part of the views is a two-wheeler.
+    #expect(Describer.elect([.person: 6, .twoWheeler: 2], detections: 10)?.0 == .twoWheeler)
+    #expect(Describer.elect([.person: 6, .twoWheeler: 1], detections: 10)?.0 == .person)
     #expect(Describer.elect([:], detections: 0) == nil)
   }
 }

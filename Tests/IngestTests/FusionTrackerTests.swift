@@ -93,7 +93,7 @@ struct FusionTrackerTests {
   /// never pixels, and its sources hold no appearance model of any kind.
   @Test func associationUsesMotionAndOverlapOnly() throws {
     let fields = Mirror(reflecting: person(0)).children.compactMap(\.label).sorted()
-    #expect(fields == ["box", "objectClass", "score"], "what the tracker sees of a detection: \(fields)")
+    #expect(fields == ["box", "objectClass", "score", "withTwoWheeler"], "what the tracker sees of a detection: \(fields)")
     let blobFields = Mirror(reflecting: Blob(box: Rect(x: 0, y: 0, width: 1, height: 1), area: 1)).children
       .compactMap(\.label).sorted()
     #expect(blobFields == ["area", "box"])
