@@ -45,7 +45,7 @@ let package = Package(
       linkerSettings: [.unsafeFlags(["-lopencv_dnn", "-lopencv_imgproc", "-lopencv_core"])]),
     // Compiled C: OpenVINO's C API bound at run time (dlopen) from the PyPI wheel's libraries when
     // `make deps` installed them; nothing of OpenVINO is linked.
-    .target(name: "COpenVINO", linkerSettings: [.linkedLibrary("dl")]),
+    .target(name: "COpenVINO"),  // dlopen is in glibc itself (2.34 and later)
 
     // Libraries, in dependency order (DESIGN.md §3).
     .target(
