@@ -10,6 +10,10 @@ APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswsca
 MODEL_SOURCE ?= ../shared/models/yolox_nano.onnx
 MODEL_SHA256 := c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d
 MODEL_DIR ?= $(or $(LRJ_HOME),$(HOME)/.local/share/lrj)/models
+# The detector's faster runtime (optional): OpenVINO's libraries from its PyPI wheel, installed into
+# lrj's own folder (never into a Python), loaded by lrj at run time when present (README).
+OPENVINO_VERSION := 2026.4.1
+OPENVINO_DIR ?= $(or $(LRJ_HOME),$(HOME)/.local/share/lrj)/runtime/openvino
 
 .PHONY: deps build release demo test bench samples clean
 
@@ -31,6 +35,12 @@ deps:
 	    mkdir -p "$(MODEL_DIR)" && cp "$(MODEL_SOURCE)" "$(MODEL_DIR)/yolox_nano.onnx" && \
 	    echo "model copied to $(MODEL_DIR)/yolox_nano.onnx"; \
 	  else echo "warning: $(MODEL_SOURCE) does not have the expected SHA-256; not copied"; fi; \
+	fi
+	@if ! ls "$(OPENVINO_DIR)"/openvino/libs/libopenvino_c.so* >/dev/null 2>&1; then \
+	  echo "installing OpenVINO $(OPENVINO_VERSION) (PyPI wheel, libraries only) into $(OPENVINO_DIR)"; \
+	  python3 -m pip install --quiet --disable-pip-version-check --no-deps --no-compile --target "$(OPENVINO_DIR)" \
+	    openvino==$(OPENVINO_VERSION) 2>/dev/null \
+	    || echo "warning: OpenVINO could not be installed; the detector runs on OpenCV DNN"; \
 	fi
 
 build: deps

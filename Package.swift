@@ -51,6 +51,9 @@ let package = Package(
       name: "CObjectClassifier",
       cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
       linkerSettings: [.unsafeFlags(["-lopencv_dnn", "-lopencv_imgproc", "-lopencv_core"])]),
+    // Compiled C: OpenVINO's C API bound at run time (dlopen) from the PyPI wheel's libraries when
+    // `make deps` installed them; nothing of OpenVINO is linked.
+    .target(name: "COpenVINO"),  // dlopen is in glibc itself (2.34 and later)
 
     // Libraries, in dependency order (DESIGN.md §3).
     .target(
@@ -68,7 +71,7 @@ let package = Package(
     .target(
       name: "Ingest",
       dependencies: [
-        "Media", "Index", "CObjectClassifier", "L7Rules",
+        "Media", "Index", "CObjectClassifier", "COpenVINO", "L7Rules",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
       ],

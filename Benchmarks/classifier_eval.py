@@ -61,6 +61,8 @@ def score(work, labels_dir, clips):
         print(f"\n== {name}: {len(labels)} tracks labelled, {len(objects)} of an object "
               f"({len(labels) - len(objects)} of none)")
         for mode in ("geometry", "cnn"):
+            if not os.path.exists(os.path.join(work, name, f"{mode}.json")):
+                continue
             predicted = predictions(os.path.join(work, name, f"{mode}.json"))
             pairs = [(objects[t], predicted[t]) for t in objects if t in predicted]
             correct = sum(1 for t, p in pairs if t == p)
@@ -70,6 +72,8 @@ def score(work, labels_dir, clips):
     print("\n== all clips")
     for mode in ("geometry", "cnn"):
         pairs = totals[mode]
+        if not pairs:
+            continue
         correct = sum(1 for t, p in pairs if t == p)
         print(f"-- {mode}: {correct}/{len(pairs)} = {correct / max(1, len(pairs)):.2f}")
         print(matrix(pairs))

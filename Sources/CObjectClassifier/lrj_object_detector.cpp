@@ -181,4 +181,25 @@ extern "C" int32_t lrj_detector_run(lrj_detector *detector, const void *rgb, int
   return ran ? n : -1;
 }
 
+extern "C" int64_t lrj_detector_forward(lrj_detector *detector, const float *input, int32_t width, int32_t height,
+                                        float *out, int64_t capacity, char *error, size_t error_size) {
+  if (detector == nullptr || input == nullptr || width <= 0 || height <= 0 || width % 32 || height % 32 ||
+      (capacity > 0 && out == nullptr)) {
+    set_error(error, error_size, "invalid arguments");
+    return -1;
+  }
+  int64_t count = -1;
+  const bool ran = guarded(error, error_size, [&] {
+    const int shape[] = {1, 3, height, width};
+    // The caller's floats are only read: the blob wraps them without copying.
+    const cv::Mat blob(4, shape, CV_32F, const_cast<float *>(input));
+    detector->net.setInput(blob);
+    cv::Mat output = detector->net.forward();
+    if (output.type() != CV_32F || !output.isContinuous()) throw std::runtime_error("unexpected network output type");
+    count = int64_t(output.total());
+    if (count <= capacity) std::memcpy(out, output.ptr<float>(), size_t(count) * sizeof(float));
+  });
+  return ran ? count : -1;
+}
+
 extern "C" const char *lrj_detector_opencv_version(void) { return CV_VERSION; }

@@ -47,5 +47,6 @@ final class Flag: Sendable {
   private let value = Atomic<Bool>(false)
 
   func set() { value.store(true, ordering: .releasing) }
+  func clear() { value.store(false, ordering: .releasing) }
   var isSet: Bool { value.load(ordering: .acquiring) }
 }

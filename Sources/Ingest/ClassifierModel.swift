@@ -22,7 +22,14 @@ public struct ClassifierModel: Sendable, Hashable {
   /// Its file name in `$LRJ_HOME/models/`.
   public static let fileName = "yolox_nano.onnx"
   /// A name for reports and the capability manifest.
-  public static let name = "YOLOX-nano (COCO, ONNX) on OpenCV DNN"
+  public static let name = "YOLOX-nano (COCO, ONNX)"
+  /// What the detector does, for the capability manifest: whole-object classes only.
+  public static var capability: String {
+    "detector first when its model is installed: \(name) on OpenVINO (when installed) or OpenCV DNN "
+      + "\(OpenCVDetector.openCVVersion), motion-gated, whole frames and crops around small movers; person, bicycle, "
+      + "motorcycle, car, bus, truck (and animals, trains as other) mapped to the object classes; model SHA-256 "
+      + "\(expectedSHA256); motion alone for what it misses, classed by geometry"
+  }
   /// The environment variable naming the model file.
   public static let environmentVariable = "LRJ_MODEL"
 
@@ -34,7 +41,7 @@ public struct ClassifierModel: Sendable, Hashable {
   }
 
   /// The version of OpenCV whose DNN module runs the model.
-  public static var openCVVersion: String { ObjectDetector.openCVVersion }
+  public static var openCVVersion: String { OpenCVDetector.openCVVersion }
 
   /// The model file.
   public let path: String

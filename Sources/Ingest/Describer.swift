@@ -7,14 +7,6 @@ struct TrackEvidence {
   var colourCounts = [Int](repeating: 0, count: Colour.allCases.count)
   var bestArea = 0.0
   var thumbnail: RGBImage?
-  /// Crops for the CNN classifier (see `Analyzer.keepCrop`): the first view of the confirmed
-  /// track, its largest view since, and the two latest views taken two seconds apart.
-  var firstCrop: CropSample?
-  var largestCrop: CropSample?
-  var spreadCrops: [CropSample] = []
-
-  /// Every crop kept, at most four.
-  var crops: [CropSample] { [firstCrop, largestCrop].compactMap { $0 } + spreadCrops }
 }
 
 /// A finished track, described and in source pixels, ready for the index.
@@ -40,7 +32,7 @@ struct Describer {
     guard let lastHit = state.observations.lastIndex(where: { !$0.grouped }) else { return nil }
     let observations = Array(state.observations[...lastHit])
     guard let first = observations.first, let last = observations.last,
-      last.time - first.time >= minimumDuration
+      last.time - first.time >= minimumDuration || (state.cutByFootage && state.detectionHits >= 2)
     else { return nil }
     let measured = observations.filter { !$0.grouped }
     let boxes = measured.map(\.box)
@@ -56,27 +48,33 @@ struct Describer {
     let displacement = (dx * dx + dy * dy).squareRoot()
     let heights = boxes.map { $0.height * scaleY }.sorted()
     let medianHeight = heights[heights.count / 2]
+    // The detector's votes over the whole track, when it saw the object.
+    let voted = Self.elect(state.votes, detections: state.detectionHits)
     // A track whose feet moved less than half its height and 2 % of the picture never moved.
+    // A person the detector saw standing still is kept (people who wait are of interest); a
+    // vehicle that never moved is parked, and motion alone that goes nowhere is noise.
     let moved = displacement >= max(0.3 * medianHeight, 0.015 * Double(sourceWidth))
-    guard moved else { return nil }
-    // Leaves and flicker jitter in place: their feet travel far more than they get anywhere.
-    // Measured on 1-second steps, an object that goes somewhere covers at least a third of its
-    // path as net displacement.
-    var travelled = 0.0
-    var previous = start
-    var previousTime = measured.first!.time
-    for o in measured.dropFirst() where o.time - previousTime >= 1 || o.frameIndex == measured.last!.frameIndex {
-      let point = foot(o.box)
-      travelled += ((point.0 - previous.0) * (point.0 - previous.0) + (point.1 - previous.1) * (point.1 - previous.1)).squareRoot()
-      previous = point
-      previousTime = o.time
+    guard moved || voted?.0 == .person else { return nil }
+    if voted == nil {
+      // Leaves and flicker jitter in place: their feet travel far more than they get anywhere.
+      // Measured on 1-second steps, an object that goes somewhere covers at least a third of its
+      // path as net displacement.
+      var travelled = 0.0
+      var previous = start
+      var previousTime = measured.first!.time
+      for o in measured.dropFirst() where o.time - previousTime >= 1 || o.frameIndex == measured.last!.frameIndex {
+        let point = foot(o.box)
+        travelled += ((point.0 - previous.0) * (point.0 - previous.0) + (point.1 - previous.1) * (point.1 - previous.1)).squareRoot()
+        previous = point
+        previousTime = o.time
+      }
+      guard displacement >= 0.33 * travelled else { return nil }
     }
-    guard displacement >= 0.33 * travelled else { return nil }
 
     let duration = last.time - first.time
     let speed = displacement / Double(sourceWidth) / max(duration, 1e-3)
-    let direction = Self.direction(dx: dx, dy: dy)
-    let (objectClass, confidence) = classify(boxes: boxes, speed: speed)
+    let direction = moved ? Self.direction(dx: dx, dy: dy) : .stationary
+    let (objectClass, confidence) = voted ?? classify(boxes: boxes, speed: speed)
 
     // Every frame from the first observation to the last, interpolated between analysed frames.
     var everyFrame: [(frameIndex: Int, box: Box)] = []
@@ -137,6 +135,21 @@ struct Describer {
     default:
       return (.other, 0.3)
     }
+  }
+
+  /// The class most of the detector's confidence went to over a track's life (summed scores per
+  /// class), with the winner's mean score per detection as confidence; nil without detections.
+  static func elect(_ votes: [ObjectClass: Double], detections: Int) -> (ObjectClass, Double)? {
+    guard detections > 0 else { return nil }
+    // Ties go to the order of ObjectClass.allCases, so the result never depends on hashing.
+    guard var winner = ObjectClass.allCases.compactMap({ c in votes[c].map { (c, $0) } }).max(by: { $0.1 < $1.1 })
+    else { return nil }
+    // The person on or beside a bicycle is found in every view, the two-wheeler with them in some:
+    // seen with one in a third of the person's weight of votes, they are a two-wheeler.
+    if winner.0 == .person, let wheels = votes[.twoWheeler], wheels >= 0.3 * winner.1 {
+      winner = (.twoWheeler, wheels)
+    }
+    return (winner.0, (min(1, winner.1 / Double(detections)) * 100).rounded() / 100)
   }
 
   /// Eight-way direction of a displacement in image space (y down), or stationary.

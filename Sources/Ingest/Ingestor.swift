@@ -29,12 +29,20 @@ public struct IngestReport: Sendable, Codable {
   public var skippedPackets: Int
   /// Set when the file had already been ingested (same SHA-256): nothing new was stored.
   public var alreadyIngested: Bool
-  /// How classes were decided: `cnn` (YOLOX-nano on crops, geometry as fallback) or `geometry`.
+  /// How objects were found and classed: `cnn` (the detector first, motion for what it misses,
+  /// geometry for those) or `geometry` (motion alone, no model).
   public var classifier: String?
-  /// SHA-256 of the classifier's model, when the CNN was used.
+  /// SHA-256 of the detector's model, when it was used.
   public var modelSHA256: String?
-  /// Crops the CNN looked at.
+  /// Network runs: analysed frames plus crops (kept for scripts written against earlier versions).
   public var classifiedCrops: Int?
+  /// The runtime the detector ran on, with its version (e.g. `OpenVINO 2026.4.1-…`, `OpenCV DNN 4.6.0`).
+  public var detectorRuntime: String?
+  /// Analysed frames the detector ran on (it does not run where nothing moves), and crops around small movers.
+  public var detectorFrames: Int?
+  public var detectorCrops: Int?
+  /// Tracks found by motion alone (no detection explained them), classed by geometry.
+  public var motionOnlyTracks: Int?
 }
 
 /// Ingests exhibit files into a procedure's index: analysis, then one atomic write per file.
@@ -126,8 +134,11 @@ public struct Ingestor: Sendable {
       frames: result.frames, width: result.info.width, height: result.info.height, fps: result.info.frameRate,
       tracks: counts, seconds: seconds, framesPerSecond: Double(result.frames) / max(seconds, 1e-6),
       skippedPackets: result.skippedPackets, alreadyIngested: false,
-      classifier: settings.classifierModel == nil ? "geometry" : "cnn", modelSHA256: settings.classifierModel?.sha256,
-      classifiedCrops: settings.classifierModel == nil ? nil : result.classifiedCrops)
+      classifier: result.runtime == nil ? "geometry" : "cnn", modelSHA256: settings.classifierModel?.sha256,
+      classifiedCrops: result.runtime == nil ? nil : result.detectorFrames + result.detectorCrops,
+      detectorRuntime: result.runtime?.description, detectorFrames: result.runtime == nil ? nil : result.detectorFrames,
+      detectorCrops: result.runtime == nil ? nil : result.detectorCrops,
+      motionOnlyTracks: result.runtime == nil ? nil : result.motionOnlyTracks)
   }
 
   /// The container's creation time as a wall-clock time in UTC, if it has one.

@@ -1,3 +1,4 @@
+import Index
 import Media
 
 /// One observation of a tracked object at an analysed frame, in model pixels.
@@ -21,6 +22,13 @@ struct TrackState {
   var confirmed = false
   var grouped = false
   var observations: [Observation]
+  /// Summed detection scores per class (detector tracks; empty for motion-only tracks).
+  var votes: [ObjectClass: Double] = [:]
+  /// Detections matched to the track.
+  var detectionHits = 0
+  /// Whether the footage's start or end cuts the track (the object was there before or after):
+  /// such a track is kept however short, when the detector saw it.
+  var cutByFootage = false
 
   /// The box moved to where the object should be at `time`.
   func predicted(at time: Double) -> Rect {

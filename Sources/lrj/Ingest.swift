@@ -25,13 +25,29 @@ struct IngestCommand: ParsableCommand {
   var json = false
 
   @Option(help: ArgumentHelp(
-    "The object classifier's model, yolox_nano.onnx (default: LRJ_MODEL, else LRJ_HOME/models/yolox_nano.onnx; "
-      + "checked by its SHA-256). Without a model, classes come from geometry and motion.",
+    "The detector's model, yolox_nano.onnx (default: LRJ_MODEL, else LRJ_HOME/models/yolox_nano.onnx; "
+      + "checked by its SHA-256). Without a model, objects are found by motion and classed by geometry.",
     valueName: "file"))
   var model: String?
 
-  @Flag(help: "Class objects by geometry and motion only, even when a model is installed.")
+  @Flag(help: "Find objects by motion and class them by geometry only, even when a model is installed.")
   var noModel = false
+
+  @Option(help: ArgumentHelp("The detector's runtime: openvino or opencv (default: OpenVINO when installed).",
+                             visibility: .hidden))
+  var runtime: String?
+
+  @Option(help: ArgumentHelp("Longer side of the detector's whole-frame input (tuning).", visibility: .hidden))
+  var detectorSize: Int?
+
+  @Option(help: ArgumentHelp("Motion-centred crops per analysed frame at most (tuning).", visibility: .hidden))
+  var crops: Int?
+
+  @Option(help: ArgumentHelp("Detector inference threads (tuning).", visibility: .hidden))
+  var detectorThreads: Int?
+
+  @Option(help: ArgumentHelp("Seconds between two analysed frames with crops (tuning).", visibility: .hidden))
+  var cropInterval: Double?
 
   @Option(help: ArgumentHelp("Width of the background model in pixels (tuning).", visibility: .hidden))
   var modelWidth: Int?
@@ -56,10 +72,24 @@ struct IngestCommand: ParsableCommand {
         return time
       }
       if noModel && model != nil { throw ValidationError("--model and --no-model exclude each other") }
-      let classifier = noModel ? ClassifierSetup.geometryOnly : try ClassifierSetup.resolve(explicit: model)
-      // Said once, when a file was classified by geometry for want of a model (a refused file
-      // keeps its one-line error).
-      var notice = classifier.notice
+      if let detectorSize, detectorSize < 64 || detectorSize > 1024 || detectorSize % 32 != 0 {
+        throw ValidationError("--detector-size must be a multiple of 32 in 64...1024")
+      }
+      if let crops, crops < 0 || crops > 16 { throw ValidationError("--crops must be in 0...16") }
+      let requestedRuntime = try runtime.map { name -> DetectorRuntime in
+        guard let value = DetectorRuntime(rawValue: name) else {
+          throw ValidationError("unknown runtime \"\(name)\"; valid: openvino, opencv")
+        }
+        return value
+      }
+      let detector = noModel
+        ? DetectorSetup.geometryOnly : try DetectorSetup.resolve(explicit: model, home: Installation.defaultHome)
+      if requestedRuntime == .openVINO && detector.model != nil && detector.runtime != .openVINO {
+        throw ValidationError("--runtime openvino: \(detector.notice ?? "OpenVINO is not installed (make deps)")")
+      }
+      // Said once, when a file was analysed without the detector for want of a model (a refused
+      // file keeps its one-line error).
+      var notice = detector.notice
       let access = try key.access(procedure)
       var failed = 0
       for file in files {
@@ -68,7 +98,12 @@ struct IngestCommand: ParsableCommand {
           var settings = AnalysisSettings()
           if let modelWidth { settings.modelWidth = modelWidth }
           if let analysisRate { settings.analysisRate = analysisRate }
-          settings.classifierModel = classifier.model
+          detector.apply(to: &settings)
+          if requestedRuntime == .openCV && detector.model != nil { settings.detectorRuntime = .openCV }
+          if let detectorSize { settings.detectorInputSize = detectorSize }
+          if let crops { settings.maximumCrops = crops }
+          if let detectorThreads { settings.detectorThreads = detectorThreads }
+          if let cropInterval { settings.cropInterval = max(0, min(10, cropInterval)) }
           let report = try access.ingest(path: file, camera: camera, start: startTime, settings: settings) {
             bar.update($0)
           }
@@ -88,6 +123,13 @@ struct IngestCommand: ParsableCommand {
     }
   }
 
+  /// How objects were found and classed.
+  static func finder(_ r: IngestReport) -> String {
+    guard r.classifier == "cnn", let runtime = r.detectorRuntime else { return "found by motion, classes by geometry" }
+    let motion = r.motionOnlyTracks.map { $0 > 0 ? ", \($0) by motion alone, classed by geometry" : "" } ?? ""
+    return "detector on \(runtime), \(r.detectorFrames ?? 0) frames and \(r.detectorCrops ?? 0) crops\(motion)"
+  }
+
   static func summary(_ r: IngestReport) -> String {
     let tracks = r.tracks.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
     if r.alreadyIngested {
@@ -97,7 +139,7 @@ struct IngestCommand: ParsableCommand {
       \(r.file) → exhibit \(r.exhibit) (camera \(r.camera), first frame \(r.start))
         SHA-256 \(r.sha256)
         \(r.frames) frames \(r.width)x\(r.height) at \(String(format: "%.2f", r.fps)) fps, \(r.skippedPackets) corrupt packets skipped
-        tracks: \(tracks.isEmpty ? "none" : tracks) (classes by \(r.classifier ?? "geometry"))
+        tracks: \(tracks.isEmpty ? "none" : tracks) (\(Self.finder(r)))
         \(String(format: "%.1f s, %.0f frames/s", r.seconds, r.framesPerSecond))
       """
   }

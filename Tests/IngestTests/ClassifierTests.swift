@@ -31,7 +31,7 @@ struct ClassifierModelTests {
       }
       // The detector checks again, on the bytes it builds the network from.
       #expect(throws: ClassifierError.self) {
-        _ = try ObjectDetector(model: ClassifierModel(unverifiedPath: path), inputSize: 224)
+        _ = try OpenCVDetector(model: ClassifierModel(unverifiedPath: path))
       }
     }
   }
@@ -51,44 +51,73 @@ struct ClassifierModelTests {
   }
 }
 
-/// Votes from detections (no network needed).
-struct CropVoteTests {
-  let classifier = CropClassifier()
-  let target = Rect(x: 40, y: 20, width: 60, height: 120)
-
+/// From the detector's boxes to observations, and from votes to a class (no network needed).
+struct DetectionPlanningTests {
   func detection(_ coco: Int, _ score: Double, _ x: Double, _ y: Double, _ w: Double, _ h: Double) -> Detection {
     Detection(box: Rect(x: x, y: y, width: w, height: h), score: score, cocoClass: coco)
   }
 
-  @Test func theDetectionOnTheTrackedBoxVotes() {
-    #expect(classifier.vote([detection(0, 0.8, 42, 22, 56, 115)], target: target)! == (.person, 0.8))
-    #expect(classifier.vote([detection(2, 0.9, 40, 60, 60, 60)], target: target)?.0 == .car)
-    #expect(classifier.vote([detection(7, 0.6, 40, 20, 60, 120)], target: target)?.0 == .busTruck)
-    #expect(classifier.vote([detection(5, 0.6, 40, 20, 60, 120)], target: target)?.0 == .busTruck)
-    #expect(classifier.vote([detection(16, 0.6, 40, 60, 60, 80)], target: target)?.0 == .other)  // a dog
-    // Too weak, elsewhere in the crop, or not a thing that moves through a street: no vote.
-    #expect(classifier.vote([detection(0, 0.2, 42, 22, 56, 115)], target: target) == nil)
-    #expect(classifier.vote([detection(0, 0.9, 150, 10, 30, 80)], target: target) == nil)
-    #expect(classifier.vote([detection(67, 0.9, 40, 20, 60, 120)], target: target) == nil)  // "cell phone"
-    #expect(classifier.vote([detection(4, 0.9, 40, 20, 60, 120)], target: target) == nil)  // "airplane"
+  func classes(_ detections: [Detection]) -> [ObjectClass] {
+    DetectionPlanning.observations(detections, pictureWidth: 640, pictureHeight: 480, factor: 2).map(\.objectClass)
   }
 
-  @Test func aPersonOnABicycleIsATwoWheeler() {
+  @Test func classesMapAndMisreadingsAreDropped() {
+    #expect(classes([detection(0, 0.8, 42, 22, 56, 115)]) == [.person])
+    #expect(classes([detection(7, 0.6, 40, 20, 60, 120)]) == [.busTruck])
+    #expect(classes([detection(16, 0.6, 40, 60, 60, 80)]) == [.other])  // a dog
+    #expect(classes([detection(67, 0.9, 40, 20, 60, 120)]).isEmpty)  // "cell phone"
+    #expect(classes([detection(4, 0.9, 40, 20, 60, 120)]).isEmpty)  // "airplane"
+    // Boxes are clipped to the picture and scaled to model pixels.
+    let o = DetectionPlanning.observations([detection(2, 0.9, -10, 400, 100, 100)], pictureWidth: 640, pictureHeight: 480,
+                                           factor: 2)
+    #expect(o.first?.box == Rect(x: 0, y: 200, width: 45, height: 40))
+  }
+
+  @Test func aPersonOnABicycleIsOneTwoWheeler() {
     let rider = detection(0, 0.85, 45, 20, 50, 80)
     let bicycle = detection(1, 0.6, 40, 70, 60, 70)
-    #expect(classifier.vote([rider, bicycle], target: target)?.0 == .twoWheeler)
-    // A bicycle beside the tracked person, not under them, does not make them a rider.
-    let parked = detection(1, 0.6, 110, 80, 50, 60)
-    #expect(classifier.vote([rider, parked], target: target)?.0 == .person)
-    #expect(classifier.vote([detection(3, 0.7, 40, 40, 60, 100)], target: target)?.0 == .twoWheeler)
+    #expect(classes([rider, bicycle]) == [.twoWheeler])
+    // A bicycle away from the person does not make them a rider.
+    let parked = detection(1, 0.6, 130, 80, 50, 60)
+    #expect(classes([rider, parked]).sorted { $0.rawValue < $1.rawValue } == [.person, .twoWheeler])
   }
 
-  @Test func electionWeighsScoresAndCountsMisses() {
-    let votes: [(ObjectClass, Double)?] = [(.car, 0.9), (.car, 0.7), (.busTruck, 0.8), nil]
-    let elected = classifier.elect(votes)
-    #expect(elected?.0 == .car && elected?.1 == 0.4)
-    #expect(classifier.elect([nil, nil]) == nil)
-    #expect(classifier.elect([]) == nil)
+  @Test func oneVehicleSeenAsCarAndTruckIsOneObservation() {
+    #expect(classes([detection(2, 0.7, 100, 100, 80, 50), detection(7, 0.5, 102, 98, 80, 52)]) == [.car])
+    // The full frame and a crop seeing the same person: one.
+    #expect(classes([detection(0, 0.7, 100, 100, 20, 50), detection(0, 0.8, 101, 101, 20, 49)]) == [.person])
+  }
+
+  @Test func cropsGoWhereSmallMoversAre() {
+    // 1920x1080 on a 416 input: 4.6 source pixels per input pixel.
+    let small = Rect(x: 900, y: 100, width: 30, height: 70)  // 15 input pixels tall
+    let large = Rect(x: 100, y: 500, width: 200, height: 400)
+    let crops = DetectionPlanning.crops(
+      candidates: [large, small, Rect(x: 905, y: 110, width: 20, height: 40)], pictureWidth: 1920, pictureHeight: 1080,
+      fullFrameScale: 4.6, smallHeight: 48, cropSide: 256, maximum: 2)
+    #expect(crops == [DetectionPlanning.Region(x: 787, y: 7, side: 256)], "one crop around the small ones")
+    // A crop at the picture's corner stays inside it; a full frame already at source size needs none.
+    let corner = DetectionPlanning.crops(
+      candidates: [Rect(x: 0, y: 1060, width: 10, height: 20)], pictureWidth: 1920, pictureHeight: 1080,
+      fullFrameScale: 4.6, smallHeight: 48, cropSide: 256, maximum: 2)
+    #expect(corner == [DetectionPlanning.Region(x: 0, y: 824, side: 256)])
+    #expect(DetectionPlanning.crops(candidates: [small], pictureWidth: 640, pictureHeight: 480, fullFrameScale: 1.2,
+                                    smallHeight: 48, cropSide: 256, maximum: 2).isEmpty)
+    // Detections cut by a crop's inner edge are dropped; at the picture's edge they stay.
+    let region = DetectionPlanning.Region(x: 100, y: 0, side: 256)
+    let kept = DetectionPlanning.insideCrop(
+      [detection(0, 0.9, 101, 10, 20, 40), detection(0, 0.9, 150, 0, 20, 40), detection(0, 0.9, 200, 100, 20, 40)],
+      region: region, pictureWidth: 1920, pictureHeight: 1080)
+    #expect(kept.map(\.box.x) == [150, 200])
+  }
+
+  @Test func votesOverTheWholeTrackElectTheClass() {
+    let elected = Describer.elect([.car: 2.4, .busTruck: 0.8], detections: 4)
+    #expect(elected?.0 == .car && elected?.1 == 0.6)
+    // A person seen with a two-wheeler under them in part of the views is a two-wheeler.
+    #expect(Describer.elect([.person: 6, .twoWheeler: 2], detections: 10)?.0 == .twoWheeler)
+    #expect(Describer.elect([.person: 6, .twoWheeler: 1], detections: 10)?.0 == .person)
+    #expect(Describer.elect([:], detections: 0) == nil)
   }
 }
 
@@ -109,9 +138,7 @@ struct ObjectDetectorTests {
   @Test(.enabled(if: available, "../shared/models or ../shared/footage is absent"))
   func classifiesRealCrops() throws {
     let model = try ClassifierModel(verifying: try #require(TestPaths.classifierModel))
-    let detector = try ObjectDetector(model: model, inputSize: 224)
-    #expect(detector.inputSize == 224)
-    let classifier = CropClassifier()
+    let detector = try OpenCVDetector(model: model)
     // (clip, frame, tracked box in source pixels, expected class), located by hand.
     let cases: [(String, Int, Rect, ObjectClass)] = [
       ("campus-crosswalk/crosswalk.mp4", 60, Rect(x: 333, y: 255, width: 34, height: 88), .person),  // woman walking
@@ -122,25 +149,29 @@ struct ObjectDetectorTests {
     for (clip, index, box, expected) in cases {
       let picture = try Self.frame(clip, index)
       let crop = try #require(Analyzer.squareCrop(picture, box: box, factor: 1, inputSize: 224))
-      let detections = try detector.detect(crop.picture)
-      let vote = classifier.vote(detections, target: crop.target)
-      #expect(vote?.0 == expected, "\(clip) frame \(index): \(detections)")
-      #expect((vote?.1 ?? 0) >= 0.5, "\(clip) frame \(index): \(detections)")
+      let detections = try detector.detect(crop.picture, size: 224)
+      let observed = DetectionPlanning.observations(
+        detections, pictureWidth: crop.picture.width, pictureHeight: crop.picture.height, factor: 1)
+      let best = observed.filter { $0.box.iou(crop.target) >= 0.2 }.max { $0.score < $1.score }
+      #expect(best?.objectClass == expected, "\(clip) frame \(index): \(detections)")
+      #expect((best?.score ?? 0) >= 0.5, "\(clip) frame \(index): \(detections)")
     }
   }
 
   @Test(.enabled(if: TestPaths.classifierModel != nil, "../shared/models is absent"))
   func badInputSizeIsAnErrorFromTheShim() throws {
     let model = try ClassifierModel(verifying: try #require(TestPaths.classifierModel))
+    let detector = try OpenCVDetector(model: model)
+    let odd = NetworkInput(width: 100, height: 64, values: [Float](repeating: 114, count: 3 * 100 * 64), originX: 0,
+                           originY: 0, scale: 1)
     #expect {
-      _ = try ObjectDetector(model: model, inputSize: 100)
+      _ = try detector.forward(odd)
     } throws: { error in
-      String(describing: error).contains("not a multiple of 32")
+      String(describing: error).contains("invalid arguments")
     }
     // A blank picture gives nothing, and a tiny one is accepted.
-    let detector = try ObjectDetector(model: model, inputSize: 160)
-    #expect(try detector.detect(RGBImage(width: 50, height: 30, fill: (114, 114, 114))).isEmpty)
-    #expect(try detector.detect(RGBImage(width: 1, height: 1)).count >= 0)
+    #expect(try detector.detect(RGBImage(width: 50, height: 30, fill: (114, 114, 114)), size: 160).isEmpty)
+    #expect(try detector.detect(RGBImage(width: 1, height: 1), size: 160).count >= 0)
   }
 }
 
@@ -155,7 +186,7 @@ struct ClassifiedIngestTests {
     let report = try Ingestor(store: store, settings: settings).ingest(
       path: clip, camera: "crosswalk", start: try WallClockTime(iso8601: "2026-03-01T10:00:00+00:00"))
     #expect(report.classifier == "cnn" && report.modelSHA256 == ClassifierModel.expectedSHA256)
-    #expect((report.classifiedCrops ?? 0) > 0)
+    #expect((report.detectorFrames ?? 0) > 0 && report.detectorRuntime != nil)
     #expect((report.tracks["person"] ?? 0) >= 3 && (report.tracks["car"] ?? 0) >= 1, "\(report.tracks)")
   }
 }

@@ -44,7 +44,7 @@ struct IngestCommandTests {
     // Quiet when not a terminal (no progress bar); the home has no classifier model, which is
     // said once, and classes come from geometry.
     let warnings = result.standardError.split(separator: "\n")
-    #expect(warnings.count == 1 && warnings[0].hasPrefix("warning: no object classifier model"),
+    #expect(warnings.count == 1 && warnings[0].hasPrefix("warning: no detector model"),
             "only the missing model is reported: \(result.standardError)")
     let summary = try JSONDecoder().decode(Summary.self, from: result.outputData)
     #expect(summary.exhibit == "E1")

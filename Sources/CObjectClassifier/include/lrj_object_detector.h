@@ -54,6 +54,14 @@ int32_t lrj_detector_run(lrj_detector *detector, const void *rgb, int32_t width,
                          int32_t stride, float score_threshold, float nms_iou,
                          lrj_detection *out, int32_t capacity, char *error, size_t error_size);
 
+/// Runs the network on a prepared planar input of shape 1x3x`height`x`width` (BGR planes, values
+/// 0...255, both sides multiples of 32) and copies at most `capacity` floats of its raw output
+/// (anchors x 85: cx, cy, w, h on the grid, objectness, 80 class scores) to `out`.
+/// Returns the number of floats of the output (nothing is copied when it exceeds `capacity`), or
+/// -1 on failure with a message in `error`.
+int64_t lrj_detector_forward(lrj_detector *detector, const float *input, int32_t width, int32_t height,
+                             float *out, int64_t capacity, char *error, size_t error_size);
+
 /// The OpenCV version the detector runs on, e.g. "4.6.0".
 const char *lrj_detector_opencv_version(void);
 
