@@ -43,9 +43,7 @@ public struct CapabilityManifest: Codable, Sendable, Hashable {
       objectClasses: ObjectClass.allCases.map(\.rawValue),
       objectClassifiers: [
         "geometry and motion",
-        "CNN on crops of each track when its model is installed: \(ClassifierModel.name) "
-          + "(OpenCV \(ClassifierModel.openCVVersion)), whole-object COCO classes mapped to the object classes, "
-          + "model SHA-256 \(ClassifierModel.expectedSHA256)",
+        ClassifierModel.capability,
       ],
       colours: Colour.allCases.map(\.rawValue),
       directions: Direction.allCases.map(\.rawValue),

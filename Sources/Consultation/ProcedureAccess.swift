@@ -121,7 +121,8 @@ public struct ProcedureAccess: Sendable {
     progress: ((AnalysisProgress) -> Void)? = nil
   ) throws -> IngestReport {
     let classifier = settings.classifierModel.map { "cnn \($0.sha256)" } ?? "geometry"
-    let parameters = ["file": ExportFile.absolute(path), "camera": camera, "start": start?.iso8601() ?? "creation_time", "classifier": classifier]
+    var parameters = ["file": ExportFile.absolute(path), "camera": camera, "start": start?.iso8601() ?? "creation_time", "classifier": classifier]
+    parameters["runtime"] = settings.classifierModel == nil ? nil : settings.detectorRuntime?.description
     return try perform(.ingest, parameters: parameters, writes: true) { workspace, context in
       let report = try workspace.ingest(
         path: path, camera: camera, start: start, settings: settings, progress: progress,

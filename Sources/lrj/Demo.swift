@@ -77,10 +77,10 @@ struct Demo: ParsableCommand {
 
       print("\n6. ingest the Samples clip")
       // The object classifier installed for this user (make deps puts it in their LRJ_HOME), when there is one.
-      let classifier = (try? ClassifierSetup.resolve(explicit: nil, home: userHome)) ?? .geometryOnly
+      let detector = (try? DetectorSetup.resolve(explicit: nil, home: userHome)) ?? .geometryOnly
       var settings = AnalysisSettings()
-      settings.classifierModel = classifier.model
-      print("   classifier: \(classifier.summary)")
+      detector.apply(to: &settings)
+      print("   detector: \(detector.summary)")
       let access = ProcedureAccess(procedure: procedure, installation: installation, identity: investigator)
       let ingested = try access.ingest(path: clip, camera: "street", start: nil, settings: settings)
       print(IngestCommand.summary(ingested).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
