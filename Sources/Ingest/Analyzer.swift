@@ -363,8 +363,8 @@ struct Analyzer {
             sampleObjectColours(modelFrame, mask: raw, box: observation.box, into: &gathered.colourCounts)
           }
           if let source = frame.source {
-            keepBestView(source, box: observation.box, factor: factor, model: model.width, modelHeight: model.height,
-                         into: &gathered)
+            keepBestView(source, time: frame.time, box: observation.box, factor: factor, model: model.width,
+                         modelHeight: model.height, into: &gathered)
           }
           evidence[track.id] = gathered
         }
@@ -378,8 +378,8 @@ struct Analyzer {
           sampleColours(modelFrame, mask: raw, box: observation.box, into: &gathered.colourCounts)
         }
         if let source = frame.source {
-          keepBestView(source, box: observation.box, factor: factor, model: model.width, modelHeight: model.height,
-                       into: &gathered)
+          keepBestView(source, time: frame.time, box: observation.box, factor: factor, model: model.width,
+                       modelHeight: model.height, into: &gathered)
         }
         evidence[track.id] = gathered
       }
@@ -535,7 +535,7 @@ struct Analyzer {
 
   /// Keeps a crop, from the source picture, of the largest view of the object that does not
   /// touch the picture's edge (at most about 240 pixels tall).
-  private func keepBestView(_ source: YUVImage, box: Rect, factor: Int, model: Int, modelHeight: Int,
+  private func keepBestView(_ source: YUVImage, time: Double, box: Rect, factor: Int, model: Int, modelHeight: Int,
                             into evidence: inout TrackEvidence) {
     let touchesEdge = box.x < 1 || box.y < 1 || box.maxX > Double(model - 1) || box.maxY > Double(modelHeight - 1)
     let area = box.area * (touchesEdge ? 0.5 : 1)
@@ -550,5 +550,6 @@ struct Analyzer {
     let step = max(1, (y1 - y0) / 240)
     evidence.bestArea = area
     evidence.thumbnail = source.rgbCrop(x: x0, y: y0, width: x1 - x0, height: y1 - y0, step: step)
+    evidence.thumbnailSource = ThumbnailSource(time: time, x: x0, y: y0, width: x1 - x0, height: y1 - y0, step: step)
   }
 }

@@ -6,7 +6,21 @@ import Media
 struct TrackEvidence {
   var colourCounts = [Int](repeating: 0, count: Colour.allCases.count)
   var bestArea = 0.0
+  /// The best view as the analysis saw it (deblocking skipped): the fallback thumbnail.
   var thumbnail: RGBImage?
+  /// Where the best view is in the source, to cut it again from a fully decoded frame.
+  var thumbnailSource: ThumbnailSource?
+}
+
+/// Where a thumbnail is cut: the frame (by time), the region in source pixels, and the whole factor by
+/// which it is reduced (by averaging).
+struct ThumbnailSource: Sendable, Hashable {
+  var time: Double
+  var x: Int
+  var y: Int
+  var width: Int
+  var height: Int
+  var step: Int
 }
 
 /// A finished track, described and in source pixels, ready for the index.
@@ -14,6 +28,8 @@ struct DescribedTrack {
   var track: NewTrack
   /// Frame index and box (source pixels) of every frame from the first observation to the last.
   var boxes: [(frameIndex: Int, box: Box)]
+  /// Where its thumbnail comes from, to cut it at source quality.
+  var thumbnailSource: ThumbnailSource? = nil
 }
 
 /// Turns a followed track into its description: class, colours, direction, speed, path, thumbnail.
@@ -100,7 +116,7 @@ struct Describer {
       objectClass: objectClass, classConfidence: confidence, colours: Self.topColours(evidence.colourCounts),
       direction: direction, speed: speed, path: path,
       maxBoxAreaFraction: min(1, maxArea / Double(sourceWidth * sourceHeight)), thumbnail: thumbnail)
-    return DescribedTrack(track: track, boxes: everyFrame)
+    return DescribedTrack(track: track, boxes: everyFrame, thumbnailSource: evidence.thumbnailSource)
   }
 
   private func source(_ rect: Rect) -> Box {

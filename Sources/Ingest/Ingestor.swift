@@ -95,7 +95,9 @@ public struct Ingestor: Sendable {
       return report(existing, path: path, seconds: Date().timeIntervalSince(started), duplicate: true)
     }
 
-    let result = try Analyzer(settings: settings).analyse(path: path, progress: progress)
+    var result = try Analyzer(settings: settings).analyse(path: path, progress: progress)
+    // Thumbnails are cut again from fully decoded frames: the analysis skipped deblocking.
+    result.tracks = SourceThumbnails.refine(result.tracks, path: path, threads: settings.threads)
     logger.info("analysed", metadata: ["file": "\(path)", "seconds": "\(Date().timeIntervalSince(started))"])
     let metadata = ExhibitMetadata(
       fileName: URL(fileURLWithPath: path).standardizedFileURL.path, sha256: result.sha256, sizeBytes: result.info.fileSize,
