@@ -56,6 +56,14 @@ public struct TestInstallation: Sendable {
     try expect(["procedure", "open", "--token", token], env(as: "opj"))
   }
 
+  /// Enrols another user through the binary (their key file beside the others).
+  public func enrol(_ user: String, role: String) throws {
+    let generated = try expect(["key", "generate", "--id", user, "--out", key(user)],
+                               ["LRJ_HOME": home.path, "LRJ_PASSPHRASE": Self.passphrase])
+    let publicKey = String(generated.standardOutput.split(separator: "\n").last ?? "")
+    try expect(["user", "add", user, "--role", role, "--public-key", publicKey], env(as: "admin"))
+  }
+
   /// Runs lrj and throws unless it succeeded.
   @discardableResult
   public func expect(_ arguments: [String], _ environment: [String: String]) throws -> ProcessResult {

@@ -43,11 +43,7 @@ struct GovernanceAttackTests {
   }
 
   static func enrol(_ installation: TestInstallation, _ user: String, role: String) throws {
-    let generated = try installation.expect(
-      ["key", "generate", "--id", user, "--out", installation.key(user)],
-      ["LRJ_HOME": installation.home.path, "LRJ_PASSPHRASE": TestInstallation.passphrase])
-    let publicKey = String(generated.standardOutput.split(separator: "\n").last ?? "")
-    try installation.expect(["user", "add", user, "--role", role, "--public-key", publicKey], installation.env(as: "admin"))
+    try installation.enrol(user, role: role)
   }
 
   /// Signs a token with `user`'s key outside `lrj authorise` (as a magistrate may, offline).
