@@ -4,7 +4,7 @@ SWIFT ?= swift
 # chromium and its driver run the web console's browser tests.
 APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libpng-dev \
                 libsqlite3-dev libopencv-dnn-dev libopencv-imgproc-dev libpango1.0-dev libcairo2-dev fonts-dejavu-core \
-                poppler-utils ffmpeg python3 python3-pip \
+                poppler-utils postgresql ffmpeg python3 python3-pip \
                 chromium chromium-driver curl openssl
 # The optional CNN classifier's model (not in the repository): YOLOX-nano, Apache-2.0 (README).
 MODEL_SOURCE ?= ../shared/models/yolox_nano.onnx

@@ -32,6 +32,7 @@ let package = Package(
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.0.0"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
   ],
   targets: [
     // C libraries from Debian, wrapped as header-only system modules.
@@ -59,6 +60,19 @@ let package = Package(
     .target(
       name: "Media",
       dependencies: ["CFFmpeg", "CFFmpegLog", "CPNG", "CPangoCairo", .product(name: "Logging", package: "swift-log")],
+      swiftSettings: swiftSettings, plugins: l7),
+    // The store: values and protocols only (no engine); an engine per database (DESIGN.md §3).
+    .target(name: "Store", swiftSettings: swiftSettings, plugins: l7),
+    .target(
+      name: "StoreSQLite",
+      dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")],
+      swiftSettings: swiftSettings, plugins: l7),
+    .target(
+      name: "StorePostgres",
+      dependencies: [
+        "Store", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: swiftSettings, plugins: l7),
     .target(
       name: "Index",
@@ -120,6 +134,8 @@ let package = Package(
 
     // One test target per module; lrjTests drives the built executables end to end.
     .target(name: "TestSupport", dependencies: ["Media"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    .testTarget(
+      name: "StoreTests", dependencies: ["Store", "StoreSQLite", "StorePostgres", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(
       name: "IndexTests", dependencies: ["Index", .product(name: "GRDB", package: "GRDB.swift")],

@@ -1,0 +1,210 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import Store
+
+/// Where a PostgreSQL database is: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`.
+public struct PostgresLocation: Sendable, Equatable {
+  public var user: String
+  public var password: String?
+  public var host: String
+  public var port: Int
+  public var database: String
+  public var sslMode: String
+
+  /// Parses a URL.
+  /// - Throws: `StoreError` naming what is wrong with it.
+  public init(url text: String) throws {
+    guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+      throw StoreError("\(Self.redacted(text)) is not a postgres://USER@HOST:PORT/DATABASE URL")
+    }
+    guard let user = components.user, !user.isEmpty else { throw StoreError("\(Self.redacted(text)): no user") }
+    guard let host = components.host, !host.isEmpty else { throw StoreError("\(Self.redacted(text)): no host") }
+    let database = String(components.path.drop { $0 == "/" })
+    guard !database.isEmpty, !database.contains("/") else { throw StoreError("\(Self.redacted(text)): no database name") }
+    let port = components.port ?? 5432
+    guard (1...65535).contains(port) else { throw StoreError("\(Self.redacted(text)): port \(port)") }
+    let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+    guard ["disable", "prefer", "require"].contains(mode) else {
+      throw StoreError("\(Self.redacted(text)): sslmode must be disable, prefer or require")
+    }
+    self.user = user
+    password = components.password
+    self.host = host
+    self.port = port
+    self.database = database
+    sslMode = mode
+  }
+
+  /// The URL without its password (for messages and installation.json).
+  public var redacted: String { "postgres://\(user)@\(host):\(port)/\(database)?sslmode=\(sslMode)" }
+
+  static func redacted(_ text: String) -> String {
+    guard var components = URLComponents(string: text) else { return "the database URL" }
+    if components.password != nil { components.password = "***" }
+    return components.string ?? "the database URL"
+  }
+}
+
+/// The service engine: one PostgreSQL database reached with postgres-nio, used synchronously (each
+/// call waits for its answer). Write transactions are serialised inside the database by a
+/// transaction-level advisory lock, so the consultation log's chain stays one chain whatever the
+/// number of writers, on every machine.
+public final class PostgresEngine: StoreEngine, @unchecked Sendable {  // `connection` is only used under `lock`
+  public let dialect = StoreDialect.postgres
+  public let name: String
+  private let lock = NSLock()
+  private var connection: PostgresConnection?
+  private let logger = Logger(label: "lrj.store.postgres")
+  /// The advisory lock every write transaction takes first.
+  static let writeLock: Int64 = 0x6C726A_5752  // "lrj" "WR"
+
+  /// Connects.
+  /// - Throws: `StoreError` naming the database and the cause (server down, wrong password, no such database).
+  public init(location: PostgresLocation, connectTimeout: TimeAmount = .seconds(10)) throws {
+    name = location.redacted
+    let tls: PostgresConnection.Configuration.TLS
+    switch location.sslMode {
+    case "disable": tls = .disable
+    default:
+      var configuration = TLSConfiguration.makeClientConfiguration()
+      if location.sslMode == "prefer" { configuration.certificateVerification = .none }
+      do {
+        let context = try NIOSSLContext(configuration: configuration)
+        tls = location.sslMode == "require" ? .require(context) : .prefer(context)
+      } catch {
+        throw StoreError("\(location.redacted): TLS: \(error)")
+      }
+    }
+    var configuration = PostgresConnection.Configuration(
+      host: location.host, port: location.port, username: location.user, password: location.password,
+      database: location.database, tls: tls)
+    configuration.options.connectTimeout = connectTimeout
+    do {
+      connection = try PostgresConnection.connect(
+        on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger
+      ).wait()
+    } catch {
+      throw StoreError("cannot reach the database \(location.redacted): \(Self.describe(error))")
+    }
+  }
+
+  deinit { try? connection?.close().wait() }
+
+  public func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+    try transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED", serialise: true, body)
+  }
+
+  public func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+    try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", serialise: false, body)
+  }
+
+  public func close() throws {
+    try lock.withLock {
+      defer { connection = nil }
+      try connection?.close().wait()
+    }
+  }
+
+  private func transaction<T>(begin: String, serialise: Bool, _ body: (any StoreTransaction) throws -> T) throws -> T {
+    try lock.withLock {
+      guard let connection else { throw StoreError("\(name): the connection is closed") }
+      let transaction = PostgresTransaction(connection: connection, logger: logger, name: name)
+      _ = try transaction.execute(begin, [])
+      do {
+        if serialise { _ = try transaction.rows("SELECT pg_advisory_xact_lock(?)", [.integer(Self.writeLock)]) }
+        let value = try body(transaction)
+        _ = try transaction.execute("COMMIT", [])
+        return value
+      } catch {
+        _ = try? transaction.execute("ROLLBACK", [])
+        throw error
+      }
+    }
+  }
+
+  static func describe(_ error: any Error) -> String {
+    if let error = error as? PSQLError {
+      if let message = error.serverInfo?[.message] { return message }
+      if let underlying = error.underlying { return String(describing: underlying) }
+      return "\(error.code)"
+    }
+    return String(describing: error)
+  }
+}
+
+/// Statements on the engine's connection, inside its transaction.
+struct PostgresTransaction: StoreTransaction {
+  let connection: PostgresConnection
+  let logger: Logger
+  let name: String
+  var dialect: StoreDialect { .postgres }
+
+  func execute(_ sql: String, _ arguments: [StoreValue]) throws -> Int {
+    let result = try run(sql, arguments)
+    return result.metadata.rows ?? 0
+  }
+
+  func rows(_ sql: String, _ arguments: [StoreValue]) throws -> [StoreRow] {
+    try run(sql, arguments).rows.map { row in
+      var columns: [String] = []
+      var values: [StoreValue] = []
+      for cell in row {
+        columns.append(cell.columnName)
+        values.append(try Self.value(cell))
+      }
+      return StoreRow(columns: columns, values: values)
+    }
+  }
+
+  private func run(_ sql: String, _ arguments: [StoreValue]) throws -> PostgresQueryResult {
+    var binds = PostgresBindings(capacity: arguments.count)
+    for argument in arguments {
+      switch argument {
+      case .null: binds.appendNull()
+      case .integer(let v): binds.append(v)
+      case .real(let v): binds.append(v)
+      case .text(let v): binds.append(v)
+      case .blob(let v): binds.append(ByteBuffer(bytes: v))
+      }
+    }
+    do {
+      return try connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds), logger: logger).wait()
+    } catch {
+      throw StoreError("\(name): \(PostgresEngine.describe(error))")
+    }
+  }
+
+  /// `?` placeholders as `$1`, `$2`…, outside quoted text.
+  static func numbered(_ sql: String) -> String {
+    var out = ""
+    var n = 0
+    var quoted = false
+    for character in sql {
+      if character == "'" { quoted.toggle() }
+      if character == "?" && !quoted {
+        n += 1
+        out += "$\(n)"
+      } else {
+        out.append(character)
+      }
+    }
+    return out
+  }
+
+  static func value(_ cell: PostgresCell) throws -> StoreValue {
+    guard cell.bytes != nil else { return .null }
+    switch cell.dataType {
+    case .int8, .int4, .int2: return .integer(try cell.decode(Int64.self))
+    case .float8, .float4, .numeric: return .real(try cell.decode(Double.self))
+    case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+    case .bytea:
+      var buffer = try cell.decode(ByteBuffer.self)
+      return .blob(Data(buffer.readBytes(length: buffer.readableBytes) ?? []))
+    default: return .text(try cell.decode(String.self))
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Store
+import StorePostgres
+import StoreSQLite
+import TestSupport
+import Testing
+
+/// The same checks on both engines: values round trip, a failed transaction leaves nothing, and
+/// concurrent writers are serialised (each reads the last row and appends the next, as the
+/// consultation log does).
+@Suite(.serialized)
+struct EngineTests {
+  /// Both engines, each on a new empty database; the PostgreSQL one only when PostgreSQL is installed.
+  static func engines() throws -> [any StoreEngine] {
+    let folder = try TestPaths.temporaryFolder("lrj-store")
+    var engines: [any StoreEngine] = [try SQLiteEngine(path: folder.appendingPathComponent("db.sqlite").path)]
+    if let server = TestPostgres.shared {
+      engines.append(try PostgresEngine(location: PostgresLocation(url: try server.database("engine"))))
+    } else {
+      print("PostgreSQL is not installed: the PostgreSQL engine is not tested")
+    }
+    return engines
+  }
+
+  static func table(_ dialect: StoreDialect) -> String {
+    switch dialect {
+    case .sqlite: "CREATE TABLE t(id INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, b BLOB)"
+    case .postgres: "CREATE TABLE t(id BIGINT PRIMARY KEY, i BIGINT, r DOUBLE PRECISION, s TEXT, b BYTEA)"
+    }
+  }
+
+  @Test func valuesRoundTripAndFailedTransactionsLeaveNothing() throws {
+    for engine in try Self.engines() {
+      try engine.write { try $0.execute(Self.table(engine.dialect)) }
+      let blob = Data((0..<300).map { UInt8($0 % 256) })
+      try engine.write { tx in
+        try tx.execute("INSERT INTO t(id, i, r, s, b) VALUES (?, ?, ?, ?, ?)", 1, Int64.max, 0.1, "été 'quoted' ?", blob)
+        try tx.execute("INSERT INTO t(id, i, r, s, b) VALUES (?, ?, ?, ?, ?)", 2, Optional<Int>.none, -1.5e300, "", Data())
+      }
+      let rows = try engine.read { try $0.rows("SELECT id, i, r, s, b FROM t ORDER BY id") }
+      #expect(rows.count == 2, "\(engine.name)")
+      #expect(try rows[0].get("i", as: Int64.self) == Int64.max && rows[0]["r"] == .real(0.1))
+      #expect(try rows[0].get("s", as: String.self) == "été 'quoted' ?" && rows[0]["b"] == .blob(blob))
+      #expect(rows[1]["i"] == .null && rows[1]["r"] == .real(-1.5e300) && rows[1]["b"] == .blob(Data()))
+      struct Failure: Error {}
+      #expect(throws: Failure.self) {
+        try engine.write { tx in
+          try tx.execute("INSERT INTO t(id, i) VALUES (?, ?)", 3, 3)
+          throw Failure()
+        }
+      }
+      #expect(try engine.read { try $0.value(Int.self, "SELECT count(*) FROM t") } == 2, "\(engine.name): rolled back")
+      #expect(throws: StoreError.self) { try engine.write { try $0.execute("INSERT INTO t(id) VALUES (?)", 1) } }
+      try engine.close()
+    }
+  }
+
+  @Test func concurrentWritersAreSerialised() throws {
+    for engine in try Self.engines() {
+      try engine.write { try $0.execute(Self.table(engine.dialect)) }
+      // 8 writers, each its own engine (its own connection), 25 appends each.
+      let url = engine.dialect == .postgres ? engine.name : nil
+      var writers: [any StoreEngine] = []
+      for _ in 0..<8 {
+        if let url {
+          writers.append(try PostgresEngine(location: PostgresLocation(url: url)))
+        } else {
+          writers.append(engine)
+        }
+      }
+      let pool = writers
+      let failures = LockedCount()
+      DispatchQueue.concurrentPerform(iterations: 8) { index in
+        for _ in 0..<25 {
+          do {
+            try pool[index].write { tx in
+              let next = (try tx.value(Int64.self, "SELECT max(id) FROM t") ?? 0) + 1
+              try tx.execute("INSERT INTO t(id, i) VALUES (?, ?)", next, index)
+            }
+          } catch {
+            failures.add()
+          }
+        }
+      }
+      #expect(failures.value == 0, "\(engine.name): \(failures.value) appends failed")
+      #expect(try engine.read { try $0.value(Int.self, "SELECT count(*) FROM t") } == 200, "\(engine.name)")
+      #expect(try engine.read { try $0.value(Int.self, "SELECT max(id) FROM t") } == 200, "\(engine.name): no gap, no fork")
+    }
+  }
+}
+
+final class LockedCount: @unchecked Sendable {
+  private let lock = NSLock()
+  private var count = 0
+  var value: Int { lock.withLock { count } }
+  func add() { lock.withLock { count += 1 } }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// One throw-away PostgreSQL 15 server for the whole test process (`scripts/throwaway-postgres.sh`),
+/// started on first use in a temporary folder on a loopback port, stopped when the process exits.
+/// Each test takes a database of its own with ``database(_:)``. Nil when PostgreSQL is not installed
+/// (tests then say so and skip the PostgreSQL engine).
+public final class TestPostgres: @unchecked Sendable {  // immutable after init
+  public let folder: URL
+  public let port: Int
+  public let url: String
+
+  /// The process's server, started on first use; nil when it cannot start.
+  public static let shared: TestPostgres? = {
+    guard let server = try? TestPostgres() else { return nil }
+    atexit { TestPostgres.shared?.stop() }
+    return server
+  }()
+
+  static var script: String { TestPaths.repository.appendingPathComponent("scripts/throwaway-postgres.sh").path }
+
+  private init() throws {
+    folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("lrj-pg-\(UUID().uuidString.prefix(8))")
+    port = Int.random(in: 20_000...29_999)
+    let started = try Run.program(Self.script, ["start", folder.path, String(port)])
+    guard started.status == 0 else { throw TestSetupError("PostgreSQL did not start: \(started.standardError)") }
+    url = started.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// A new empty database; returns its URL.
+  public func database(_ name: String = "t") throws -> String {
+    let unique = "\(name)_\(UUID().uuidString.prefix(8))".lowercased().replacingOccurrences(of: "-", with: "_")
+    let made = try Run.program(Self.script, ["createdb", folder.path, String(port), unique])
+    guard made.status == 0 else { throw TestSetupError("createdb: \(made.standardError)") }
+    return made.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  func stop() {
+    _ = try? Run.program(Self.script, ["stop", folder.path])
+    try? FileManager.default.removeItem(at: folder)
+  }
+}
