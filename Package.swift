@@ -97,7 +97,7 @@ let package = Package(
     .target(
       name: "Consultation",
       dependencies: [
-        "Ingest", "Synopsis", "Index", "Media",
+        "Ingest", "Synopsis", "Index", "Media", "Store", "StoreSQLite", "StorePostgres",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
         .product(name: "GRDB", package: "GRDB.swift"),
@@ -147,7 +147,7 @@ let package = Package(
     .testTarget(
       name: "ConsultationTests",
       dependencies: [
-        "Consultation", "Index", "TestSupport", "L7Rules",
+        "Consultation", "Index", "TestSupport", "Store", "StoreSQLite", "StorePostgres", "L7Rules",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Crypto", package: "swift-crypto"),
       ], swiftSettings: swiftSettings),

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Store
 import Index
 
 /// What `lrj log verify` found: the chain and checkpoints, then everything the log vouches for.
@@ -43,7 +43,7 @@ extension Installation {
     let stored = try log.entries(LogFilter(includePurged: true))
     let entries = stored.map { (seq: $0.seq, entry: $0.entry) }
     let logged = RegistryState.replay(entries, installation: id)
-    let found = try registry.read { db in try RegistryState.stored(in: db) }
+    let found = try registry.read { tx in try RegistryState.stored(in: tx) }
     audit.problems += logged.differences(from: found).map { $0 + " [registry.sqlite]" }
     audit.problems += try tokenProblems(state: logged)
     let (problems, notes) = try vaultProblems(procedures: found.procedures, entries: entries, purged: chain.purgedCount > 0)
@@ -58,12 +58,12 @@ extension Installation {
 
   /// Every presented token must verify under its issuer's enrolled key and say what its row says.
   private func tokenProblems(state: RegistryState) throws -> [String] {
-    try registry.read { db in
+    try registry.read { tx in
       var problems: [String] = []
-      for (record, token) in try ProcedureRegistry.authorisations(procedure: nil, in: db) {
+      for (record, token) in try ProcedureRegistry.authorisations(procedure: nil, in: tx) {
         guard let token else { continue }
         let claims = try? Authorisation.verify(
-          token, publicKeyLookup: { try? Self.enrolledMagistrateKey($0, in: db) }, installation: id,
+          token, publicKeyLookup: { try? Self.enrolledMagistrateKey($0, in: tx) }, installation: id,
           procedure: record.procedure, now: record.issuedAt)
         guard let claims, claims.jti == record.tokenID, claims.iss == record.issuer, claims.kind == record.kind,
           claims.investigators == record.investigators, claims.exp == record.expires, claims.nbf == record.notBefore
@@ -84,9 +84,9 @@ extension Installation {
     var notes: [String] = []
     let kek = try? keyEncryptionKey()
     let ledger = EvidenceLedger(entries)
-    let wrappedKeys = try registry.read { db in
-      Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, wrapped_key FROM procedure").map {
-        ($0["id"] as String, $0["wrapped_key"] as Data?)
+    let wrappedKeys = try registry.read { tx in
+      Dictionary(uniqueKeysWithValues: try tx.rows("SELECT id, wrapped_key FROM procedure").map {
+        (try $0["id"] as String, try $0["wrapped_key"] as Data?)
       })
     }
     if kek == nil, procedures.values.contains(where: { $0.closure == nil }) {
@@ -138,8 +138,8 @@ extension Installation {
   }
 
   /// A magistrate's enrolled key, enabled or since disabled (their past signatures stay valid).
-  static func enrolledMagistrateKey(_ user: String, in db: Database) throws -> PasetoV4PublicKey? {
-    guard let text = try String.fetchOne(db, sql: "SELECT public_key FROM user WHERE id = ? AND role = 'magistrate'", arguments: [user]),
+  static func enrolledMagistrateKey(_ user: String, in tx: any StoreTransaction) throws -> PasetoV4PublicKey? {
+    guard let text = try tx.value(String.self, "SELECT public_key FROM \"user\" WHERE id = ? AND role = 'magistrate'", user),
           let raw = Data(base64Encoded: text)
     else { return nil }
     return try? PasetoV4PublicKey(rawRepresentation: raw)
@@ -148,39 +148,40 @@ extension Installation {
   /// Writes the registry's current state into the log, when an installation made by an earlier lrj is
   /// upgraded: its earlier entries do not carry every value a replay needs (trusted as found).
   func writeBaseline(now: Date = Date()) throws {
-    try registry.write { db in
-      let state = try RegistryState.stored(in: db)
-      let last = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM log_entry") ?? 0
+    try registry.write { tx in
+      let state = try RegistryState.stored(in: tx)
+      let last = try tx.value(Int64.self, "SELECT max(seq) FROM log_entry") ?? 0
       try log.append(
         LogEntry(time: now, user: "lrj", role: "system", procedure: nil, operation: RegistryOperation.baseline.rawValue,
                  parameters: [RegistryState.snapshotParameter: state.snapshot(), RegistryState.throughParameter: String(last),
                               "reason": "installation upgraded: the registry as found is the baseline of later checks"],
-                 outcome: .success), in: db)
+                 outcome: .success), in: tx)
     }
   }
 }
 
 extension RegistryState {
   /// The state the registry's tables hold.
-  static func stored(in db: Database) throws -> RegistryState {
+  static func stored(in tx: any StoreTransaction) throws -> RegistryState {
     var state = RegistryState()
-    for row in try Row.fetchAll(db, sql: "SELECT * FROM user") {
-      state.users[row["id"]] = User(role: row["role"], publicKey: row["public_key"], enabled: row["enabled"] == 1, enrolledBy: row["enrolled_by"])
+    for row in try tx.rows("SELECT * FROM \"user\"") {
+      state.users[try row["id"]] = try User(role: row["role"], publicKey: row["public_key"], enabled: row["enabled"] as Int == 1,
+                                            enrolledBy: row["enrolled_by"])
     }
-    for row in try Row.fetchAll(db, sql: ProcedureRegistry.select) {
-      let record = ProcedureRegistry.record(row)
+    for row in try tx.rows(ProcedureRegistry.select) {
+      let record = try ProcedureRegistry.record(row)
       let closure: ClosureStep? = record.isClosed ? .erased : record.closure.flatMap(ClosureStep.init(rawValue:))
       state.procedures[record.id] = Procedure(kind: record.kind.rawValue, magistrate: record.magistrate, openedBy: record.openedBy,
                                               closure: closure)
     }
-    for (record, _) in try ProcedureRegistry.authorisations(procedure: nil, in: db) {
+    for (record, _) in try ProcedureRegistry.authorisations(procedure: nil, in: tx) {
       state.grants[record.tokenID] = Grant(
         procedure: record.procedure, kind: record.kind.rawValue, issuer: record.issuer, investigators: record.investigators,
         notBefore: Int64(record.notBefore.timeIntervalSince1970.rounded(.down)),
         expires: Int64(record.expires.timeIntervalSince1970.rounded(.down)),
         registeredBy: record.registeredAt == nil ? nil : record.registeredBy, revokedBy: record.revokedAt == nil ? nil : record.revokedBy)
     }
-    for operation in try OperationRecord.all(in: db) {
+    for operation in try OperationRecord.all(in: tx) {
       state.operations[operation.id] = Operation(
         procedure: operation.procedure, kind: operation.kind, user: operation.user, startedSeq: operation.startedSeq,
         outcomeLogged: operation.outcomeSeq != nil)

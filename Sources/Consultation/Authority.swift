@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import GRDB
+import Store
 
 /// Who may act on a procedure as a magistrate (DESIGN.md §8 "Magistrate in charge"), and the
 /// registry operations that grant or take away access: authorise, revoke, open, transfer.
@@ -18,10 +18,10 @@ extension Installation {
   /// `identity` (in a transaction of its own) and thrown as an `InstallationError`.
   func decide<T>(
     _ operation: String, procedure: String?, parameters: [String: String], by identity: Identity, now: Date,
-    _ body: (Database) throws -> T
+    _ body: (any StoreTransaction) throws -> T
   ) throws -> T {
     do {
-      return try registry.write(body)
+      return try registry.write { try body($0) }
     } catch let refusal as Refusal {
       try log.append(
         LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: procedure, operation: operation,
@@ -31,9 +31,9 @@ extension Installation {
   }
 
   /// Checks that every named investigator is an enrolled, enabled investigator.
-  func requireInvestigators(_ investigators: [String], in db: Database) throws {
+  func requireInvestigators(_ investigators: [String], in tx: any StoreTransaction) throws {
     for investigator in investigators {
-      let role = try String.fetchOne(db, sql: "SELECT role FROM user WHERE id = ? AND enabled = 1", arguments: [investigator])
+      let role = try tx.value(String.self, "SELECT role FROM \"user\" WHERE id = ? AND enabled = 1", investigator)
       guard role == Role.investigator.rawValue else {
         throw Refusal("\(investigator) is not an enrolled, enabled investigator")
       }
@@ -60,15 +60,15 @@ extension Installation {
   ) throws -> (token: String, claims: AuthorisationClaims) {
     let parameters = ["kind": kind.rawValue, "investigators": investigators.joined(separator: ","),
                       "until": AuthorisationClaims.format(expires)]
-    return try decide(RegistryOperation.authorise.rawValue, procedure: procedure, parameters: parameters, by: magistrate, now: now) { db in
+    return try decide(RegistryOperation.authorise.rawValue, procedure: procedure, parameters: parameters, by: magistrate, now: now) { tx in
       guard magistrate.role == .magistrate else {
         throw Refusal("only a magistrate authorises; \(magistrate.user) is \(magistrate.role.rawValue)")
       }
       do { try ProcedureWorkspace.validateID(procedure) } catch { throw Refusal(String(describing: error)) }
       guard !investigators.isEmpty else { throw Refusal("name at least one investigator") }
       guard expires > notBefore, expires > now else { throw Refusal("the authorisation must end after it starts and in the future") }
-      try requireInvestigators(investigators, in: db)
-      if let existing = try ProcedureRegistry.procedure(procedure, in: db) {
+      try requireInvestigators(investigators, in: tx)
+      if let existing = try ProcedureRegistry.procedure(procedure, in: tx) {
         guard !existing.isClosed else { throw Refusal("procedure \(procedure) is closed") }
         guard !existing.isClosing else { throw Refusal("procedure \(procedure) is being closed") }
         try Self.requireCharge(existing, magistrate: magistrate.user)
@@ -77,15 +77,13 @@ extension Installation {
         installation: id, procedure: procedure, kind: kind, investigators: investigators, issuer: magistrate.user,
         notBefore: notBefore, expires: expires, issuedAt: now)
       let token = try Authorisation.issue(claims, key: magistrate.signingKey)
-      try db.execute(
-        sql: "INSERT INTO authorisation(jti, procedure, kind, issuer, investigators, nbf, exp, iat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        arguments: [claims.jti, procedure, kind.rawValue, magistrate.user, try Self.json(investigators),
-                    claims.nbf.timeIntervalSince1970, claims.exp.timeIntervalSince1970, claims.iat.timeIntervalSince1970])
+      try tx.execute("INSERT INTO authorisation(jti, procedure, kind, issuer, investigators, nbf, exp, iat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", claims.jti, procedure, kind.rawValue, magistrate.user, try Self.json(investigators),
+                    claims.nbf.timeIntervalSince1970, claims.exp.timeIntervalSince1970, claims.iat.timeIntervalSince1970)
       try log.append(
         LogEntry(time: now, user: magistrate.user, role: magistrate.role.rawValue, procedure: procedure,
                  operation: RegistryOperation.authorise.rawValue,
                  parameters: RegistryState.grantParameters(claims).merging(["token": claims.jti]) { $1 }, outcome: .success),
-        in: db)
+        in: tx)
       return (token, claims)
     }
   }
@@ -93,24 +91,23 @@ extension Installation {
   /// Revokes a token: the magistrate in charge of its procedure or the controller (its signer, while it
   /// has not been presented); every later use of it is refused.
   public func revoke(tokenID: String, by identity: Identity, now: Date = Date()) throws {
-    let known = try registry.read { db in
-      try ProcedureRegistry.authorisations(procedure: nil, in: db).first { $0.record.tokenID == tokenID }?.record.procedure
+    let known = try registry.read { tx in
+      try ProcedureRegistry.authorisations(procedure: nil, in: tx).first { $0.record.tokenID == tokenID }?.record.procedure
     }
-    try decide(RegistryOperation.revoke.rawValue, procedure: known, parameters: ["token": tokenID], by: identity, now: now) { db in
-      guard let record = try ProcedureRegistry.authorisations(procedure: nil, in: db).first(where: { $0.record.tokenID == tokenID })?.record
+    try decide(RegistryOperation.revoke.rawValue, procedure: known, parameters: ["token": tokenID], by: identity, now: now) { tx in
+      guard let record = try ProcedureRegistry.authorisations(procedure: nil, in: tx).first(where: { $0.record.tokenID == tokenID })?.record
       else { throw Refusal("no authorisation \(tokenID)") }
       guard record.revokedAt == nil else { throw Refusal("authorisation \(tokenID) is already revoked") }
-      let procedure = try ProcedureRegistry.procedure(record.procedure, in: db)
+      let procedure = try ProcedureRegistry.procedure(record.procedure, in: tx)
       let allowed = identity.role == .controller
         || (identity.role == .magistrate && (procedure.map { $0.magistrate == identity.user } ?? (record.issuer == identity.user)))
       guard allowed else {
         throw Refusal("only the magistrate in charge of procedure \(record.procedure) or the controller may revoke authorisation \(tokenID)")
       }
-      try db.execute(sql: "UPDATE authorisation SET revoked_at = ?, revoked_by = ? WHERE jti = ?",
-                     arguments: [now.timeIntervalSince1970, identity.user, tokenID])
+      try tx.execute("UPDATE authorisation SET revoked_at = ?, revoked_by = ? WHERE jti = ?", now.timeIntervalSince1970, identity.user, tokenID)
       try log.append(
         LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: record.procedure,
-                 operation: RegistryOperation.revoke.rawValue, parameters: ["token": tokenID], outcome: .success), in: db)
+                 operation: RegistryOperation.revoke.rawValue, parameters: ["token": tokenID], outcome: .success), in: tx)
     }
   }
 
@@ -126,27 +123,27 @@ extension Installation {
     let hint = Authorisation.procedureHint(token)
     let operation = RegistryOperation.procedureOpen.rawValue
     let kek = try keyEncryptionKey()
-    let (record, claims) = try decide(operation, procedure: hint, parameters: [:], by: identity, now: now) { db -> (ProcedureRecord, AuthorisationClaims) in
+    let (record, claims) = try decide(operation, procedure: hint, parameters: [:], by: identity, now: now) { tx -> (ProcedureRecord, AuthorisationClaims) in
       guard identity.role == .investigator else {
         throw Refusal("procedure open is for investigators; \(identity.user) is \(identity.role.rawValue)")
       }
       guard let procedure = hint, (try? ProcedureWorkspace.validateID(procedure)) != nil else {
         throw Refusal("authorisation refused: not an lrj authorisation token (no procedure in its footer)")
       }
-      let revoked = Set(try String.fetchAll(db, sql: "SELECT jti FROM authorisation WHERE revoked_at IS NOT NULL"))
+      let revoked = Set(try tx.values(String.self, "SELECT jti FROM authorisation WHERE revoked_at IS NOT NULL"))
       let claims: AuthorisationClaims
       do {
         claims = try Authorisation.verify(
-          token, publicKeyLookup: { try? self.magistrateKey($0, in: db) }, installation: id, procedure: procedure, now: now,
+          token, publicKeyLookup: { try? self.magistrateKey($0, in: tx) }, installation: id, procedure: procedure, now: now,
           revoked: revoked)
       } catch {
         throw Refusal(String(describing: error))
       }
       guard claims.names(identity.user) else { throw Refusal(AuthorisationError.investigatorNotNamed(identity.user).description) }
-      do { try requireInvestigators(claims.investigators, in: db) } catch let refusal as Refusal {
+      do { try requireInvestigators(claims.investigators, in: tx) } catch let refusal as Refusal {
         throw Refusal("authorisation refused: it names \(refusal.reason)")
       }
-      let known = try ProcedureRegistry.authorisations(procedure: nil, in: db).first { $0.record.tokenID == claims.jti }?.record
+      let known = try ProcedureRegistry.authorisations(procedure: nil, in: tx).first { $0.record.tokenID == claims.jti }?.record
       if let known {
         guard known.procedure == procedure, known.issuer == claims.iss else {
           throw Refusal("authorisation refused: token id \(claims.jti) is already used by another authorisation "
@@ -157,7 +154,7 @@ extension Installation {
           known.notBefore == claims.nbf
         else { throw Refusal("authorisation refused: the registry's record of token \(claims.jti) differs from the token") }
       }
-      let existing = try ProcedureRegistry.procedure(procedure, in: db)
+      let existing = try ProcedureRegistry.procedure(procedure, in: tx)
       if let existing {
         guard !existing.isClosed else { throw Refusal("procedure \(procedure) is closed and erased") }
         guard !existing.isClosing else { throw Refusal("procedure \(procedure) is being closed") }
@@ -167,19 +164,13 @@ extension Installation {
         }
       } else {
         let wrapped = try ProcedureKey.generate().wrapped(with: kek, installation: id, procedure: procedure)
-        try db.execute(
-          sql: "INSERT INTO procedure(id, kind, opened_at, opened_by, status, wrapped_key, magistrate) VALUES (?, ?, ?, ?, 'open', ?, ?)",
-          arguments: [procedure, claims.kind.rawValue, now.timeIntervalSince1970, identity.user, wrapped, claims.iss])
+        try tx.execute("INSERT INTO procedure(id, kind, opened_at, opened_by, status, wrapped_key, magistrate) VALUES (?, ?, ?, ?, 'open', ?, ?)", procedure, claims.kind.rawValue, now.timeIntervalSince1970, identity.user, wrapped, claims.iss)
       }
       if known == nil {
-        try db.execute(
-          sql: "INSERT INTO authorisation(jti, procedure, kind, issuer, investigators, nbf, exp, iat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          arguments: [claims.jti, procedure, claims.kind.rawValue, claims.iss, try Self.json(claims.investigators),
-                      claims.nbf.timeIntervalSince1970, claims.exp.timeIntervalSince1970, claims.iat.timeIntervalSince1970])
+        try tx.execute("INSERT INTO authorisation(jti, procedure, kind, issuer, investigators, nbf, exp, iat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", claims.jti, procedure, claims.kind.rawValue, claims.iss, try Self.json(claims.investigators),
+                      claims.nbf.timeIntervalSince1970, claims.exp.timeIntervalSince1970, claims.iat.timeIntervalSince1970)
       }
-      try db.execute(
-        sql: "UPDATE authorisation SET token = ?, registered_at = ?, registered_by = ? WHERE jti = ?",
-        arguments: [token, now.timeIntervalSince1970, identity.user, claims.jti])
+      try tx.execute("UPDATE authorisation SET token = ?, registered_at = ?, registered_by = ? WHERE jti = ?", token, now.timeIntervalSince1970, identity.user, claims.jti)
       var parameters = RegistryState.grantParameters(claims)
       parameters["token"] = claims.jti
       parameters["issuer"] = claims.iss
@@ -187,8 +178,8 @@ extension Installation {
       parameters["issued"] = known == nil ? "offline (recorded at open)" : "here"
       try log.append(
         LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: procedure, operation: operation,
-                 parameters: parameters, outcome: .success), in: db)
-      return (try ProcedureRegistry.procedure(procedure, in: db)!, claims)
+                 parameters: parameters, outcome: .success), in: tx)
+      return (try ProcedureRegistry.procedure(procedure, in: tx)!, claims)
     }
     do {
       _ = try ProcedureWorkspace(id: record.id, home: home, create: true)
@@ -204,8 +195,8 @@ extension Installation {
   /// The magistrate who handed it over no longer acts on it.
   public func transfer(procedure: String, to magistrate: String, by identity: Identity, now: Date = Date()) throws {
     let operation = RegistryOperation.procedureTransfer.rawValue
-    try decide(operation, procedure: procedure, parameters: ["to": magistrate], by: identity, now: now) { db in
-      guard let record = try ProcedureRegistry.procedure(procedure, in: db) else { throw Refusal("no procedure \(procedure)") }
+    try decide(operation, procedure: procedure, parameters: ["to": magistrate], by: identity, now: now) { tx in
+      guard let record = try ProcedureRegistry.procedure(procedure, in: tx) else { throw Refusal("no procedure \(procedure)") }
       guard !record.isClosed, !record.isClosing else { throw Refusal("procedure \(procedure) is closed or being closed") }
       switch identity.role {
       case .controller: break
@@ -213,16 +204,16 @@ extension Installation {
       default: throw Refusal("a procedure is handed over by its magistrate in charge or the controller; \(identity.user) is \(identity.role.rawValue)")
       }
       guard magistrate != record.magistrate else { throw Refusal("\(magistrate) is already in charge of procedure \(procedure)") }
-      guard try magistrateKey(magistrate, in: db) != nil else { throw Refusal("\(magistrate) is not an enrolled, enabled magistrate") }
+      guard try magistrateKey(magistrate, in: tx) != nil else { throw Refusal("\(magistrate) is not an enrolled, enabled magistrate") }
       let statement = Self.transferStatement(
         installation: id, procedure: procedure, from: record.magistrate, to: magistrate,
         timeMs: Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))
       let signature = try identity.signingKey.key.signature(for: Data(statement.utf8))
-      try db.execute(sql: "UPDATE procedure SET magistrate = ? WHERE id = ?", arguments: [magistrate, procedure])
+      try tx.execute("UPDATE procedure SET magistrate = ? WHERE id = ?", magistrate, procedure)
       try log.append(
         LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: procedure, operation: operation,
                  parameters: ["from": record.magistrate, "to": magistrate, "signature": signature.base64EncodedString()],
-                 outcome: .success), in: db)
+                 outcome: .success), in: tx)
     }
   }
 
@@ -234,9 +225,9 @@ extension Installation {
   /// The procedures `identity` may see: an investigator's (named in a presented token), a magistrate's
   /// (in their charge), every one for the controller, none for the administrator.
   public func procedures(visibleTo identity: Identity) throws -> [(procedure: ProcedureRecord, authorisations: [AuthorisationRecord])] {
-    try registry.read { db in
-      try Row.fetchAll(db, sql: "\(ProcedureRegistry.select) ORDER BY p.opened_at, p.id").map(ProcedureRegistry.record).compactMap { procedure in
-        let authorisations = try ProcedureRegistry.authorisations(procedure: procedure.id, in: db).map(\.record)
+    try registry.read { tx in
+      try tx.rows("\(ProcedureRegistry.select) ORDER BY p.opened_at, p.id").map { try ProcedureRegistry.record($0) }.compactMap { procedure in
+        let authorisations = try ProcedureRegistry.authorisations(procedure: procedure.id, in: tx).map(\.record)
         let visible: Bool = switch identity.role {
         case .controller: true
         case .administrator: false

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Store
 import Index
 
 /// The closure report's JSON manifest (L5): what was authorised, who acted, on which exhibits,
@@ -118,12 +118,12 @@ struct ClosureRecord {
     var sha256: String
   }
 
-  static func read(_ procedure: String, in db: Database) throws -> ClosureRecord? {
-    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM closure WHERE procedure = ?", arguments: [procedure]) else { return nil }
-    let files = (row["files"] as String?).flatMap { try? JSONDecoder().decode([ReportFile].self, from: Data($0.utf8)) } ?? []
-    return ClosureRecord(
+  static func read(_ procedure: String, in tx: any StoreTransaction) throws -> ClosureRecord? {
+    guard let row = try tx.row("SELECT * FROM closure WHERE procedure = ?", procedure) else { return nil }
+    let files = (try row["files"] as String?).flatMap { try? JSONDecoder().decode([ReportFile].self, from: Data($0.utf8)) } ?? []
+    return try ClosureRecord(
       step: ClosureStep(rawValue: row["step"]) ?? .claimed, operation: row["operation"], closer: row["closer"],
-      reportFolder: row["report_folder"], withData: row["with_data"] == 1, files: files)
+      reportFolder: row["report_folder"], withData: row["with_data"] as Int == 1, files: files)
   }
 }
 
@@ -164,12 +164,12 @@ extension ProcedureAccess {
     let existing: ClosureRecord?
     do {
       try ProcedureWorkspace.validateID(procedure)
-      existing = try installation.registry.read { db -> ClosureRecord? in
-        guard let record = try ProcedureRegistry.procedure(procedure, in: db) else {
+      existing = try installation.registry.read { tx -> ClosureRecord? in
+        guard let record = try ProcedureRegistry.procedure(procedure, in: tx) else {
           throw ProcedureError("no procedure \(procedure) in this installation")
         }
-        try checkAuthorisation(operation, record: record, in: db, now: now)
-        return try ClosureRecord.read(procedure, in: db)
+        try checkAuthorisation(operation, record: record, in: tx, now: now)
+        return try ClosureRecord.read(procedure, in: tx)
       }
     } catch {
       try refuse(error)
@@ -199,27 +199,23 @@ extension ProcedureAccess {
       running = try installation.beginOperation(
         operation.rawValue, procedure: procedure, parameters: claimParameters, user: identity.user,
         role: identity.role.rawValue, now: now
-      ) { db, id in
+      ) { tx, id in
         // Exactly one closer wins: the one whose transaction finds the closure as it was read above.
-        guard let record = try ProcedureRegistry.procedure(procedure, in: db) else { throw ProcedureError("no procedure \(procedure)") }
-        try checkAuthorisation(operation, record: record, in: db, now: now)
-        let current = try ClosureRecord.read(procedure, in: db)
+        guard let record = try ProcedureRegistry.procedure(procedure, in: tx) else { throw ProcedureError("no procedure \(procedure)") }
+        try checkAuthorisation(operation, record: record, in: tx, now: now)
+        let current = try ClosureRecord.read(procedure, in: tx)
         guard current?.operation == existing?.operation else {
           throw ProcedureError("procedure \(procedure) is being closed by another process; only one closure runs")
         }
         if current == nil {
-          let others = try OperationRecord.all(in: db).filter { $0.procedure == procedure }
+          let others = try OperationRecord.all(in: tx).filter { $0.procedure == procedure }
           guard others.isEmpty else {
             throw ProcedureError("procedure \(procedure) has operations running (\(others.map { "\($0.kind) by \($0.user)" }.joined(separator: ", "))); "
                                  + "close it when they have ended")
           }
-          try db.execute(
-            sql: "INSERT INTO closure(procedure, step, operation, closer, report_folder, with_data) VALUES (?, 'claimed', ?, ?, ?, ?)",
-            arguments: [procedure, id, identity.user, folder.path, withData])
+          try tx.execute("INSERT INTO closure(procedure, step, operation, closer, report_folder, with_data) VALUES (?, 'claimed', ?, ?, ?, ?)", procedure, id, identity.user, folder.path, withData)
         } else {
-          try db.execute(
-            sql: "UPDATE closure SET operation = ?, closer = ?, report_folder = ?, with_data = ? WHERE procedure = ?",
-            arguments: [id, identity.user, folder.path, withData, procedure])
+          try tx.execute("UPDATE closure SET operation = ?, closer = ?, report_folder = ?, with_data = ? WHERE procedure = ?", id, identity.user, folder.path, withData, procedure)
         }
       }
     } catch let error as ProcedureError {
@@ -260,9 +256,8 @@ extension ProcedureAccess {
                                               "report": folder.path]
                                   .merging(lostReport ? ["note": "the report logged before was gone; written anew"] : [:]) { $1 },
                        resultCount: report.consultations.count, outcome: .success, files: written.map(\.sha256), now: clock())
-        ) { db in
-          try db.execute(sql: "UPDATE closure SET step = 'reported', files = ? WHERE procedure = ?",
-                         arguments: [String(decoding: try JSONEncoder().encode(written), as: UTF8.self), procedure])
+        ) { tx in
+          try tx.execute("UPDATE closure SET step = 'reported', files = ? WHERE procedure = ?", String(decoding: try JSONEncoder().encode(written), as: UTF8.self), procedure)
         }
         closure.step = .reported
         guard try publishRecordedReport(closure) else { throw ProcedureError("the closure report could not be published in \(folder.path)") }
@@ -278,11 +273,11 @@ extension ProcedureAccess {
           running,
           entry: entry(operation, parameters: ["step": ClosureStep.keyDestroyed.rawValue, OperationParameter.continues: "true"],
                        outcome: .success, now: clock())
-        ) { db in
-          try db.execute(sql: "UPDATE procedure SET wrapped_key = NULL WHERE id = ?", arguments: [procedure])
-          try db.execute(sql: "UPDATE closure SET step = 'key-destroyed' WHERE procedure = ?", arguments: [procedure])
+        ) { tx in
+          try tx.execute("UPDATE procedure SET wrapped_key = NULL WHERE id = ?", procedure)
+          try tx.execute("UPDATE closure SET step = 'key-destroyed' WHERE procedure = ?", procedure)
         }
-        try installation.registry.writeWithoutTransaction { db in _ = try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try installation.registry.purgeFreedPages()
         closure.step = .keyDestroyed
       } catch {
         try failed(error, step: "key")
@@ -298,10 +293,9 @@ extension ProcedureAccess {
         entry: entry(operation, parameters: ["step": ClosureStep.erased.rawValue, "vault-files": String(erasure.vaultFiles.count),
                                             "vault-bytes": String(erasure.vaultBytes), "method": erasure.method],
                      outcome: .success, now: clock())
-      ) { db in
-        try db.execute(sql: "UPDATE procedure SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?",
-                       arguments: [now.timeIntervalSince1970, identity.user, procedure])
-        try db.execute(sql: "DELETE FROM closure WHERE procedure = ?", arguments: [procedure])
+      ) { tx in
+        try tx.execute("UPDATE procedure SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?", now.timeIntervalSince1970, identity.user, procedure)
+        try tx.execute("DELETE FROM closure WHERE procedure = ?", procedure)
       }
     } catch {
       try failed(error, step: "erase")
@@ -381,8 +375,8 @@ extension ProcedureAccess {
 
   /// The procedure's vault with its key (the closure checks who may close before).
   private func openWorkspace() throws -> ProcedureWorkspace {
-    guard let key = try installation.registry.read({ db in
-      try Data.fetchOne(db, sql: "SELECT wrapped_key FROM procedure WHERE id = ?", arguments: [procedure])
+    guard let key = try installation.registry.read({ tx in
+      try tx.value(Data.self, "SELECT wrapped_key FROM procedure WHERE id = ?", procedure)
     }) else { throw ProcedureError("procedure \(procedure) has no key (erased)") }
     let procedureKey = try ProcedureKey.unwrap(key, with: installation.keyEncryptionKey(), installation: installation.id, procedure: procedure)
     return try ProcedureWorkspace(id: procedure, home: installation.home, create: false, key: procedureKey)
@@ -390,8 +384,8 @@ extension ProcedureAccess {
 
   private func gather(_ workspace: ProcedureWorkspace, now: Date) throws -> ClosureManifest {
     let format = AuthorisationClaims.format
-    let (record, authorisations) = try installation.registry.read { db in
-      (try ProcedureRegistry.procedure(procedure, in: db)!, try ProcedureRegistry.authorisations(procedure: procedure, in: db).map(\.record))
+    let (record, authorisations) = try installation.registry.read { tx in
+      (try ProcedureRegistry.procedure(procedure, in: tx)!, try ProcedureRegistry.authorisations(procedure: procedure, in: tx).map(\.record))
     }
     let exhibits = try workspace.store.exhibits().map { exhibit in
       ClosureManifest.Exhibit(

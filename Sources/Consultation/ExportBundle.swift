@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import GRDB
+import Store
 import Index
 import Synopsis
 
@@ -245,8 +245,8 @@ extension ProcedureAccess {
     try Data(ExportBundleHTML.page(procedure: procedure, tracks: described, exhibits: exhibits, synopsis: synopsis != nil).utf8)
       .write(to: folder.appendingPathComponent("index.html"))
     try add("index.html")
-    let chain = try installation.registry.read { db in
-      try Data.fetchOne(db, sql: "SELECT chain FROM log_entry WHERE seq = ?", arguments: [started])
+    let chain = try installation.registry.read { tx in
+      try tx.value(Data.self, "SELECT chain FROM log_entry WHERE seq = ?", started)
     }
     let manifest = ExportBundle.Manifest(
       installation: installation.id, procedure: procedure, investigator: identity.user, created: AuthorisationClaims.format(now),

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
-import GRDB
+import Store
+import StorePostgres
+import StoreSQLite
 
 /// What a user may do (DESIGN.md §1, L3).
 public enum Role: String, CaseIterable, Codable, Sendable {
@@ -50,14 +52,41 @@ public struct Installation: Sendable {
 
   /// The installation's id (a UUID), the audience of its authorisation tokens.
   public let id: String
-  let registry: DatabasePool
+  let registry: any StoreEngine
   let log: ConsultationLog
 
   struct Manifest: Codable {
     var id: String
     var createdAt: Date
     var formatVersion: Int
+    /// The service database (a PostgreSQL URL without its password); nil for the embedded SQLite files.
+    var database: String?
   }
+
+  /// The environment variable naming the database: set at `lrj init` it picks the engine; set for
+  /// any later command it overrides the one recorded (to point at a restored copy, for instance).
+  public static let databaseVariable = "LRJ_DATABASE"
+
+  /// Which database: `LRJ_DATABASE` when set, else what the installation recorded, else embedded.
+  static func database(recorded: String?) -> String? {
+    if let text = ProcessInfo.processInfo.environment[databaseVariable], !text.isEmpty { return text }
+    return recorded
+  }
+
+  /// The registry's engine: PostgreSQL for a `postgres://` URL, else the SQLite file under `home`.
+  static func engine(database: String?, home: URL) throws -> any StoreEngine {
+    guard let database else {
+      return try SQLiteEngine(path: home.appendingPathComponent("registry.sqlite").path)
+    }
+    do {
+      return try PostgresEngine(location: PostgresLocation(url: database))
+    } catch let error as StoreError {
+      throw InstallationError(error.description)
+    }
+  }
+
+  /// What `lrj about` and errors say of the database.
+  public var databaseDescription: String { registry.dialect == .sqlite ? "embedded SQLite (\(registry.name))" : "PostgreSQL \(registry.name)" }
 
   /// Creates an installation in `home` (which must not hold one) and its first administrator,
   /// whose sealed key file is written to `administratorKey` (mode 0600).
@@ -65,7 +94,7 @@ public struct Installation: Sendable {
   ///   `KeyFileError` for an empty passphrase.
   public static func create(
     home: URL, administrator: String, passphrase: String, administratorKey: URL, now: Date = Date(),
-    scrypt: ScryptParameters = .standard
+    scrypt: ScryptParameters = .standard, database: String? = nil
   ) throws -> Installation {
     try validateUserID(administrator)
     let manifestURL = home.appendingPathComponent("installation.json")
@@ -94,7 +123,7 @@ public struct Installation: Sendable {
     let keys = home.appendingPathComponent("keys")
     let keysExisted = FileManager.default.fileExists(atPath: keys.path)
     do {
-      return try populate(home: home, administrator: administrator, key: key, now: now) { installation in
+      return try populate(home: home, administrator: administrator, key: key, now: now, database: database) { installation in
         // The first checkpoint, so that a log without any can be told to have lost them.
         let note = try installation.log.checkpoint(signingKey: key, keyName: administrator, now: now)
         try sealed.write(to: administratorKey, replacing: false)
@@ -103,6 +132,11 @@ public struct Installation: Sendable {
     } catch {
       // Whatever failed, the home is left as it was and no key file remains.
       for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: registryURL.path + suffix) }
+      if let database, !(error is InstallationError && "\(error)".contains("already holds")),
+        let engine = try? Self.engine(database: database, home: home)
+      {
+        try? RegistrySchema.drop(engine)
+      }
       try? FileManager.default.removeItem(at: keys.appendingPathComponent("kek"))
       if !keysExisted { try? FileManager.default.removeItem(at: keys) }
       if !homeExisted { try? FileManager.default.removeItem(at: home) }
@@ -114,7 +148,7 @@ public struct Installation: Sendable {
   /// The key-encryption key, the registry with the administrator enrolled, `finish` (the first
   /// checkpoint and the key file), then the manifest that makes `home` an installation.
   private static func populate(
-    home: URL, administrator: String, key: Curve25519.Signing.PrivateKey, now: Date,
+    home: URL, administrator: String, key: Curve25519.Signing.PrivateKey, now: Date, database: String?,
     finish: (Installation) throws -> Void
   ) throws -> Installation {
     let keys = home.appendingPathComponent("keys")
@@ -133,24 +167,23 @@ public struct Installation: Sendable {
       throw InstallationError("cannot create \(keys.path): \(error.localizedDescription)")
     }
     let id = UUID().uuidString.lowercased()
-    let installation = try open(home: home, id: id)
-    try installation.registry.write { db in
-      try db.execute(
-        sql: "INSERT INTO user(id, role, public_key, enabled, enrolled_at, enrolled_by) VALUES (?, ?, ?, 1, ?, ?)",
-        arguments: [administrator, Role.administrator.rawValue, key.publicKey.rawRepresentation.base64EncodedString(),
-                    now.timeIntervalSince1970, administrator])
+    let installation = try open(home: home, id: id, database: database, creating: true)
+    try installation.registry.write { tx in
+      try tx.execute("INSERT INTO \"user\"(id, role, public_key, enabled, enrolled_at, enrolled_by) VALUES (?, ?, ?, 1, ?, ?)", administrator, Role.administrator.rawValue, key.publicKey.rawRepresentation.base64EncodedString(),
+                    now.timeIntervalSince1970, administrator)
       try installation.log.append(
         LogEntry(time: now, user: administrator, role: Role.administrator.rawValue, procedure: nil,
                  operation: RegistryOperation.installationCreate.rawValue,
-                 parameters: ["installation": id, "key": key.publicKey.rawRepresentation.base64EncodedString()], outcome: .success), in: db)
+                 parameters: ["installation": id, "key": key.publicKey.rawRepresentation.base64EncodedString()], outcome: .success), in: tx)
     }
     try finish(installation)
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
     let manifestURL = home.appendingPathComponent("installation.json")
     do {
-      try encoder.encode(Manifest(id: id, createdAt: now, formatVersion: 1)).write(to: manifestURL, options: .atomic)
+      let recorded = try database.map { try PostgresLocation(url: $0).redacted }
+      try encoder.encode(Manifest(id: id, createdAt: now, formatVersion: 1, database: recorded)).write(to: manifestURL, options: .atomic)
     } catch {
       throw InstallationError("cannot write \(manifestURL.path): \(error.localizedDescription)")
     }
@@ -169,53 +202,48 @@ public struct Installation: Sendable {
     guard let manifest = try? decoder.decode(Manifest.self, from: data), manifest.formatVersion == 1 else {
       throw InstallationError("\(manifestURL.path) is not an lrj installation manifest of format 1")
     }
-    return try open(home: home, id: manifest.id)
+    return try open(home: home, id: manifest.id, database: database(recorded: manifest.database), creating: false)
   }
 
-  private static func open(home: URL, id: String) throws -> Installation {
-    let path = home.appendingPathComponent("registry.sqlite").path
+  private static func open(home: URL, id: String, database: String?, creating: Bool) throws -> Installation {
+    let registry = try engine(database: database, home: home)
     do {
-      var configuration = Configuration()
-      // Several lrj processes share the registry: wait for a writer rather than fail.
-      configuration.busyMode = .timeout(30)
-      configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
-      let registry = try DatabasePool(path: path, configuration: configuration)
-      var migrator = DatabaseMigrator()
-      migrator.registerMigration("v1") { db in
-        try db.execute(
-          sql: """
-            CREATE TABLE user(
-              id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
-              role TEXT NOT NULL CHECK (role IN ('investigator', 'magistrate', 'controller', 'administrator')),
-              public_key TEXT NOT NULL UNIQUE,
-              enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
-              enrolled_at REAL NOT NULL,
-              enrolled_by TEXT NOT NULL
-            ) STRICT
-            """)
+      let migrator = RegistrySchema.migrator(registry.dialect)
+      let applied = try migrator.applied(registry)
+      if creating, registry.dialect == .postgres, !applied.isEmpty {
+        throw InstallationError("the database \(registry.name) already holds an lrj installation")
       }
-      migrator.registerMigration("v2-procedures") { db in try ProcedureRegistry.createSchema(in: db) }
-      migrator.registerMigration("v3-governance") { db in try ProcedureRegistry.governanceSchema(in: db) }
-      let upgrading = try registry.read { db in
-        try db.tableExists("log_entry") && (try Int64.fetchOne(db, sql: "SELECT count(*) FROM log_entry") ?? 0) > 0
-      } && !(try registry.read { try migrator.appliedIdentifiers($0) }.contains("v3-governance"))
+      // An installation made before the registry could be checked against the log gets a baseline.
+      let upgrading = applied.contains("v1") && !applied.contains("v3-governance")
       try migrator.migrate(registry)
-      let log = try ConsultationLog(writer: registry, origin: "lrj/\(id)")
-      let installation = Installation(home: home, id: id, registry: registry, log: log)
+      let installation = Installation(home: home, id: id, registry: registry, log: ConsultationLog(engine: registry, origin: "lrj/\(id)"))
       if upgrading { try installation.writeBaseline() }
+      if !creating, let recorded = try installation.installationID(), recorded != id {
+        throw InstallationError("the database \(registry.name) belongs to another installation")
+      }
       return installation
+    } catch let error as InstallationError {
+      throw error
     } catch {
-      throw InstallationError("cannot open \(path): \(error)")
+      throw InstallationError("cannot open the registry \(registry.name): \(error)")
     }
+  }
+
+  /// The installation id the registry's first entry records, if any.
+  func installationID() throws -> String? {
+    guard let body = try registry.read({ try $0.value(Data.self, "SELECT body FROM log_body WHERE seq = 1") }),
+      let first = try? JSONDecoder().decode(LogBody.self, from: body), first.operation == RegistryOperation.installationCreate.rawValue
+    else { return nil }
+    return first.parameters["installation"]
   }
 
   /// Every enrolled user, by id.
   public func users() throws -> [EnrolledUser] {
-    try registry.read { db in
-      try Row.fetchAll(db, sql: "SELECT * FROM user ORDER BY id").map { row in
-        EnrolledUser(
+    try registry.read { tx in
+      try tx.rows("SELECT * FROM \"user\" ORDER BY id").map { row in
+        try EnrolledUser(
           id: row["id"], role: Role(rawValue: row["role"]) ?? .investigator, publicKey: row["public_key"],
-          enabled: row["enabled"] == 1, enrolledAt: Date(timeIntervalSince1970: row["enrolled_at"]),
+          enabled: row["enabled"] as Int == 1, enrolledAt: Date(timeIntervalSince1970: row["enrolled_at"]),
           enrolledBy: row["enrolled_by"])
       }
     }
@@ -254,29 +282,28 @@ public struct Installation: Sendable {
 
   /// Removes log bodies older than five years, at most once a day (L4 retention); the purge is logged.
   func purgeIfDue(by identity: Identity, now: Date) throws {
-    let lastRun = try registry.read { db in
-      try Double.fetchOne(db, sql: "SELECT last_run FROM maintenance WHERE task = 'log-purge'")
+    let lastRun = try registry.read { tx in
+      try tx.value(Double.self, "SELECT last_run FROM maintenance WHERE task = 'log-purge'")
     }
     if let lastRun, now.timeIntervalSince1970 - lastRun < 86_400, now.timeIntervalSince1970 >= lastRun { return }
     try log.purge(now: now, user: identity.user, role: identity.role.rawValue) { entries, through in
       [RegistryState.snapshotParameter: RegistryState.replay(entries.filter { $0.seq <= through }, installation: id).snapshot()]
     }
-    try registry.write { db in
-      try db.execute(sql: "INSERT OR REPLACE INTO maintenance(task, last_run) VALUES ('log-purge', ?)",
-                     arguments: [now.timeIntervalSince1970])
+    try registry.write { tx in
+      try tx.execute("INSERT INTO maintenance(task, last_run) VALUES ('log-purge', ?) ON CONFLICT(task) DO UPDATE SET last_run = excluded.last_run", now.timeIntervalSince1970)
     }
   }
 
   /// Signs a checkpoint of the log's head with the acting user's key when entries were added since
   /// the last one: every command that logged something seals what it logged.
   func sealCheckpoint(by identity: Identity, now: Date) throws {
-    let (size, sealed) = try registry.read { db in
-      (try Int64.fetchOne(db, sql: "SELECT max(seq) FROM log_entry") ?? 0,
-       try Int64.fetchOne(db, sql: "SELECT max(size) FROM log_checkpoint") ?? 0)
+    let (size, sealed) = try registry.read { tx in
+      (try tx.value(Int64.self, "SELECT max(seq) FROM log_entry") ?? 0,
+       try tx.value(Int64.self, "SELECT max(size) FROM log_checkpoint") ?? 0)
     }
     guard size > sealed else {
       // Nothing new to sign: still keep the latest checkpoint this user saw, once it checks out.
-      if let latest = try registry.read({ db in try String.fetchOne(db, sql: "SELECT note FROM log_checkpoint ORDER BY id DESC LIMIT 1") }),
+      if let latest = try registry.read({ tx in try tx.value(String.self, "SELECT note FROM log_checkpoint ORDER BY id DESC LIMIT 1") }),
         (try? disagreement(with: KeptCheckpoint(source: "the registry", note: latest))) == .some(nil)
       {
         keep(checkpoint: latest)
@@ -293,17 +320,15 @@ public struct Installation: Sendable {
     guard let raw = Data(base64Encoded: publicKey), (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) != nil else {
       throw InstallationError("--public-key is not an Ed25519 public key (base64, as lrj key generate prints it)")
     }
-    try registry.write { db in
-      if try Bool.fetchOne(db, sql: "SELECT 1 FROM user WHERE id = ? OR public_key = ?", arguments: [id, publicKey]) == true {
+    try registry.write { tx in
+      if try tx.value(Bool.self, "SELECT 1 FROM \"user\" WHERE id = ? OR public_key = ?", id, publicKey) == true {
         throw InstallationError("user \(id) or this public key is already enrolled")
       }
-      try db.execute(
-        sql: "INSERT INTO user(id, role, public_key, enabled, enrolled_at, enrolled_by) VALUES (?, ?, ?, 1, ?, ?)",
-        arguments: [id, role.rawValue, publicKey, now.timeIntervalSince1970, admin.user])
+      try tx.execute("INSERT INTO \"user\"(id, role, public_key, enabled, enrolled_at, enrolled_by) VALUES (?, ?, ?, 1, ?, ?)", id, role.rawValue, publicKey, now.timeIntervalSince1970, admin.user)
       try log.append(
         LogEntry(time: now, user: admin.user, role: admin.role.rawValue, procedure: nil,
                  operation: RegistryOperation.userAdd.rawValue,
-                 parameters: ["user": id, "role": role.rawValue, "key": publicKey], outcome: .success), in: db)
+                 parameters: ["user": id, "role": role.rawValue, "key": publicKey], outcome: .success), in: tx)
     }
   }
 
@@ -311,13 +336,12 @@ public struct Installation: Sendable {
   public func disableUser(_ id: String, by admin: Identity, now: Date = Date()) throws {
     try requireAdministrator(admin, operation: "user.disable", now: now)
     guard id != admin.user else { throw InstallationError("an administrator cannot disable themselves") }
-    try registry.write { db in
-      try db.execute(sql: "UPDATE user SET enabled = 0 WHERE id = ?", arguments: [id])
-      guard db.changesCount == 1 else { throw InstallationError("no user \(id)") }
+    try registry.write { tx in
+      guard try tx.execute("UPDATE \"user\" SET enabled = 0 WHERE id = ?", id) == 1 else { throw InstallationError("no user \(id)") }
       try log.append(
         LogEntry(time: now, user: admin.user, role: admin.role.rawValue, procedure: nil,
                  operation: RegistryOperation.userDisable.rawValue,
-                 parameters: ["user": id], outcome: .success), in: db)
+                 parameters: ["user": id], outcome: .success), in: tx)
     }
   }
 

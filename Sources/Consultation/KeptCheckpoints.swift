@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import GRDB
+import Store
 
 /// Signed checkpoints kept outside the registry they protect (DESIGN.md §8 "Nothing protects
 /// itself"): every checkpoint lrj signs is also written to `$LRJ_HOME/checkpoint` and to the acting
@@ -86,9 +86,9 @@ extension Installation {
           && (key.publicKey.key?.isValidSignature(signature.signature, for: Data(note.text.utf8)) ?? false)
       }
     }
-    let (size, head) = try registry.read { db in
-      (try Int64.fetchOne(db, sql: "SELECT max(seq) FROM log_entry") ?? 0,
-       try Data.fetchOne(db, sql: "SELECT chain FROM log_entry WHERE seq = ?", arguments: [note.size]))
+    let (size, head) = try registry.read { tx in
+      (try tx.value(Int64.self, "SELECT max(seq) FROM log_entry") ?? 0,
+       try tx.value(Data.self, "SELECT chain FROM log_entry WHERE seq = ?", note.size))
     }
     if note.size > size {
       return "the log holds \(size) entries, but the checkpoint kept in \(kept.source) seals \(note.size): entries \(size + 1) to "

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Store
 import Index
 import Ingest
 import Synopsis
@@ -268,12 +268,12 @@ public struct ProcedureAccess: Sendable {
   func authorise(_ operation: ProcedureOperation, parameters: [String: String], now: Date) throws -> ProcedureWorkspace {
     do {
       try ProcedureWorkspace.validateID(procedure)
-      let (record, key) = try installation.registry.read { db -> (ProcedureRecord, Data?) in
-        guard let record = try ProcedureRegistry.procedure(procedure, in: db) else {
+      let (record, key) = try installation.registry.read { tx -> (ProcedureRecord, Data?) in
+        guard let record = try ProcedureRegistry.procedure(procedure, in: tx) else {
           throw ProcedureError("no procedure \(procedure) in this installation (open it with lrj procedure open --token)")
         }
-        try checkAuthorisation(operation, record: record, in: db, now: now)
-        let wrapped = try Data.fetchOne(db, sql: "SELECT wrapped_key FROM procedure WHERE id = ?", arguments: [procedure])
+        try checkAuthorisation(operation, record: record, in: tx, now: now)
+        let wrapped = try tx.value(Data.self, "SELECT wrapped_key FROM procedure WHERE id = ?", procedure)
         return (record, wrapped)
       }
       guard let key else { throw ProcedureError("procedure \(record.id) has no key (erased)") }
@@ -286,14 +286,14 @@ public struct ProcedureAccess: Sendable {
   }
 
   /// The authorisation rules (L1–L3).
-  func checkAuthorisation(_ operation: ProcedureOperation, record: ProcedureRecord, in db: Database, now: Date) throws {
+  func checkAuthorisation(_ operation: ProcedureOperation, record: ProcedureRecord, in tx: any StoreTransaction, now: Date) throws {
     guard !record.isClosed else {
       throw ProcedureError("procedure \(procedure) was closed and its data erased on \(AuthorisationClaims.format(record.closedAt ?? now))")
     }
     guard !record.isClosing || operation == .close else {
       throw ProcedureError("procedure \(procedure) is being closed; it accepts nothing but its closure")
     }
-    let authorisations = try ProcedureRegistry.authorisations(procedure: procedure, in: db)
+    let authorisations = try ProcedureRegistry.authorisations(procedure: procedure, in: tx)
     switch identity.role {
     case .administrator:
       throw ProcedureError("administrators have no access to procedure data")
@@ -311,16 +311,16 @@ public struct ProcedureAccess: Sendable {
     case .investigator:
       guard operation != .close else { throw ProcedureError("closure is ordered by the magistrate or the controller") }
       guard operation != .erase else { throw ProcedureError("erasing data is ordered by the magistrate (L9)") }
-      let revoked = Set(try String.fetchAll(db, sql: "SELECT jti FROM authorisation WHERE revoked_at IS NOT NULL"))
+      let revoked = Set(try tx.values(String.self, "SELECT jti FROM authorisation WHERE revoked_at IS NOT NULL"))
       var reasons: [AuthorisationError] = []
       for (record, token) in authorisations {
         guard let token else { continue }
         do {
           // Only tokens of the magistrate in charge count (a hand-over ends the former one's tokens).
           let claims = try Authorisation.verify(
-            token, publicKeyLookup: { try? installation.magistrateKey($0, in: db) ?? nil }, installation: installation.id,
+            token, publicKeyLookup: { try? installation.magistrateKey($0, in: tx) ?? nil }, installation: installation.id,
             procedure: procedure, now: now, revoked: revoked)
-          guard record.issuer == (try ProcedureRegistry.procedure(procedure, in: db))?.magistrate else {
+          guard record.issuer == (try ProcedureRegistry.procedure(procedure, in: tx))?.magistrate else {
             throw AuthorisationError.invalidClaims("signed by \(record.issuer), who is no longer in charge of procedure \(procedure)")
           }
           try claims.requireInvestigator(identity.user)
@@ -334,9 +334,9 @@ public struct ProcedureAccess: Sendable {
   }
 
   /// Checks, inside the transaction that logs an operation's start, that the procedure still accepts it.
-  func requireStillOpen(_ operation: ProcedureOperation, in db: Database, now: Date) throws {
-    guard let record = try ProcedureRegistry.procedure(procedure, in: db) else { throw ProcedureError("no procedure \(procedure)") }
-    try checkAuthorisation(operation, record: record, in: db, now: now)
+  func requireStillOpen(_ operation: ProcedureOperation, in tx: any StoreTransaction, now: Date) throws {
+    guard let record = try ProcedureRegistry.procedure(procedure, in: tx) else { throw ProcedureError("no procedure \(procedure)") }
+    try checkAuthorisation(operation, record: record, in: tx, now: now)
   }
 
   /// Logs a request refused before it could be authorised (bad arguments), and throws `error`.
@@ -376,7 +376,7 @@ public struct ProcedureAccess: Sendable {
     let running: RunningOperation? = writes
       ? try installation.beginOperation(
         operation.rawValue, procedure: procedure, parameters: parameters, target: target, user: identity.user,
-        role: identity.role.rawValue, now: now, check: { db, _ in try requireStillOpen(operation, in: db, now: now) })
+        role: identity.role.rawValue, now: now, check: { tx, _ in try requireStillOpen(operation, in: tx, now: now) })
       : nil
     let context = OperationContext(now: now, access: self, running: running)
     let interruption = Interruption.begin { [self] in

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import GRDB
+import Store
 
 /// A procedure as the registry knows it.
 public struct ProcedureRecord: Sendable, Codable, Equatable {
@@ -44,69 +44,12 @@ public struct AuthorisationRecord: Sendable, Codable, Equatable {
 /// The registry's procedure tables: procedures (with their wrapped keys), the authorisations
 /// magistrates issued, and revocations.
 enum ProcedureRegistry {
-  static func createSchema(in db: Database) throws {
-    try db.execute(
-      sql: """
-        CREATE TABLE procedure(
-          id TEXT PRIMARY KEY,
-          kind TEXT NOT NULL,
-          opened_at REAL NOT NULL,
-          opened_by TEXT NOT NULL,
-          status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
-          closed_at REAL,
-          closed_by TEXT,
-          wrapped_key BLOB
-        ) STRICT;
-        CREATE TABLE authorisation(
-          jti TEXT PRIMARY KEY CHECK (length(jti) = 32),
-          procedure TEXT NOT NULL,
-          kind TEXT NOT NULL,
-          issuer TEXT NOT NULL,
-          investigators TEXT NOT NULL,
-          nbf REAL NOT NULL,
-          exp REAL NOT NULL,
-          iat REAL NOT NULL,
-          token TEXT,
-          registered_at REAL,
-          registered_by TEXT,
-          revoked_at REAL,
-          revoked_by TEXT
-        ) STRICT;
-        CREATE INDEX authorisation_procedure ON authorisation(procedure);
-        CREATE TABLE maintenance(task TEXT PRIMARY KEY, last_run REAL NOT NULL) STRICT;
-        """)
+  static func procedure(_ id: String, in tx: any StoreTransaction) throws -> ProcedureRecord? {
+    try tx.row("\(select) WHERE p.id = ?", id).map { try record($0) }
   }
 
-  /// Version 3: the magistrate in charge of each procedure, closures under way, running operations.
-  static func governanceSchema(in db: Database) throws {
-    try db.execute(sql: "ALTER TABLE procedure ADD COLUMN magistrate TEXT")
-    try db.execute(
-      sql: """
-        UPDATE procedure SET magistrate = (
-          SELECT a.issuer FROM authorisation a WHERE a.procedure = procedure.id AND a.registered_at IS NOT NULL
-          ORDER BY a.registered_at, a.jti LIMIT 1)
-        """)
-    try db.execute(
-      sql: """
-        CREATE TABLE closure(
-          procedure TEXT PRIMARY KEY REFERENCES procedure(id),
-          step TEXT NOT NULL CHECK (step IN ('claimed', 'reported', 'key-destroyed')),
-          operation TEXT NOT NULL,
-          closer TEXT NOT NULL,
-          report_folder TEXT NOT NULL,
-          with_data INTEGER NOT NULL CHECK (with_data IN (0, 1)),
-          files TEXT
-        ) STRICT
-        """)
-    try OperationRecord.createSchema(in: db)
-  }
-
-  static func procedure(_ id: String, in db: Database) throws -> ProcedureRecord? {
-    try Row.fetchOne(db, sql: "\(select) WHERE p.id = ?", arguments: [id]).map(record)
-  }
-
-  static func record(_ row: Row) -> ProcedureRecord {
-    ProcedureRecord(
+  static func record(_ row: StoreRow) throws -> ProcedureRecord {
+    try ProcedureRecord(
       id: row["id"], kind: ProcedureKind(rawValue: row["kind"]) ?? .preliminary,
       openedAt: Date(timeIntervalSince1970: row["opened_at"]), openedBy: row["opened_by"], status: row["status"],
       closedAt: (row["closed_at"] as Double?).map(Date.init(timeIntervalSince1970:)), closedBy: row["closed_by"],
@@ -116,14 +59,14 @@ enum ProcedureRegistry {
   /// Procedures with the step of their closure under way.
   static let select = "SELECT p.*, c.step AS closure_step FROM procedure p LEFT JOIN closure c ON c.procedure = p.id"
 
-  static func authorisations(procedure: String?, in db: Database) throws -> [(record: AuthorisationRecord, token: String?)] {
+  static func authorisations(procedure: String?, in tx: any StoreTransaction) throws -> [(record: AuthorisationRecord, token: String?)] {
     let rows = try procedure.map {
-      try Row.fetchAll(db, sql: "SELECT * FROM authorisation WHERE procedure = ? ORDER BY iat, jti", arguments: [$0])
-    } ?? Row.fetchAll(db, sql: "SELECT * FROM authorisation ORDER BY iat, jti")
-    return rows.map { row in
-      let investigators = (try? JSONDecoder().decode([String].self, from: Data((row["investigators"] as String).utf8))) ?? []
-      func date(_ column: String) -> Date? { (row[column] as Double?).map(Date.init(timeIntervalSince1970:)) }
-      return (
+      try tx.rows("SELECT * FROM authorisation WHERE procedure = ? ORDER BY iat, jti", $0)
+    } ?? tx.rows("SELECT * FROM authorisation ORDER BY iat, jti")
+    return try rows.map { row in
+      let investigators = (try? JSONDecoder().decode([String].self, from: Data((try row["investigators"] as String).utf8))) ?? []
+      func date(_ column: String) -> Date? { ((try? row[column]) as Double?).map(Date.init(timeIntervalSince1970:)) }
+      return try (
         AuthorisationRecord(
           tokenID: row["jti"], procedure: row["procedure"], kind: ProcedureKind(rawValue: row["kind"]) ?? .preliminary,
           issuer: row["issuer"], investigators: investigators, notBefore: date("nbf")!, expires: date("exp")!,
@@ -197,11 +140,10 @@ extension Installation {
   }
 
   /// The enrolled, enabled magistrate's public key for `user`, or nil.
-  func magistrateKey(_ user: String, in db: Database) throws -> PasetoV4PublicKey? {
+  func magistrateKey(_ user: String, in tx: any StoreTransaction) throws -> PasetoV4PublicKey? {
     guard
-      let row = try Row.fetchOne(
-        db, sql: "SELECT public_key FROM user WHERE id = ? AND role = 'magistrate' AND enabled = 1", arguments: [user]),
-      let raw = Data(base64Encoded: row["public_key"] as String)
+      let row = try tx.row("SELECT public_key FROM \"user\" WHERE id = ? AND role = 'magistrate' AND enabled = 1", user),
+      let raw = Data(base64Encoded: try row["public_key"] as String)
     else { return nil }
     return try? PasetoV4PublicKey(rawRepresentation: raw)
   }

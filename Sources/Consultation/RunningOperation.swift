@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Store
 
 #if canImport(Glibc)
   import Glibc
@@ -92,23 +92,6 @@ struct OperationRecord: Sendable, Equatable {
   /// What the operation acts on (the track or exhibit of an erasure).
   var target: String?
 
-  static func createSchema(in db: Database) throws {
-    try db.execute(
-      sql: """
-        CREATE TABLE operation(
-          id TEXT PRIMARY KEY CHECK (length(id) = 32),
-          procedure TEXT,
-          kind TEXT NOT NULL,
-          user TEXT NOT NULL,
-          role TEXT NOT NULL,
-          started_seq INTEGER NOT NULL UNIQUE,
-          staging TEXT NOT NULL DEFAULT '[]',
-          outcome_seq INTEGER,
-          target TEXT
-        ) STRICT
-        """)
-  }
-
   init(id: String, procedure: String?, kind: String, user: String, role: String, startedSeq: Int64,
        staging: [StagedFile], outcomeSeq: Int64?, target: String?) {
     self.id = id
@@ -122,20 +105,20 @@ struct OperationRecord: Sendable, Equatable {
     self.target = target
   }
 
-  init(row: Row) {
-    id = row["id"]
-    procedure = row["procedure"]
-    kind = row["kind"]
-    user = row["user"]
-    role = row["role"]
-    startedSeq = row["started_seq"]
-    staging = (try? JSONDecoder().decode([StagedFile].self, from: Data((row["staging"] as String).utf8))) ?? []
-    outcomeSeq = row["outcome_seq"]
-    target = row["target"]
+  init(row: StoreRow) throws {
+    id = try row["id"]
+    procedure = try row["procedure"]
+    kind = try row["kind"]
+    user = try row["user"]
+    role = try row["role"]
+    startedSeq = try row["started_seq"]
+    staging = (try? JSONDecoder().decode([StagedFile].self, from: Data((try row["staging"] as String).utf8))) ?? []
+    outcomeSeq = try row["outcome_seq"]
+    target = try row["target"]
   }
 
-  static func all(in db: Database) throws -> [OperationRecord] {
-    try Row.fetchAll(db, sql: "SELECT * FROM operation ORDER BY started_seq").map(OperationRecord.init(row:))
+  static func all(in tx: any StoreTransaction) throws -> [OperationRecord] {
+    try tx.rows("SELECT * FROM operation ORDER BY started_seq").map { try OperationRecord(row: $0) }
   }
 }
 
@@ -154,19 +137,17 @@ extension Installation {
   /// `check` runs in the same transaction first (for example: the procedure is still open).
   func beginOperation(
     _ operation: String, procedure: String?, parameters: [String: String], staging: [StagedFile] = [], target: String? = nil,
-    user: String, role: String, now: Date, check: ((Database, _ id: String) throws -> Void)? = nil
+    user: String, role: String, now: Date, check: ((any StoreTransaction, _ id: String) throws -> Void)? = nil
   ) throws -> RunningOperation {
     let id = RunningOperation.newID()
     let descriptor = try RunningOperation.lock(id: id, home: home)
     do {
-      let seq = try registry.write { db -> Int64 in
-        try check?(db, id)
+      let seq = try registry.write { tx -> Int64 in
+        try check?(tx, id)
         let seq = try log.append(
           LogEntry(time: now, user: user, role: role, procedure: procedure, operation: operation,
-                   parameters: parameters.merging([OperationParameter.id: id]) { $1 }, outcome: .started), in: db)
-        try db.execute(
-          sql: "INSERT INTO operation(id, procedure, kind, user, role, started_seq, staging, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          arguments: [id, procedure, operation, user, role, seq, Self.stagingJSON(staging), target])
+                   parameters: parameters.merging([OperationParameter.id: id]) { $1 }, outcome: .started), in: tx)
+        try tx.execute("INSERT INTO operation(id, procedure, kind, \"user\", role, started_seq, staging, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, procedure, operation, user, role, seq, Self.stagingJSON(staging), target)
         return seq
       }
       return RunningOperation(id: id, kind: operation, procedure: procedure, startedSeq: seq, descriptor: descriptor)
@@ -179,11 +160,11 @@ extension Installation {
 
   /// Records more files the operation stages (before it writes them).
   func addStaging(_ files: [StagedFile], to operation: RunningOperation) throws {
-    try registry.write { db in
-      guard let row = try Row.fetchOne(db, sql: "SELECT staging FROM operation WHERE id = ?", arguments: [operation.id]) else { return }
+    try registry.write { tx in
+      guard let row = try tx.row("SELECT staging FROM operation WHERE id = ?", operation.id) else { return }
       var staging = (try? JSONDecoder().decode([StagedFile].self, from: Data((row["staging"] as String).utf8))) ?? []
       staging += files
-      try db.execute(sql: "UPDATE operation SET staging = ? WHERE id = ?", arguments: [Self.stagingJSON(staging), operation.id])
+      try tx.execute("UPDATE operation SET staging = ? WHERE id = ?", Self.stagingJSON(staging), operation.id)
     }
   }
 
@@ -194,21 +175,21 @@ extension Installation {
   /// whoever settles it.
   @discardableResult
   func endOperation(
-    _ operation: RunningOperation, entry: LogEntry, finishing: Bool = false, in body: ((Database) throws -> Void)? = nil
+    _ operation: RunningOperation, entry: LogEntry, finishing: Bool = false, in body: ((any StoreTransaction) throws -> Void)? = nil
   ) throws -> Int64 {
     var entry = entry
     entry.parameters[OperationParameter.id] = operation.id
     entry.parameters[OperationParameter.started] = String(operation.startedSeq)
     let continuing = entry.parameters[OperationParameter.continues] == "true"
-    return try registry.write { db in
-      try body?(db)
-      let seq = try log.append(entry, in: db)
+    return try registry.write { tx in
+      try body?(tx)
+      let seq = try log.append(entry, in: tx)
       if continuing {
         // A step of a longer operation (a closure): it goes on, still recorded as running.
       } else if finishing {
-        try db.execute(sql: "UPDATE operation SET outcome_seq = ? WHERE id = ?", arguments: [seq, operation.id])
+        try tx.execute("UPDATE operation SET outcome_seq = ? WHERE id = ?", seq, operation.id)
       } else {
-        try db.execute(sql: "DELETE FROM operation WHERE id = ?", arguments: [operation.id])
+        try tx.execute("DELETE FROM operation WHERE id = ?", operation.id)
       }
       return seq
     }
@@ -216,7 +197,7 @@ extension Installation {
 
   /// Forgets an operation whose outcome is logged and whose last steps are done, and drops its lock.
   func finishOperation(_ operation: RunningOperation) throws {
-    try registry.write { db in try db.execute(sql: "DELETE FROM operation WHERE id = ?", arguments: [operation.id]) }
+    try registry.write { tx in try tx.execute("DELETE FROM operation WHERE id = ?", operation.id) }
     operation.release(home: home)
   }
 
@@ -228,6 +209,6 @@ extension Installation {
 
   /// The operations recorded as running whose process is gone.
   func interruptedOperations() throws -> [OperationRecord] {
-    try registry.read { db in try OperationRecord.all(in: db) }.filter { !RunningOperation.isAlive(id: $0.id, home: home) }
+    try registry.read { tx in try OperationRecord.all(in: tx) }.filter { !RunningOperation.isAlive(id: $0.id, home: home) }
   }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Store
 import Index
 
 extension Installation {
@@ -24,7 +24,7 @@ extension Installation {
     if let outcomeSeq = operation.outcomeSeq {
       let outcome = try log.entries(LogFilter(procedure: operation.procedure)).first { $0.seq == outcomeSeq }?.entry
       try finish(operation, outcome: outcome)
-      try registry.write { db in try db.execute(sql: "DELETE FROM operation WHERE id = ?", arguments: [operation.id]) }
+      try registry.write { tx in try tx.execute("DELETE FROM operation WHERE id = ?", operation.id) }
       try? FileManager.default.removeItem(at: lock)
       return
     }
@@ -59,13 +59,12 @@ extension Installation {
     default:
       break
     }
-    try registry.write { db in
+    try registry.write { tx in
       // Another process may have settled it meanwhile.
-      try db.execute(sql: "DELETE FROM operation WHERE id = ?", arguments: [operation.id])
-      guard db.changesCount == 1 else { return }
+      guard try tx.execute("DELETE FROM operation WHERE id = ?", operation.id) == 1 else { return }
       try log.append(
         LogEntry(time: now, user: operation.user, role: operation.role, procedure: operation.procedure, operation: operation.kind,
-                 parameters: parameters, outcome: outcome), in: db)
+                 parameters: parameters, outcome: outcome), in: tx)
     }
     try? FileManager.default.removeItem(at: lock)
   }

@@ -87,19 +87,22 @@ public struct StoreRow: Sendable {
   }
 
   /// The value of `column`; `.null` when there is no such column.
-  public subscript(_ column: String) -> StoreValue {
+  public func value(_ column: String) -> StoreValue {
     guard let index = columns.firstIndex(of: column.lowercased()) else { return .null }
     return values[index]
   }
 
-  /// The value at `index`.
-  public subscript(_ index: Int) -> StoreValue { values[index] }
+  /// The value of `column` as `T` (`try row["id"]`).
+  /// - Throws: `StoreError` when it is missing or of another type.
+  public subscript<T: StoreValueConvertible>(_ column: String) -> T {
+    get throws { try get(column) }
+  }
 
   /// The value of `column` as `T`.
   /// - Throws: `StoreError` when it is missing or of another type.
   public func get<T: StoreValueConvertible>(_ column: String, as type: T.Type = T.self) throws -> T {
-    guard let value = T(storeValue: self[column]) else {
-      throw StoreError("column \(column) holds \(self[column]), not \(T.self)")
+    guard let value = T(storeValue: value(column)) else {
+      throw StoreError("column \(column) holds \(value(column)), not \(T.self)")
     }
     return value
   }
@@ -179,4 +182,56 @@ public protocol StoreEngine: Sendable {
   func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T
   /// Closes the engine's connections; later use fails.
   func close() throws
+  /// Makes freed bytes unrecoverable from the database's own files where the engine can (SQLite:
+  /// truncate the write-ahead log; PostgreSQL: nothing, its storage is the server's).
+  func purgeFreedPages() throws
+}
+
+/// Schema migrations applied once each, in order, on either engine: each runs in a write
+/// transaction with its record in `store_migrations`. A migration is never edited once shipped.
+public struct StoreMigrator: Sendable {
+  public typealias Migration = @Sendable (any StoreTransaction) throws -> Void
+  private var migrations: [(id: String, migrate: Migration)] = []
+
+  public init() {}
+
+  /// Adds a migration (its id must be unique).
+  public mutating func register(_ id: String, _ migrate: @escaping Migration) {
+    migrations.append((id, migrate))
+  }
+
+  /// The ids already applied to `engine`.
+  public func applied(_ engine: any StoreEngine) throws -> Set<String> {
+    try engine.write { tx in
+      try Self.prepare(tx)
+      return Set(try tx.values(String.self, "SELECT id FROM store_migrations"))
+    }
+  }
+
+  /// Applies every migration not applied yet; returns the ids applied now.
+  @discardableResult
+  public func migrate(_ engine: any StoreEngine) throws -> [String] {
+    var done: [String] = []
+    for (id, migrate) in migrations {
+      let ran = try engine.write { tx -> Bool in
+        try Self.prepare(tx)
+        guard try tx.value(String.self, "SELECT id FROM store_migrations WHERE id = ?", id) == nil else { return false }
+        try migrate(tx)
+        try tx.execute("INSERT INTO store_migrations(id) VALUES (?)", id)
+        return true
+      }
+      if ran { done.append(id) }
+    }
+    return done
+  }
+
+  /// The migrations table; on SQLite, a database migrated by GRDB's migrator has its ids taken over.
+  static func prepare(_ tx: any StoreTransaction) throws {
+    try tx.execute("CREATE TABLE IF NOT EXISTS store_migrations(id TEXT PRIMARY KEY)")
+    if tx.dialect == .sqlite,
+      try tx.value(String.self, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations'") != nil
+    {
+      try tx.execute("INSERT OR IGNORE INTO store_migrations(id) SELECT identifier FROM grdb_migrations")
+    }
+  }
 }

@@ -32,7 +32,7 @@ public struct PostgresLocation: Sendable, Equatable {
       throw StoreError("\(Self.redacted(text)): sslmode must be disable, prefer or require")
     }
     self.user = user
-    password = components.password
+    password = components.password ?? ProcessInfo.processInfo.environment["PGPASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
     self.host = host
     self.port = port
     self.database = database
@@ -101,6 +101,8 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {  // `conne
   public func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
     try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", serialise: false, body)
   }
+
+  public func purgeFreedPages() throws {}
 
   public func close() throws {
     try lock.withLock {

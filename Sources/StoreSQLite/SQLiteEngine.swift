@@ -46,6 +46,10 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {  // GRDB's p
     try run { try pool.close() }
   }
 
+  public func purgeFreedPages() throws {
+    try run { try pool.writeWithoutTransaction { db in _ = try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") } }
+  }
+
   private func run<T>(_ body: () throws -> T) throws -> T {
     do {
       return try body()

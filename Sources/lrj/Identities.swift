@@ -72,13 +72,21 @@ struct Init: ParsableCommand {
   @Option(help: "The administrator's user id.")
   var adminId: String = "admin"
 
+  @Option(help: ArgumentHelp(
+    "A PostgreSQL database for a unit-wide service: postgres://USER@HOST:PORT/DATABASE[?sslmode=require] "
+      + "(default: LRJ_DATABASE, else the embedded SQLite files in LRJ_HOME). The password, if any, comes from the URL "
+      + "or LRJ_DATABASE and is never recorded."))
+  var database: String?
+
   func run() throws {
     try reportingErrors {
       let home = Installation.defaultHome
       let passphrase = try Passphrase.read(prompt: "passphrase for the administrator's key: ")
+      let database = database ?? ProcessInfo.processInfo.environment[Installation.databaseVariable].flatMap { $0.isEmpty ? nil : $0 }
       let installation = try Installation.create(
-        home: home, administrator: adminId, passphrase: passphrase, administratorKey: URL(fileURLWithPath: adminKey))
-      print("installation \(installation.id) created in \(home.path)")
+        home: home, administrator: adminId, passphrase: passphrase, administratorKey: URL(fileURLWithPath: adminKey),
+        database: database)
+      print("installation \(installation.id) created in \(home.path), registry: \(installation.databaseDescription)")
       print("administrator \(adminId): key file \(adminKey)")
     }
   }

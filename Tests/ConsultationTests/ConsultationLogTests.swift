@@ -2,6 +2,10 @@ import Consultation
 import Crypto
 import Foundation
 import GRDB
+import Store
+import StorePostgres
+import StoreSQLite
+import TestSupport
 import Testing
 
 struct ConsultationLogTests {
@@ -10,7 +14,13 @@ struct ConsultationLogTests {
   var trusted: [CheckpointVerifierKey] { [CheckpointVerifierKey(name: "lrj-test", publicKey: PasetoV4PublicKey(signer.publicKey))] }
 
   func makeLog() throws -> ConsultationLog {
-    try ConsultationLog(writer: DatabaseQueue(), origin: "lrj/inst-1/consultation")
+    try Self.log(on: SQLiteEngine(inMemoryNamed: "log"))
+  }
+
+  /// A log with its tables on `engine`.
+  static func log(on engine: any StoreEngine, origin: String = "lrj/inst-1/consultation") throws -> ConsultationLog {
+    try engine.write { tx in for statement in ConsultationLog.schema(engine.dialect) { try tx.execute(statement) } }
+    return ConsultationLog(engine: engine, origin: origin)
   }
 
   func entry(_ index: Int, at time: Date? = nil, procedure: String = "P1", user: String = "inv.dupont") -> LogEntry {
@@ -60,26 +70,23 @@ struct ConsultationLogTests {
   }
 
   @Test func appendCommitsOrRollsBackWithTheOperation() throws {
-    let queue = try DatabaseQueue()
-    let log = try ConsultationLog(writer: queue, origin: "o")
-    try queue.write { db in try db.execute(sql: "CREATE TABLE op(x INTEGER) STRICT") }
+    let engine = try SQLiteEngine(inMemoryNamed: "op")
+    let log = try Self.log(on: engine, origin: "o")
+    try engine.write { try $0.execute("CREATE TABLE op(x INTEGER) STRICT") }
     struct Failure: Error {}
     #expect(throws: Failure.self) {
-      try queue.write { db in
-        try db.execute(sql: "INSERT INTO op VALUES (1)")
-        try log.append(entry(1), in: db)
+      try engine.write { tx in
+        try tx.execute("INSERT INTO op VALUES (1)")
+        try log.append(entry(1), in: tx)
         throw Failure()
       }
     }
     #expect(try log.entries().isEmpty)
-    try queue.write { db in
-      try db.execute(sql: "INSERT INTO op VALUES (2)")
-      try log.append(entry(2), in: db)
+    try engine.write { tx in
+      try tx.execute("INSERT INTO op VALUES (2)")
+      try log.append(entry(2), in: tx)
     }
     #expect(try log.entries().count == 1)
-    #expect(throws: ConsultationLogError.notInTransaction) {
-      try queue.writeWithoutTransaction { db in try log.append(entry(3), in: db) }
-    }
   }
 
   @Test func triggersRefuseUpdatesAndDeletes() throws {
@@ -231,7 +238,7 @@ struct ConsultationLogTests {
     try log.checkpoint(signingKey: signer, keyName: "lrj-test", now: start)
     // A checkpoint signed by another key under the trusted name.
     let forger = Curve25519.Signing.PrivateKey()
-    let forgedLog = try ConsultationLog(writer: log.writer, origin: log.origin)
+    let forgedLog = ConsultationLog(engine: log.engine, origin: log.origin)
     try forgedLog.checkpoint(signingKey: forger, keyName: "lrj-test", now: start)
     let report = try log.verify(trustedKeys: trusted)
     #expect(report.failure?.checkpoint == 2, "\(report)")
@@ -273,30 +280,38 @@ struct ConsultationLogTests {
     #expect(try log.verify(trustedKeys: trusted).isValid)
   }
 
-  @Test func concurrentAppendsKeepOneIntactChain() async throws {
+  @Test func concurrentAppendsKeepOneIntactChain() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lrj-log-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let log = try ConsultationLog(
-      writer: DatabasePool(path: folder.appendingPathComponent("registry.sqlite").path), origin: "lrj/inst-1/consultation")
-    let template = entry(0)
-    try await withThrowingTaskGroup(of: Void.self) { group in
-      for worker in 0..<4 {
-        group.addTask {
-          for index in 0..<25 {
-            var next = template
-            next.parameters = ["worker": String(worker), "index": String(index)]
-            try log.append(next)
-          }
+    // Eight writers, each with its own connection, on each engine.
+    var engines: [[any StoreEngine]] = [
+      try (0..<8).map { _ in try SQLiteEngine(path: folder.appendingPathComponent("registry.sqlite").path) as any StoreEngine }
+    ]
+    if let server = TestPostgres.shared {
+      let url = try server.database("log")
+      engines.append(try (0..<8).map { _ in try PostgresEngine(location: PostgresLocation(url: url)) as any StoreEngine })
+    }
+    for writers in engines {
+      let logs = [try Self.log(on: writers[0])] + writers.dropFirst().map { ConsultationLog(engine: $0, origin: "lrj/inst-1/consultation") }
+      let template = entry(0)
+      let failures = Failures()
+      DispatchQueue.concurrentPerform(iterations: 8) { worker in
+        for index in 0..<25 {
+          var next = template
+          next.parameters = ["worker": String(worker), "index": String(index)]
+          do { try logs[worker].append(next) } catch { failures.add(error) }
         }
       }
-      try await group.waitForAll()
+      #expect(failures.errors.isEmpty, "\(writers[0].name): \(failures.errors)")
+      let log = logs[0]
+      let report = try log.verify(trustedKeys: [])
+      #expect(report.isValid, "\(writers[0].name): \(report)")
+      #expect(report.entryCount == 200)
+      #expect(Set(try log.entries().compactMap { $0.entry.map { "\($0.parameters["worker"]!)/\($0.parameters["index"]!)" } }).count == 200)
     }
-    let report = try log.verify(trustedKeys: [])
-    #expect(report.isValid, "\(report)")
-    #expect(report.entryCount == 100)
-    #expect(Set(try log.entries().compactMap { $0.entry.map { "\($0.parameters["worker"]!)/\($0.parameters["index"]!)" } }).count == 100)
   }
+
 
   @Test func aBodyDeletedOutsideAPurgeIsFound() throws {
     let log = try filled(5)
@@ -308,4 +323,17 @@ struct ConsultationLogTests {
 
 extension Data {
   var hex: String { map { String(format: "%02x", $0) }.joined() }
+}
+
+/// Errors collected from several threads.
+final class Failures: @unchecked Sendable {
+  private let lock = NSLock()
+  private var stored: [String] = []
+  var errors: [String] { lock.withLock { stored } }
+  func add(_ error: any Error) { lock.withLock { stored.append(String(describing: error)) } }
+}
+
+extension ConsultationLog {
+  /// The SQLite database under the log, for tampering as an attacker holding the file would.
+  var writer: any DatabaseWriter { (engine as! SQLiteEngine).pool }
 }

@@ -39,9 +39,9 @@ struct EngineTests {
       }
       let rows = try engine.read { try $0.rows("SELECT id, i, r, s, b FROM t ORDER BY id") }
       #expect(rows.count == 2, "\(engine.name)")
-      #expect(try rows[0].get("i", as: Int64.self) == Int64.max && rows[0]["r"] == .real(0.1))
-      #expect(try rows[0].get("s", as: String.self) == "été 'quoted' ?" && rows[0]["b"] == .blob(blob))
-      #expect(rows[1]["i"] == .null && rows[1]["r"] == .real(-1.5e300) && rows[1]["b"] == .blob(Data()))
+      #expect(try rows[0].get("i", as: Int64.self) == Int64.max && rows[0].value("r") == .real(0.1))
+      #expect(try rows[0].get("s", as: String.self) == "été 'quoted' ?" && rows[0].value("b") == .blob(blob))
+      #expect(rows[1].value("i") == .null && rows[1].value("r") == .real(-1.5e300) && rows[1].value("b") == .blob(Data()))
       struct Failure: Error {}
       #expect(throws: Failure.self) {
         try engine.write { tx in

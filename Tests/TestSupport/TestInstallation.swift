@@ -24,10 +24,13 @@ public struct TestInstallation: Sendable {
   public func cache(_ user: String) -> URL { folder.appendingPathComponent("cache-\(user)") }
 
   /// Makes the installation and its users; with `procedure`, authorises and opens it too.
-  public static func make(_ name: String = "lrj-installation", procedure: String? = "P1", home: URL? = nil) throws -> TestInstallation {
+  /// With `database` (a PostgreSQL URL), the installation's registry and log live there.
+  public static func make(
+    _ name: String = "lrj-installation", procedure: String? = "P1", home: URL? = nil, database: String? = nil
+  ) throws -> TestInstallation {
     let installation = TestInstallation(folder: try TestPaths.temporaryFolder(name), homeOverride: home)
     let base = ["LRJ_HOME": installation.home.path, "LRJ_PASSPHRASE": passphrase, "LRJ_CACHE": installation.cache("admin").path]
-    try installation.expect(["init", "--admin-key", installation.key("admin")], base)
+    try installation.expect(["init", "--admin-key", installation.key("admin")] + (database.map { ["--database", $0] } ?? []), base)
     for (user, role) in [("judge", "magistrate"), ("opj", "investigator"), ("controller", "controller")] {
       let generated = try installation.expect(["key", "generate", "--id", user, "--out", installation.key(user)], base)
       let publicKey = String(generated.standardOutput.split(separator: "\n").last ?? "")
