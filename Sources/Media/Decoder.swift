@@ -376,8 +376,8 @@ public final class Decoder {
       throw MediaError(.decodeFailed, path: path, "sws_getCachedContext failed for \(source) → \(outputSize)")
     }
     Self.setColourDetails(scaler, frame: frame, sourceFormat: sourceFormat)
-    var buffers = PlaneBuffers(sizes: planes.map { $0.width * $0.height * $0.channels })
-    let strides = planes.map { Int32($0.width * $0.channels) } + [0, 0, 0, 0].dropFirst(planes.count)
+    var buffers = PlaneBuffers(shapes: planes.map { .init(rowBytes: $0.width * $0.channels, rows: $0.height) })
+    let strides = buffers.strides
     let status = PlaneCopy.withSourcePlanes(frame) { sourceData, sourceStrides in
       buffers.withPointers { destinations in
         sws_scale(scaler, sourceData, sourceStrides, 0, Int32(source.height), destinations, strides)

@@ -92,20 +92,52 @@ enum PlaneCopy {
 
 /// Three planes of destination pixels (unused planes empty), filled through C pointers.
 struct PlaneBuffers {
-  var planes: [[UInt8]]
+  /// Rows start every `stride` bytes, a multiple of ``alignment``, and every plane ends with
+  /// ``tailPadding`` spare bytes: swscale's vector code writes whole blocks of pixels, past the end of
+  /// a row whose width is not a multiple of the block, and past the end of a tight buffer (FFmpeg
+  /// asks for padded, aligned destinations).
+  static let alignment = 64
+  static let tailPadding = 64
 
-  init(sizes: [Int]) {
-    precondition(sizes.count <= 3, "at most three planes")
-    planes = sizes.map { [UInt8](repeating: 0, count: $0) } + Array(repeating: [], count: 3 - sizes.count)
+  struct Shape {
+    var rowBytes: Int
+    var rows: Int
+    var stride: Int { (rowBytes + PlaneBuffers.alignment - 1) / PlaneBuffers.alignment * PlaneBuffers.alignment }
+  }
+
+  private let shapes: [Shape]
+  private var storage: [[UInt8]]
+
+  init(shapes: [Shape]) {
+    precondition(shapes.count <= 3, "at most three planes")
+    self.shapes = shapes
+    storage = shapes.map { [UInt8](repeating: 0, count: $0.stride * $0.rows + Self.tailPadding) }
+      + Array(repeating: [], count: 3 - shapes.count)
+  }
+
+  /// Each plane's stride, for `sws_scale` (four entries, unused ones 0).
+  var strides: [Int32] { shapes.map { Int32($0.stride) } + Array(repeating: 0, count: 4 - shapes.count) }
+
+  /// The planes with tight rows (`rowBytes` apart) and no padding.
+  var planes: [[UInt8]] {
+    zip(shapes, storage).map { shape, bytes in
+      if shape.stride == shape.rowBytes { return Array(bytes[0..<shape.rowBytes * shape.rows]) }
+      var tight = [UInt8]()
+      tight.reserveCapacity(shape.rowBytes * shape.rows)
+      for row in 0..<shape.rows {
+        tight.append(contentsOf: bytes[row * shape.stride..<row * shape.stride + shape.rowBytes])
+      }
+      return tight
+    } + Array(repeating: [], count: 3 - shapes.count)
   }
 
   /// Calls `body` with a C array of pointers to the planes' storage.
   mutating func withPointers<R>(_ body: (UnsafePointer<UnsafeMutablePointer<UInt8>?>) -> R) -> R {
-    var first = planes[0]
-    var second = planes[1]
-    var third = planes[2]
-    planes = []
-    defer { planes = [first, second, third] }
+    var first = storage[0]
+    var second = storage[1]
+    var third = storage[2]
+    storage = []
+    defer { storage = [first, second, third] }
     return first.withUnsafeMutableBufferPointer { a in
       second.withUnsafeMutableBufferPointer { b in
         third.withUnsafeMutableBufferPointer { c in
