@@ -131,7 +131,12 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {  // `conne
   static func describe(_ error: any Error) -> String {
     if let error = error as? PSQLError {
       if let message = error.serverInfo?[.message] { return message }
-      if let underlying = error.underlying { return String(describing: underlying) }
+      if let underlying = error.underlying {
+        let text = String(describing: underlying)
+        if text.contains("Connection refused") { return "connection refused (is the server running, on that host and port?)" }
+        if text.contains("timed out") || text.contains("Timeout") { return "no answer (timed out)" }
+        return text
+      }
       return "\(error.code)"
     }
     return String(describing: error)

@@ -83,4 +83,32 @@ struct ServiceEngineTests {
     let verified = try Run.lrj(["log", "verify"], environment: installation.env())
     #expect(verified.status == 0, "\(verified.standardError) \(verified.standardOutput)")
   }
+
+  @Test func aDatabaseThatCannotBeReachedIsOneLineNamingIt() throws {
+    guard let server = TestPostgres.shared else { return }
+    let folder = try TestPaths.temporaryFolder("lrj-pg-faults")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let home = folder.appendingPathComponent("home")
+    let cases: [(String, String)] = [
+      ("mysql://x@y/z", "is not a postgres://"),
+      ("postgres://lrj@127.0.0.1:1/lrj?sslmode=disable", "connection refused"),
+      ("postgres://nobody@127.0.0.1:\(server.port)/lrj?sslmode=disable", "role \"nobody\" does not exist"),
+      ("postgres://lrj@127.0.0.1:\(server.port)/nodb?sslmode=disable", "database \"nodb\" does not exist"),
+    ]
+    for (url, message) in cases {
+      let result = try Run.lrj(["init", "--admin-key", folder.appendingPathComponent("a.key").path, "--database", url],
+                               environment: ["LRJ_HOME": home.path, "LRJ_PASSPHRASE": "x"])
+      #expect(result.status == 1 && result.standardError.hasPrefix("error: ") && result.standardError.contains(message)
+              && result.standardError.split(separator: "\n").count == 1, "\(url): \(result.standardError)")
+      #expect(!result.standardError.contains("x@") || !url.contains(":x@"), "no password in messages")
+      #expect(!FileManager.default.fileExists(atPath: home.path), "\(url): nothing created")
+      #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("a.key").path))
+    }
+    // An installation whose server goes away: every command says so in one line.
+    let installation = try TestInstallation.make("lrj-pg-down", database: try server.database("down"))
+    defer { installation.remove() }
+    let gone = try Run.lrj(["search", "--procedure", "P1"],
+                           environment: installation.env().merging(["LRJ_DATABASE": "postgres://lrj@127.0.0.1:1/lrj?sslmode=disable"]) { $1 })
+    #expect(gone.status == 1 && gone.standardError.contains("cannot reach the database postgres://lrj@127.0.0.1:1/lrj"))
+  }
 }
