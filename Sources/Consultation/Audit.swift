@@ -84,16 +84,28 @@ extension Installation {
     var notes: [String] = []
     let kek = try? keyEncryptionKey()
     let ledger = EvidenceLedger(entries)
-    let wrappedKeys = try registry.read { tx in
-      Dictionary(uniqueKeysWithValues: try tx.rows("SELECT id, wrapped_key FROM procedure").map {
-        (try $0["id"] as String, try $0["wrapped_key"] as Data?)
+    let publicKeys = try registry.read { tx in
+      Dictionary(uniqueKeysWithValues: try tx.rows("SELECT id, public_key FROM procedure").map {
+        (try $0["id"] as String, try $0["public_key"] as Data?)
       })
+    }
+    let keyFiles = Set(procedureKeys.procedures())
+    for orphan in keyFiles.subtracting(publicKeys.keys).sorted() {
+      notes.append("a key file for procedure \(orphan), which the registry does not hold, is in \(procedureKeys.folder.path) (an open that never completed)")
     }
     if kek == nil, procedures.values.contains(where: { $0.closure == nil }) {
       problems.append("the installation key \(home.appendingPathComponent("keys/kek").path) is missing or unreadable: no procedure's data can be opened")
     }
     for (procedure, record) in procedures.sorted(by: { $0.key < $1.key }) {
       let folder = ProcedureWorkspace.folder(of: procedure, home: home)
+      switch record.closure {
+      case .erased, .keyDestroyed:
+        if keyFiles.contains(procedure) {
+          problems.append("procedure \(procedure)'s key was destroyed, but its key file \(procedureKeys.url(of: procedure).path) remains")
+        }
+      case .claimed, .reported, nil:
+        break
+      }
       switch record.closure {
       case .erased:
         if FileManager.default.fileExists(atPath: folder.path) {
@@ -107,13 +119,11 @@ extension Installation {
         break
       }
       if record.closure != nil { notes.append("procedure \(procedure): closure under way (\(record.closure!.rawValue)); lrj procedure close finishes it") }
-      if let kek {
-        if let wrapped = wrappedKeys[procedure] ?? nil {
-          if (try? ProcedureKey.unwrap(wrapped, with: kek, installation: id, procedure: procedure)) == nil {
-            problems.append("the key of open procedure \(procedure) does not open with the installation key (replaced or altered)")
-          }
+      if kek != nil {
+        if let publicKey = publicKeys[procedure] ?? nil {
+          do { _ = try procedureOpener(procedure, publicKey: publicKey) } catch { problems.append(String(describing: error)) }
         } else {
-          problems.append("open procedure \(procedure) has no key [registry.sqlite]")
+          problems.append("open procedure \(procedure) has no public key in the registry")
         }
       }
       let index = folder.appendingPathComponent("index.sqlite")
@@ -172,7 +182,7 @@ extension RegistryState {
       let record = try ProcedureRegistry.record(row)
       let closure: ClosureStep? = record.isClosed ? .erased : record.closure.flatMap(ClosureStep.init(rawValue:))
       state.procedures[record.id] = Procedure(kind: record.kind.rawValue, magistrate: record.magistrate, openedBy: record.openedBy,
-                                              closure: closure)
+                                              closure: closure, sealKey: (try row["public_key"] as Data?)?.base64EncodedString())
     }
     for (record, _) in try ProcedureRegistry.authorisations(procedure: nil, in: tx) {
       state.grants[record.tokenID] = Grant(
@@ -226,7 +236,15 @@ struct EvidenceLedger {
           exhibits[procedure]?[exhibit] = nil
         }
       default:
-        continue
+        // A procedure moved to a key pair: its thumbnails were sealed anew, so were its exhibits' digests.
+        guard entry.operation == RegistryOperation.procedureRekey.rawValue else { continue }
+        for (exhibit, var known) in exhibits[procedure] ?? [:] {
+          guard let digest = p["digest-" + exhibit] else { continue }
+          known.digest = digest
+          known.hints = p["track-hints-" + exhibit].flatMap(ExhibitDigest.hints) ?? known.hints
+          known.seq = seq
+          exhibits[procedure]?[exhibit] = known
+        }
       }
     }
   }

@@ -162,9 +162,13 @@ extension Installation {
           throw Refusal("authorisation refused: signed by \(claims.iss), but procedure \(procedure) is in the charge of magistrate "
                         + "\(existing.magistrate) (a hand-over is lrj procedure transfer, by the magistrate in charge or the controller)")
         }
-      } else {
-        let wrapped = try ProcedureKey.generate().wrapped(with: kek, installation: id, procedure: procedure)
-        try tx.execute("INSERT INTO procedure(id, kind, opened_at, opened_by, status, wrapped_key, magistrate) VALUES (?, ?, ?, ?, 'open', ?, ?)", procedure, claims.kind.rawValue, now.timeIntervalSince1970, identity.user, wrapped, claims.iss)
+      }
+      var sealKey: Data?
+      if existing == nil {
+        // Written while this transaction holds the registry's write lock: no other open of the same id
+        // interleaves, and a leftover of an attempt that never committed is replaced.
+        sealKey = try procedureKeys.create(procedure: procedure, kek: kek).rawRepresentation
+        try tx.execute("INSERT INTO procedure(id, kind, opened_at, opened_by, status, public_key, magistrate) VALUES (?, ?, ?, ?, 'open', ?, ?)", procedure, claims.kind.rawValue, now.timeIntervalSince1970, identity.user, sealKey!, claims.iss)
       }
       if known == nil {
         try tx.execute("INSERT INTO authorisation(jti, procedure, kind, issuer, investigators, nbf, exp, iat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", claims.jti, procedure, claims.kind.rawValue, claims.iss, try Self.json(claims.investigators),
@@ -175,6 +179,7 @@ extension Installation {
       parameters["token"] = claims.jti
       parameters["issuer"] = claims.iss
       parameters["new"] = String(existing == nil)
+      if let sealKey { parameters["seal-key"] = sealKey.base64EncodedString() }
       parameters["issued"] = known == nil ? "offline (recorded at open)" : "here"
       try log.append(
         LogEntry(time: now, user: identity.user, role: identity.role.rawValue, procedure: procedure, operation: operation,

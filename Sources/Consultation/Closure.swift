@@ -274,6 +274,9 @@ extension ProcedureAccess {
           entry: entry(operation, parameters: ["step": ClosureStep.keyDestroyed.rawValue, OperationParameter.continues: "true"],
                        outcome: .success, now: clock())
         ) { tx in
+          // The key file goes first: the entry committed with this transaction never claims more than happened,
+          // and a closure resumed after a kill destroys it again (idempotent).
+          try installation.procedureKeys.destroy(procedure: procedure)
           try tx.execute("UPDATE procedure SET wrapped_key = NULL WHERE id = ?", procedure)
           try tx.execute("UPDATE closure SET step = 'key-destroyed' WHERE procedure = ?", procedure)
         }
@@ -375,11 +378,11 @@ extension ProcedureAccess {
 
   /// The procedure's vault with its key (the closure checks who may close before).
   private func openWorkspace() throws -> ProcedureWorkspace {
-    guard let key = try installation.registry.read({ tx in
-      try tx.value(Data.self, "SELECT wrapped_key FROM procedure WHERE id = ?", procedure)
-    }) else { throw ProcedureError("procedure \(procedure) has no key (erased)") }
-    let procedureKey = try ProcedureKey.unwrap(key, with: installation.keyEncryptionKey(), installation: installation.id, procedure: procedure)
-    return try ProcedureWorkspace(id: procedure, home: installation.home, create: false, key: procedureKey)
+    let publicKey = try installation.registry.read { tx in
+      try tx.value(Data.self, "SELECT public_key FROM procedure WHERE id = ?", procedure)
+    }
+    let opener = try installation.procedureOpener(procedure, publicKey: publicKey)
+    return try ProcedureWorkspace(id: procedure, home: installation.home, create: false, opener: opener)
   }
 
   private func gather(_ workspace: ProcedureWorkspace, now: Date) throws -> ClosureManifest {
@@ -464,7 +467,7 @@ extension ProcedureWorkspace {
     }
     return .init(
       time: AuthorisationClaims.format(now), method: Self.erasureMethod,
-      procedureKey: "destroyed after this report is published (wrapped key wiped from the registry): sealed thumbnails can no longer be opened",
+      procedureKey: "destroyed after this report is published (its private key file overwritten and deleted): every copy of the procedure's sealed data, in any database, backup or replica, can no longer be opened",
       vaultFiles: files, vaultBytes: bytes)
   }
 
@@ -493,7 +496,7 @@ extension ProcedureWorkspace {
     }
     return .init(
       time: AuthorisationClaims.format(now), method: erasureMethod,
-      procedureKey: "destroyed (wrapped key wiped from the registry): sealed thumbnails can no longer be opened",
+      procedureKey: "destroyed (its private key file overwritten and deleted): every copy of the procedure's sealed data, in any database, backup or replica, can no longer be opened",
       vaultFiles: files, vaultBytes: bytes)
   }
 

@@ -273,12 +273,10 @@ public struct ProcedureAccess: Sendable {
           throw ProcedureError("no procedure \(procedure) in this installation (open it with lrj procedure open --token)")
         }
         try checkAuthorisation(operation, record: record, in: tx, now: now)
-        let wrapped = try tx.value(Data.self, "SELECT wrapped_key FROM procedure WHERE id = ?", procedure)
-        return (record, wrapped)
+        return (record, try tx.value(Data.self, "SELECT public_key FROM procedure WHERE id = ?", procedure))
       }
-      guard let key else { throw ProcedureError("procedure \(record.id) has no key (erased)") }
-      let procedureKey = try ProcedureKey.unwrap(key, with: installation.keyEncryptionKey(), installation: installation.id, procedure: procedure)
-      return try ProcedureWorkspace(id: procedure, home: installation.home, create: false, key: procedureKey)
+      let opener = try installation.procedureOpener(record.id, publicKey: key)
+      return try ProcedureWorkspace(id: procedure, home: installation.home, create: false, opener: opener)
     } catch {
       try log(operation, parameters: parameters.merging(["reason": String(describing: error)]) { $1 }, outcome: .refused, now: now)
       throw error

@@ -21,8 +21,13 @@ struct ProcedureWorkspace: Sendable {
   /// The procedure's folder.
   let folder: URL
   let store: IndexStore
-  /// Seals and opens what is derived from footage (thumbnails); nil only for a vault being created.
-  let key: ProcedureKey?
+  /// Opens what is derived from footage (thumbnails) and makes sealers for it; nil only for a vault being created.
+  let opener: ProcedureOpener?
+
+  /// The thumbnail format prefix of bytes sealed to the procedure's public key (``SealedFormat``).
+  static let sealedPrefix = "sealed1-"
+  /// The prefix of thumbnails sealed by lrj before key pairs (a symmetric procedure key kept in the registry).
+  static let legacySealedPrefix = "sealed-"
 
   /// Procedure ids: 1 to 64 ASCII letters, digits, '-', '_' or '.', not starting with '.'.
   static func validateID(_ id: String) throws {
@@ -41,10 +46,10 @@ struct ProcedureWorkspace: Sendable {
   /// Opens a procedure's vault; with `create`, makes it when it does not exist.
   /// - Throws: `ProcedureError` for an invalid id or a missing vault, `IndexError` when the
   ///   store cannot be opened.
-  init(id: String, home: URL, create: Bool, key: ProcedureKey? = nil) throws {
+  init(id: String, home: URL, create: Bool, opener: ProcedureOpener? = nil) throws {
     try Self.validateID(id)
     self.id = id
-    self.key = key
+    self.opener = opener
     folder = Self.folder(of: id, home: home)
     let indexPath = folder.appendingPathComponent("index.sqlite").path
     if !FileManager.default.fileExists(atPath: indexPath) {
@@ -65,12 +70,12 @@ struct ProcedureWorkspace: Sendable {
     path: String, camera: String, start: WallClockTime?, settings: AnalysisSettings, progress: ((AnalysisProgress) -> Void)?,
     operation: String, afterStaging: @escaping (_ digest: ExhibitDigest, _ sha256: String) throws -> Void
   ) throws -> IngestReport {
-    guard let key else { throw ProcedureError("procedure \(id) has no key") }
-    let procedure = id
+    guard let opener else { throw ProcedureError("procedure \(id) has no key") }
+    let sealer = try opener.sealer()
     return try Ingestor(store: store, settings: settings).ingest(
       path: path, camera: camera, start: start, progress: progress,
       sealThumbnail: { track, thumbnail in
-        Thumbnail(format: "sealed-" + thumbnail.format, data: try key.seal(thumbnail.data, procedure: procedure, context: "thumbnail \(track)"))
+        Thumbnail(format: Self.sealedPrefix + thumbnail.format, data: try sealer.seal(thumbnail.data, context: "thumbnail \(track)"))
       },
       staging: (operation, afterStaging))
   }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Index
 import Store
 
 /// A procedure as the registry knows it.
@@ -78,58 +79,62 @@ enum ProcedureRegistry {
   }
 }
 
-/// The procedure key: 256 random bits, kept only wrapped (AES-GCM) under the installation's
-/// key-encryption key, and destroyed at closure (crypto-erase).
-struct ProcedureKey: Sendable {
-  /// The 32 key bytes.
+/// The symmetric procedure key of installations made before key pairs: kept wrapped in the registry.
+/// Used only to move such procedures to a key pair (``Installation/moveProcedureKeysOut()``).
+struct LegacyProcedureKey: Sendable {
   private let raw: Data
   private var key: SymmetricKey { SymmetricKey(data: raw) }
-
-  private init(raw: Data) { self.raw = raw }
-
-  static func generate() -> ProcedureKey { ProcedureKey(raw: SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }) }
 
   static func associatedData(installation: String, procedure: String) -> Data {
     Data("lrj procedure key\u{0}\(installation)\u{0}\(procedure)".utf8)
   }
 
-  func wrapped(with kek: SymmetricKey, installation: String, procedure: String) throws -> Data {
-    guard let combined = try AES.GCM.seal(raw, using: kek, authenticating: Self.associatedData(installation: installation, procedure: procedure)).combined
-    else { throw InstallationError("cannot wrap the procedure key") }
-    return combined
-  }
-
-  static func unwrap(_ wrapped: Data, with kek: SymmetricKey, installation: String, procedure: String) throws -> ProcedureKey {
+  static func unwrap(_ wrapped: Data, with kek: SymmetricKey, installation: String, procedure: String) throws -> LegacyProcedureKey {
     do {
       let box = try AES.GCM.SealedBox(combined: wrapped)
-      let raw = try AES.GCM.open(box, using: kek, authenticating: associatedData(installation: installation, procedure: procedure))
-      return ProcedureKey(raw: raw)
+      return LegacyProcedureKey(raw: try AES.GCM.open(box, using: kek, authenticating: associatedData(installation: installation, procedure: procedure)))
     } catch {
-      throw InstallationError("the key of procedure \(procedure) cannot be unwrapped (wrong installation key or altered registry)")
+      throw InstallationError("the former key of procedure \(procedure) cannot be unwrapped (wrong installation key or altered registry)")
     }
   }
 
-  /// Seals bytes derived from footage; `context` names what they are (for example the track id).
-  func seal(_ data: Data, procedure: String, context: String) throws -> Data {
-    guard let combined = try AES.GCM.seal(data, using: key, authenticating: Self.objectData(procedure, context)).combined
-    else { throw InstallationError("cannot seal \(context)") }
-    return combined
+  /// A key and the seal of an earlier lrj, to make such an installation in tests.
+  static func generate() -> LegacyProcedureKey { LegacyProcedureKey(raw: SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }) }
+
+  func wrapped(with kek: SymmetricKey, installation: String, procedure: String) throws -> Data {
+    try AES.GCM.seal(raw, using: kek, authenticating: Self.associatedData(installation: installation, procedure: procedure)).combined!
   }
+
+  func seal(_ data: Data, procedure: String, context: String) throws -> Data {
+    try AES.GCM.seal(data, using: key, authenticating: Self.objectData(procedure, context)).combined!
+  }
+
+  static func objectData(_ procedure: String, _ context: String) -> Data { Data("lrj sealed\u{0}\(procedure)\u{0}\(context)".utf8) }
 
   func open(_ sealed: Data, procedure: String, context: String) throws -> Data {
     do {
       return try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key, authenticating: Self.objectData(procedure, context))
     } catch {
-      throw ProcedureError("sealed data of \(context) in procedure \(procedure) does not open (altered or moved)")
+      throw ProcedureError("sealed data of \(context) in procedure \(procedure) does not open with its former key")
     }
-  }
-
-  static func objectData(_ procedure: String, _ context: String) -> Data {
-    Data("lrj sealed\u{0}\(procedure)\u{0}\(context)".utf8)
   }
 }
 
 extension Installation {
+  /// The procedure private keys of this installation (`keys/procedures/`).
+  var procedureKeys: ProcedureKeyFiles { ProcedureKeyFiles(home: home, installation: id) }
+
+  /// The opener of an open procedure: its private key, checked against the public key the registry
+  /// holds for it (data sealed to a public key swapped in the registry would not open).
+  func procedureOpener(_ procedure: String, publicKey: Data?) throws -> ProcedureOpener {
+    guard let publicKey else { throw ProcedureError("procedure \(procedure) has no key (erased)") }
+    let opener = try procedureKeys.opener(procedure: procedure, kek: keyEncryptionKey())
+    guard opener.publicKey.rawRepresentation == publicKey else {
+      throw InstallationError("the key of procedure \(procedure) does not match the public key the registry holds for it (replaced or altered)")
+    }
+    return opener
+  }
+
   /// The installation's key-encryption key (`keys/kek`).
   func keyEncryptionKey() throws -> SymmetricKey {
     let url = home.appendingPathComponent("keys/kek")
@@ -148,4 +153,57 @@ extension Installation {
     return try? PasetoV4PublicKey(rawRepresentation: raw)
   }
 
+
+  /// Gives each open procedure of an earlier lrj (a symmetric key wrapped in the registry) a key pair: the
+  /// private key goes to `keys/procedures/`, its vault's thumbnails are sealed anew to the public key, and the
+  /// registry keeps only the public key; logged as `procedure.rekey`. Each procedure moves inside a registry
+  /// write transaction, so concurrent processes do not race, and a move interrupted at any point is redone.
+  func moveProcedureKeysOut(now: Date = Date()) throws {
+    let pendingQuery = "SELECT id, wrapped_key FROM procedure WHERE status = 'open' AND wrapped_key IS NOT NULL AND public_key IS NULL"
+    guard try registry.read({ try !$0.rows(pendingQuery).isEmpty }) else { return }
+    let kek = try keyEncryptionKey()
+    try registry.write { tx in
+      for row in try tx.rows(pendingQuery) {
+        let procedure: String = try row["id"]
+        let legacy = try LegacyProcedureKey.unwrap(try row["wrapped_key"], with: kek, installation: id, procedure: procedure)
+        let opener: ProcedureOpener
+        if let kept = try? procedureKeys.opener(procedure: procedure, kek: kek) {
+          opener = kept  // from a move interrupted after its key file was written
+        } else {
+          let key = Curve25519.KeyAgreement.PrivateKey()
+          try procedureKeys.write(key, procedure: procedure, kek: kek)
+          opener = ProcedureOpener(procedure: procedure, privateKey: key)
+        }
+        var resealed = 0
+        var digests: [String: String] = [:]
+        let index = ProcedureWorkspace.folder(of: procedure, home: home).appendingPathComponent("index.sqlite")
+        if FileManager.default.fileExists(atPath: index.path) {
+          let store = try IndexStore(path: index.path)
+          defer { try? store.close() }
+          let sealer = try opener.sealer()
+          resealed = try store.rewriteThumbnails(withFormatPrefix: ProcedureWorkspace.legacySealedPrefix) { track, thumbnail in
+            let clear = try legacy.open(thumbnail.data, procedure: procedure, context: "thumbnail \(track)")
+            return Thumbnail(
+              format: ProcedureWorkspace.sealedPrefix + thumbnail.format.dropFirst(ProcedureWorkspace.legacySealedPrefix.count),
+              data: try sealer.seal(clear, context: "thumbnail \(track)"))
+          }
+          // The digests the log holds cover the stored (sealed) thumbnails: the entry records them anew.
+          for exhibit in try store.exhibits() {
+            let digest = try store.digest(ofExhibit: exhibit.id)
+            digests["digest-" + exhibit.id] = digest.digest
+            digests["track-hints-" + exhibit.id] = digest.trackHints
+          }
+        }
+        let publicKey = opener.publicKey.rawRepresentation
+        try tx.execute("UPDATE procedure SET public_key = ?, wrapped_key = NULL WHERE id = ?", publicKey, procedure)
+        try log.append(
+          LogEntry(time: now, user: "lrj", role: "system", procedure: procedure, operation: RegistryOperation.procedureRekey.rawValue,
+                   parameters: digests.merging(
+                     ["seal-key": publicKey.base64EncodedString(), "thumbnails-resealed": String(resealed),
+                      "reason": "installation upgraded: the procedure key left the registry for keys/procedures/"]) { $1 },
+                   outcome: .success), in: tx)
+      }
+    }
+    try registry.purgeFreedPages()
+  }
 }

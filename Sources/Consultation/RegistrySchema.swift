@@ -87,6 +87,10 @@ enum RegistrySchema {
       migrator.register("log-v1") { tx in
         for statement in ConsultationLog.schema(.sqlite) { try tx.execute(statement) }
       }
+      migrator.register("v4-procedure-key-pairs") { tx in
+        // The public half of each procedure's key pair; the private half is a file under keys/procedures/.
+        try tx.execute("ALTER TABLE procedure ADD COLUMN public_key BLOB")
+      }
     case .postgres:
       migrator.register("pg-v1") { tx in
         let statements = [
@@ -158,6 +162,9 @@ enum RegistrySchema {
           """,
         ] + ConsultationLog.schema(.postgres)
         for statement in statements { try tx.execute(statement) }
+      }
+      migrator.register("pg-v2-procedure-key-pairs") { tx in
+        try tx.execute("ALTER TABLE procedure ADD COLUMN public_key BYTEA")
       }
     }
     return migrator

@@ -13,6 +13,8 @@ enum RegistryOperation: String, CaseIterable {
   case procedureOpen = "procedure.open"
   case procedureTransfer = "procedure.transfer"
   case procedureClose = "procedure.close"
+  /// A procedure of an earlier lrj given a key pair: its symmetric key left the registry (system entry).
+  case procedureRekey = "procedure.rekey"
   /// The registry's state written into the log when an installation made by an earlier lrj is upgraded:
   /// its earlier entries do not carry every value (trusted as found at the upgrade).
   case baseline = "registry.baseline"
@@ -48,6 +50,9 @@ struct RegistryState: Codable, Equatable, Sendable {
     var openedBy: String
     /// Nil while open; the last closure step logged.
     var closure: ClosureStep?
+    /// The public key everything derived from its footage is sealed to (base64); nil for a procedure of an
+    /// earlier lrj not yet given a key pair.
+    var sealKey: String?
   }
 
   struct Grant: Codable, Equatable, Sendable {
@@ -146,8 +151,10 @@ struct RegistryState: Codable, Equatable, Sendable {
       if grants[jti] == nil, let grant = Self.grant(p, procedure: procedure, issuer: issuer) { grants[jti] = grant }
       grants[jti]?.registeredBy = entry.user
       if p["new"] == "true", let kind = p["kind"] {
-        procedures[procedure] = Procedure(kind: kind, magistrate: issuer, openedBy: entry.user, closure: nil)
+        procedures[procedure] = Procedure(kind: kind, magistrate: issuer, openedBy: entry.user, closure: nil, sealKey: p["seal-key"])
       }
+    case .procedureRekey:
+      if let procedure = entry.procedure, let key = p["seal-key"] { procedures[procedure]?.sealKey = key }
     case .procedureTransfer:
       // Only a hand-over signed by the user who logged it moves the charge.
       guard let procedure = entry.procedure, let from = p["from"], let to = p["to"],
@@ -207,7 +214,8 @@ struct RegistryState: Codable, Equatable, Sendable {
     }
     compare("user", users, stored.users) { "role \($0.role), \($0.enabled ? "enabled" : "disabled"), enrolled by \($0.enrolledBy), key \($0.publicKey.prefix(12))…" }
     compare("procedure", procedures, stored.procedures) {
-      "kind \($0.kind), magistrate in charge \($0.magistrate), opened by \($0.openedBy), \($0.closure.map { "closure \($0.rawValue)" } ?? "open")"
+      "kind \($0.kind), magistrate in charge \($0.magistrate), opened by \($0.openedBy), \($0.closure.map { "closure \($0.rawValue)" } ?? "open"), "
+        + "sealing key \($0.sealKey.map { "\($0.prefix(12))…" } ?? "none")"
     }
     compare("authorisation", grants, stored.grants) {
       "procedure \($0.procedure), \($0.kind), issued by \($0.issuer) for \($0.investigators.joined(separator: ",")), "

@@ -95,10 +95,10 @@ extension ProcedureWorkspace {
     guard let thumbnail = try store.thumbnail(ofTrack: track) else {
       throw ProcedureError("track \(track) has no thumbnail")
     }
-    guard thumbnail.format.hasPrefix("sealed-"), let key else {
-      throw ProcedureError("the thumbnail of track \(track) is not sealed with the procedure key")
+    guard thumbnail.format.hasPrefix(Self.sealedPrefix), let opener else {
+      throw ProcedureError("the thumbnail of track \(track) is not sealed to the procedure's key")
     }
-    return try key.open(thumbnail.data, procedure: id, context: "thumbnail \(track)")
+    return try opener.open(thumbnail.data, context: "thumbnail \(track)")
   }
 
   /// Writes the original footage around a track to `output` (MP4: stream copy when the codec

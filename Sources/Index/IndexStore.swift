@@ -306,6 +306,28 @@ public struct IndexStore: Sendable {
     }
   }
 
+  /// Rewrites, in one transaction, every thumbnail whose format starts with `prefix` (re-sealing them under a
+  /// new key, for instance). - Returns: how many were rewritten.
+  public func rewriteThumbnails(
+    withFormatPrefix prefix: String, _ transform: (_ track: String, _ thumbnail: Thumbnail) throws -> Thumbnail
+  ) throws -> Int {
+    try write { db in
+      var count = 0
+      let rows = try Row.fetchAll(db, sql: "SELECT track_id, format, bytes FROM thumbnail")
+      for row in rows {
+        let format: String = row["format"]
+        guard format.hasPrefix(prefix) else { continue }
+        let trackRow: Int64 = row["track_id"]
+        let rewritten = try transform("T\(trackRow)", Thumbnail(format: format, data: row["bytes"]))
+        try Self.validate(rewritten, index: count)
+        try db.execute(
+          sql: "UPDATE thumbnail SET format = ?, bytes = ? WHERE track_id = ?", arguments: [rewritten.format, rewritten.data, trackRow])
+        count += 1
+      }
+      return count
+    }
+  }
+
   /// A track's thumbnail, or nil when it has none. - Throws: ``IndexError/trackNotFound(_:)``.
   public func thumbnail(ofTrack track: String) throws -> Thumbnail? {
     let row = try Self.visibleTrackRow(track)

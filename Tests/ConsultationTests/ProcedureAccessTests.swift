@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
 import Index
+import Store
+import TestSupport
 import Testing
 
 @testable import Consultation
@@ -75,17 +77,92 @@ struct ProcedureAccessTests {
     #expect(try world.installation.procedures(visibleTo: world.judge).isEmpty, "nothing registered")
   }
 
-  @Test func sealedDataOpensOnlyForItsProcedureAndObject() throws {
-    let key = ProcedureKey.generate()
-    let sealed = try key.seal(Data("thumbnail bytes".utf8), procedure: "P1", context: "thumbnail T1")
-    #expect(try key.open(sealed, procedure: "P1", context: "thumbnail T1") == Data("thumbnail bytes".utf8))
-    #expect(throws: ProcedureError.self) { try key.open(sealed, procedure: "P1", context: "thumbnail T2") }
-    #expect(throws: ProcedureError.self) { try key.open(sealed, procedure: "P2", context: "thumbnail T1") }
-    #expect(throws: ProcedureError.self) { try ProcedureKey.generate().open(sealed, procedure: "P1", context: "thumbnail T1") }
+  @Test func sealedDataOpensOnlyWithItsProcedurePrivateKeyAndObject() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lrj-seal-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
     let kek = SymmetricKey(size: .bits256)
-    let wrapped = try key.wrapped(with: kek, installation: "i", procedure: "P1")
-    #expect(try ProcedureKey.unwrap(wrapped, with: kek, installation: "i", procedure: "P1").open(sealed, procedure: "P1", context: "thumbnail T1").count == 15)
-    #expect(throws: InstallationError.self) { try ProcedureKey.unwrap(wrapped, with: kek, installation: "i", procedure: "P2") }
+    let keys = ProcedureKeyFiles(home: folder, installation: "i")
+    let publicKey = try keys.create(procedure: "P1", kek: kek)
+    // A producer holds only the public key.
+    let sealer = try ProcedureSealer(procedure: "P1", publicKey: publicKey)
+    let clear = Data("thumbnail bytes".utf8)
+    let sealed = try sealer.seal(clear, context: "thumbnail T1")
+    #expect(sealed.count == clear.count + SealedFormat.overhead && sealed.range(of: clear) == nil)
+    let opener = try keys.opener(procedure: "P1", kek: kek)
+    #expect(try opener.open(sealed, context: "thumbnail T1") == clear)
+    #expect(try opener.open(try sealer.seal(Data(), context: "empty"), context: "empty").isEmpty)
+    #expect(throws: ProcedureError.self) { try opener.open(sealed, context: "thumbnail T2") }
+    var flipped = sealed
+    flipped[flipped.count - 20] ^= 1
+    #expect(throws: ProcedureError.self) { try opener.open(flipped, context: "thumbnail T1") }
+    #expect(throws: ProcedureError.self) { try opener.open(sealed.prefix(40), context: "thumbnail T1") }
+    // Another procedure's key, or the same key file under another procedure's name, opens nothing.
+    _ = try keys.create(procedure: "P2", kek: kek)
+    #expect(throws: ProcedureError.self) { try keys.opener(procedure: "P2", kek: kek).open(sealed, context: "thumbnail T1") }
+    try FileManager.default.copyItem(at: keys.url(of: "P1"), to: keys.url(of: "P3"))
+    #expect(throws: InstallationError.self) { try keys.opener(procedure: "P3", kek: kek) }
+    #expect(throws: InstallationError.self) { try keys.opener(procedure: "P1", kek: SymmetricKey(size: .bits256)) }
+    #expect(throws: InstallationError.self) { try ProcedureKeyFiles(home: folder, installation: "j").opener(procedure: "P1", kek: kek) }
+    // The key file is mode 0600; destroying it is final and idempotent.
+    let mode = try FileManager.default.attributesOfItem(atPath: keys.url(of: "P1").path)[.posixPermissions] as? Int
+    #expect(mode == 0o600)
+    try keys.destroy(procedure: "P1")
+    try keys.destroy(procedure: "P1")
+    #expect(!FileManager.default.fileExists(atPath: keys.url(of: "P1").path))
+    #expect(throws: InstallationError.self) { try keys.opener(procedure: "P1", kek: kek) }
+    #expect(keys.procedures() == ["P2", "P3"])
+  }
+
+  /// An installation of an earlier lrj kept each procedure's symmetric key wrapped in the registry: opening it
+  /// gives each open procedure a key pair, seals its thumbnails anew, and leaves only the public key in the registry.
+  @Test func anEarlierInstallationsProcedureKeysMoveOutOfTheRegistry() throws {
+    let world = try Self.world()
+    defer { try? FileManager.default.removeItem(at: world.folder) }
+    let installation = world.installation
+    let (token, _) = try installation.authorise(
+      procedure: "P1", kind: .preliminary, investigators: ["opj"], notBefore: Self.t0, expires: Self.t0.addingTimeInterval(86_400 * 30),
+      by: world.judge, now: Self.t0)
+    _ = try installation.openProcedure(token: token, by: world.opj, now: Self.t0)
+    let access = ProcedureAccess(procedure: "P1", installation: installation, identity: world.opj) { Self.t0.addingTimeInterval(60) }
+    _ = try access.ingest(path: TestPaths.samplesClip, camera: "street", start: nil)
+    let kek = try installation.keyEncryptionKey()
+    let current = try installation.procedureKeys.opener(procedure: "P1", kek: kek)
+    var clear: [String: Data] = [:]
+
+    // As an earlier lrj left it: thumbnails sealed with a symmetric key, that key wrapped in the registry, no key file.
+    let legacy = LegacyProcedureKey.generate()
+    let vault = installation.home.appendingPathComponent("procedures/P1/index.sqlite")
+    let store = try IndexStore(path: vault.path)
+    let count = try store.rewriteThumbnails(withFormatPrefix: ProcedureWorkspace.sealedPrefix) { track, thumbnail in
+      clear[track] = try current.open(thumbnail.data, context: "thumbnail \(track)")
+      return Thumbnail(format: "sealed-png", data: try legacy.seal(clear[track]!, procedure: "P1", context: "thumbnail \(track)"))
+    }
+    try store.close()
+    #expect(count > 3)
+    try installation.registry.write { tx in
+      try tx.execute("UPDATE procedure SET wrapped_key = ?, public_key = NULL WHERE id = 'P1'",
+                     try legacy.wrapped(with: kek, installation: installation.id, procedure: "P1"))
+    }
+    try installation.procedureKeys.destroy(procedure: "P1")
+
+    let upgraded = try Installation.open(home: installation.home)
+    let (wrapped, publicKey) = try upgraded.registry.read { tx in
+      (try tx.value(Data.self, "SELECT wrapped_key FROM procedure WHERE id = 'P1'"),
+       try tx.value(Data.self, "SELECT public_key FROM procedure WHERE id = 'P1'"))
+    }
+    #expect(wrapped == nil)
+    let opener = try upgraded.procedureOpener("P1", publicKey: publicKey)
+    #expect(opener.publicKey.rawRepresentation != current.publicKey.rawRepresentation, "a new key pair")
+    let after = ProcedureAccess(procedure: "P1", installation: upgraded, identity: world.opj) { Self.t0.addingTimeInterval(120) }
+    for (track, bytes) in clear { #expect(try after.thumbnail(track: track) == bytes, "\(track)") }
+    let rekey = try #require(try upgraded.logEntries().compactMap(\.entry).first { $0.operation == "procedure.rekey" })
+    #expect(rekey.procedure == "P1" && rekey.parameters["thumbnails-resealed"] == String(count)
+            && rekey.parameters["seal-key"] == publicKey?.base64EncodedString())
+    // Opening again changes nothing; the registry agrees with the log.
+    let again = try Installation.open(home: installation.home)
+    #expect(try again.logEntries().filter { $0.entry?.operation == "procedure.rekey" }.count == 1)
+    let report = try again.verifyLog()
+    #expect(report.problems.isEmpty, "\(report.problems)")
   }
 
   @Test func bodiesOlderThanFiveYearsArePurgedAutomaticallyOnceADay() throws {

@@ -211,9 +211,9 @@ struct ConsultationCommandTests {
     }
     #expect(sealed.range(of: thumbnail.subdata(in: 100..<164)) == nil, "thumbnails are stored sealed")
     #expect(thumbnail.starts(with: [0x89, 0x50, 0x4E, 0x47]) && !sealed.starts(with: [0x89, 0x50, 0x4E, 0x47]))
-    let wrappedKey = try DatabaseQueue(path: installation.home.appendingPathComponent("registry.sqlite").path).read { db in
-      try Data.fetchOne(db, sql: "SELECT wrapped_key FROM procedure WHERE id = 'P1'")!
-    }
+    let keyFile = installation.home.appendingPathComponent("keys/procedures/P1")
+    let wrappedKey = try Data(contentsOf: keyFile)
+    #expect(wrappedKey.count == 60, "the private key, AES-GCM-wrapped with the installation key")
 
     let reports = installation.folder.appendingPathComponent("reports")
     try FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
@@ -248,8 +248,9 @@ struct ConsultationCommandTests {
     #expect(markdown.contains("# Closure report — procedure P1") && markdown.contains(sha))
     #expect(FileManager.default.fileExists(atPath: reports.appendingPathComponent("closure-P1.html").path))
 
-    // The vault is gone; nothing of it remains anywhere under LRJ_HOME.
+    // The vault and the procedure's private key are gone; nothing of them remains anywhere under LRJ_HOME.
     #expect(!FileManager.default.fileExists(atPath: vault.deletingLastPathComponent().path))
+    #expect(!FileManager.default.fileExists(atPath: keyFile.path))
     let needles = [thumbnail.subdata(in: 100..<164), sealed.subdata(in: 40..<104), path.prefix(min(64, path.count)), wrappedKey]
     let files = FileManager.default.enumerator(at: installation.home, includingPropertiesForKeys: nil)!
       .compactMap { $0 as? URL }.filter { !$0.hasDirectoryPath }

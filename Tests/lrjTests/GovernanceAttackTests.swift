@@ -179,7 +179,9 @@ struct GovernanceAttackTests {
       ("change its kind", "UPDATE procedure SET kind = 'flagrance' WHERE id = 'P1'", "procedure P1 differs from the log (edited)"),
       ("insert a procedure", "INSERT INTO procedure(id, kind, opened_at, opened_by, status, magistrate) VALUES ('P9', 'flagrance', 0, 'opj', 'open', 'judge')",
        "procedure P9 is in the registry"),
-      ("drop a procedure's key", "UPDATE procedure SET wrapped_key = NULL WHERE id = 'P1'", "open procedure P1 has no key"),
+      ("drop a procedure's key", "UPDATE procedure SET public_key = NULL WHERE id = 'P1'", "open procedure P1 has no public key"),
+      ("swap a procedure's public key", "UPDATE procedure SET public_key = randomblob(32) WHERE id = 'P1'",
+       "procedure P1 differs from the log (edited)"),
       ("insert an authorisation", "INSERT INTO authorisation(jti, procedure, kind, issuer, investigators, nbf, exp, iat) VALUES ('\(String(repeating: "a", count: 32))', 'P1', 'preliminary', 'judge', '[\"opj\"]', 0, 4102444800, 0)",
        "authorisation \(String(repeating: "a", count: 32)) is in the registry"),
     ]
@@ -203,7 +205,14 @@ struct GovernanceAttackTests {
     try Self.expectVerifyNames(installation, "the vault of open procedure P1 is missing")
     try FileManager.default.moveItem(at: aside, to: vault)
     try Data(repeating: 7, count: 32).write(to: kek)
-    try Self.expectVerifyNames(installation, "the key of open procedure P1 does not open with the installation key")
+    try Self.expectVerifyNames(installation, "the key of procedure P1 (")
+    try kekBytes.write(to: kek)
+    let procedureKey = installation.home.appendingPathComponent("keys/procedures/P1")
+    let procedureKeyBytes = try Data(contentsOf: procedureKey)
+    try FileManager.default.removeItem(at: procedureKey)
+    try Self.expectVerifyNames(installation, "the key of procedure P1 is missing")
+    try procedureKeyBytes.write(to: procedureKey)
+    try Self.expectVerifies(installation)
     try FileManager.default.removeItem(at: kek)
     try Self.expectVerifyNames(installation, "the installation key")
     try kekBytes.write(to: kek)
