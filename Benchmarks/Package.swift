@@ -15,6 +15,7 @@ let package = Package(
       name: "index-bench",
       dependencies: [
         .product(name: "Index", package: "lrj"),
+        .product(name: "Consultation", package: "lrj"),
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: [

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the index benchmark in release mode and runs it from the repository root.
-#   Benchmarks/index-bench.sh [--tracks N] [--runs N] [--out DIR] [--reuse] [--only TEXT]
+#   Benchmarks/index-bench.sh [--tracks N] [--runs N] [--out DIR] [--reuse] [--only TEXT] [--clear]
+# The store is sealed at rest as a procedure vault is (its key in DIR/bench.key); --clear measures it unsealed.
 # Defaults: 1,000,000 tracks, 20 runs per query, the store in bench-out/index.sqlite at the repository root
 # (about 2.8 GB; git ignores it). --reuse measures an existing store again without regenerating it.
 # INDEX_BENCH_DEBUG=1 logs each zone search's candidate counts and time.

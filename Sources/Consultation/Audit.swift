@@ -127,7 +127,10 @@ extension Installation {
         }
       }
       let index = folder.appendingPathComponent("index.sqlite")
-      guard FileManager.default.fileExists(atPath: index.path), let store = try? IndexStore(path: index.path) else {
+      // The digests cover the stored (sealed) bytes: checking them opens nothing.
+      guard FileManager.default.fileExists(atPath: index.path),
+        let store = try? IndexStore(path: index.path, sealing: ProcedureSealing.locked(procedure))
+      else {
         problems.append("the vault of open procedure \(procedure) is missing or does not open (\(index.path))")
         continue
       }
@@ -236,8 +239,8 @@ struct EvidenceLedger {
           exhibits[procedure]?[exhibit] = nil
         }
       default:
-        // A procedure moved to a key pair: its thumbnails were sealed anew, so were its exhibits' digests.
-        guard entry.operation == RegistryOperation.procedureRekey.rawValue else { continue }
+        // A procedure of an earlier lrj upgraded: its data was sealed anew, so were its exhibits' digests.
+        guard entry.operation == RegistryOperation.procedureUpgrade.rawValue else { continue }
         for (exhibit, var known) in exhibits[procedure] ?? [:] {
           guard let digest = p["digest-" + exhibit] else { continue }
           known.digest = digest

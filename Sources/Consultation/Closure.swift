@@ -480,7 +480,8 @@ extension ProcedureWorkspace {
   static func eraseVault(of procedure: String, home: URL, now: Date) throws -> ClosureManifest.Erasure {
     let folder = Self.folder(of: procedure, home: home)
     let index = folder.appendingPathComponent("index.sqlite")
-    if FileManager.default.fileExists(atPath: index.path), let store = try? IndexStore(path: index.path) {
+    if FileManager.default.fileExists(atPath: index.path),
+      let store = try? IndexStore(path: index.path, sealing: ProcedureSealing.locked(procedure)) {
       try? store.eraseAndClose()
     }
     let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.sorted() ?? []

@@ -218,7 +218,7 @@ public struct Installation: Sendable {
       try migrator.migrate(registry)
       let installation = Installation(home: home, id: id, registry: registry, log: ConsultationLog(engine: registry, origin: "lrj/\(id)"))
       if upgrading { try installation.writeBaseline() }
-      try installation.moveProcedureKeysOut()
+      try installation.upgradeProcedures()
       if !creating, let recorded = try installation.installationID(), recorded != id {
         throw InstallationError("the database \(registry.name) belongs to another installation")
       }

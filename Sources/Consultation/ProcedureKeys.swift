@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Index
 
 /// Sealed bytes, format 1: what a ``ProcedureSealer`` writes and a ``ProcedureOpener`` opens.
 ///
@@ -104,6 +105,47 @@ final class ProcedureOpener: @unchecked Sendable {
     let key = SymmetricKey(data: raw)
     dataKeys[header] = key
     return key
+  }
+}
+
+/// A procedure's sealing for its index: seals to its public key, opens with its private key when this
+/// process holds it.
+public struct ProcedureSealing: IndexSealing {
+  let procedure: String
+  let sealer: ProcedureSealer?
+  let opener: ProcedureOpener?
+
+  init(opener: ProcedureOpener) throws {
+    procedure = opener.procedure
+    self.opener = opener
+    sealer = try opener.sealer()
+  }
+
+  private init(procedure: String) {
+    self.procedure = procedure
+    sealer = nil
+    opener = nil
+  }
+
+  /// A sealing with a key pair the caller holds, as a procedure's: for benchmarks of the sealed
+  /// index (a procedure's real sealing always comes from its key file).
+  /// - Parameter privateKey: 32 raw bytes of an X25519 private key (kept by the benchmark to measure a store again).
+  public static func forBenchmark(procedure: String, privateKey: Data) throws -> any IndexSealing {
+    try ProcedureSealing(
+      opener: ProcedureOpener(procedure: procedure, privateKey: try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: privateKey)))
+  }
+
+  /// For work on routing rows and stored bytes only (settling, digests, erasure): seals and opens nothing.
+  static func locked(_ procedure: String) -> ProcedureSealing { ProcedureSealing(procedure: procedure) }
+
+  public func seal(_ data: Data, context: String) throws -> Data {
+    guard let sealer else { throw ProcedureError("no key of procedure \(procedure) is at hand to seal \(context)") }
+    return try sealer.seal(data, context: context)
+  }
+
+  public func open(_ data: Data, context: String) throws -> Data {
+    guard let opener else { throw ProcedureError("no key of procedure \(procedure) is at hand to open \(context)") }
+    return try opener.open(data, context: context)
   }
 }
 

@@ -61,7 +61,7 @@ struct ProcedureWorkspace: Sendable {
         throw ProcedureError("cannot create \(folder.path): \(error.localizedDescription)")
       }
     }
-    store = try IndexStore(path: indexPath)
+    store = try IndexStore(path: indexPath, sealing: try opener.map(ProcedureSealing.init(opener:)) ?? ProcedureSealing.locked(id))
   }
 
   /// Ingests an exhibit file (see `Ingestor.ingest`), sealing its thumbnails: staged under `operation`,

@@ -80,7 +80,7 @@ enum ProcedureRegistry {
 }
 
 /// The symmetric procedure key of installations made before key pairs: kept wrapped in the registry.
-/// Used only to move such procedures to a key pair (``Installation/moveProcedureKeysOut()``).
+/// Used only to move such procedures to a key pair (``Installation/upgradeProcedures(now:)``).
 struct LegacyProcedureKey: Sendable {
   private let raw: Data
   private var key: SymmetricKey { SymmetricKey(data: raw) }
@@ -154,54 +154,73 @@ extension Installation {
   }
 
 
-  /// Gives each open procedure of an earlier lrj (a symmetric key wrapped in the registry) a key pair: the
-  /// private key goes to `keys/procedures/`, its vault's thumbnails are sealed anew to the public key, and the
-  /// registry keeps only the public key; logged as `procedure.rekey`. Each procedure moves inside a registry
-  /// write transaction, so concurrent processes do not race, and a move interrupted at any point is redone.
-  func moveProcedureKeysOut(now: Date = Date()) throws {
-    let pendingQuery = "SELECT id, wrapped_key FROM procedure WHERE status = 'open' AND wrapped_key IS NOT NULL AND public_key IS NULL"
-    guard try registry.read({ try !$0.rows(pendingQuery).isEmpty }) else { return }
+  /// Brings each open procedure made by an earlier lrj up to "sealed at rest" (DESIGN.md §4): a procedure
+  /// whose symmetric key is wrapped in the registry gets a key pair (the private key goes to
+  /// `keys/procedures/`, its thumbnails are sealed anew, the registry keeps only the public key), and a
+  /// vault whose tracks, blocks and zones are in clear is sealed to the procedure's public key. Logged as
+  /// `procedure.upgrade` with the exhibits' new digests. Each procedure is upgraded inside a registry write
+  /// transaction, so concurrent processes do not race, and an upgrade interrupted at any point is redone.
+  func upgradeProcedures(now: Date = Date()) throws {
+    let query = "SELECT id, wrapped_key, public_key FROM procedure WHERE status = 'open' ORDER BY id"
+    func vault(_ procedure: String) -> String {
+      ProcedureWorkspace.folder(of: procedure, home: home).appendingPathComponent("index.sqlite").path
+    }
+    func needsUpgrade(_ row: StoreRow) throws -> Bool {
+      let procedure: String = try row["id"]
+      if try row["wrapped_key"] as Data? != nil, try row["public_key"] as Data? == nil { return true }
+      guard FileManager.default.fileExists(atPath: vault(procedure)) else { return false }
+      return try IndexStore.needsSealing(path: vault(procedure))
+    }
+    guard try registry.read({ tx in try tx.rows(query).contains { try needsUpgrade($0) } }) else { return }
     let kek = try keyEncryptionKey()
     try registry.write { tx in
-      for row in try tx.rows(pendingQuery) {
+      for row in try tx.rows(query) where try needsUpgrade(row) {
         let procedure: String = try row["id"]
-        let legacy = try LegacyProcedureKey.unwrap(try row["wrapped_key"], with: kek, installation: id, procedure: procedure)
+        let wrapped: Data? = try row["wrapped_key"]
+        let registered: Data? = try row["public_key"]
+        let legacy = try registered == nil ? wrapped.map {
+          try LegacyProcedureKey.unwrap($0, with: kek, installation: id, procedure: procedure)
+        } : nil
         let opener: ProcedureOpener
-        if let kept = try? procedureKeys.opener(procedure: procedure, kek: kek) {
-          opener = kept  // from a move interrupted after its key file was written
+        if legacy == nil {
+          opener = try procedureOpener(procedure, publicKey: registered)
+        } else if let kept = try? procedureKeys.opener(procedure: procedure, kek: kek) {
+          opener = kept  // from an upgrade interrupted after its key file was written
         } else {
           let key = Curve25519.KeyAgreement.PrivateKey()
           try procedureKeys.write(key, procedure: procedure, kek: kek)
           opener = ProcedureOpener(procedure: procedure, privateKey: key)
         }
-        var resealed = 0
-        var digests: [String: String] = [:]
-        let index = ProcedureWorkspace.folder(of: procedure, home: home).appendingPathComponent("index.sqlite")
-        if FileManager.default.fileExists(atPath: index.path) {
-          let store = try IndexStore(path: index.path)
+        var parameters = ["reason": "installation upgraded: procedure data sealed at rest to the procedure's key pair"]
+        if FileManager.default.fileExists(atPath: vault(procedure)) {
+          parameters["index"] = try IndexStore.needsSealing(path: vault(procedure)) ? "sealed" : "already sealed"
+          let sealing = try ProcedureSealing(opener: opener)
+          let store = try IndexStore(path: vault(procedure), sealing: sealing)  // seals tracks, blocks and zones
           defer { try? store.close() }
-          let sealer = try opener.sealer()
-          resealed = try store.rewriteThumbnails(withFormatPrefix: ProcedureWorkspace.legacySealedPrefix) { track, thumbnail in
-            let clear = try legacy.open(thumbnail.data, procedure: procedure, context: "thumbnail \(track)")
-            return Thumbnail(
-              format: ProcedureWorkspace.sealedPrefix + thumbnail.format.dropFirst(ProcedureWorkspace.legacySealedPrefix.count),
-              data: try sealer.seal(clear, context: "thumbnail \(track)"))
+          if let legacy, let sealer = sealing.sealer {
+            let resealed = try store.rewriteThumbnails(withFormatPrefix: ProcedureWorkspace.legacySealedPrefix) { track, thumbnail in
+              let clear = try legacy.open(thumbnail.data, procedure: procedure, context: "thumbnail \(track)")
+              return Thumbnail(
+                format: ProcedureWorkspace.sealedPrefix + thumbnail.format.dropFirst(ProcedureWorkspace.legacySealedPrefix.count),
+                data: try sealer.seal(clear, context: "thumbnail \(track)"))
+            }
+            parameters["thumbnails-resealed"] = String(resealed)
           }
-          // The digests the log holds cover the stored (sealed) thumbnails: the entry records them anew.
+          // The digests the log holds cover the stored (sealed) bytes: the entry records them anew.
           for exhibit in try store.exhibits() {
             let digest = try store.digest(ofExhibit: exhibit.id)
-            digests["digest-" + exhibit.id] = digest.digest
-            digests["track-hints-" + exhibit.id] = digest.trackHints
+            parameters["digest-" + exhibit.id] = digest.digest
+            parameters["track-hints-" + exhibit.id] = digest.trackHints
           }
         }
-        let publicKey = opener.publicKey.rawRepresentation
-        try tx.execute("UPDATE procedure SET public_key = ?, wrapped_key = NULL WHERE id = ?", publicKey, procedure)
+        if legacy != nil {
+          let publicKey = opener.publicKey.rawRepresentation
+          try tx.execute("UPDATE procedure SET public_key = ?, wrapped_key = NULL WHERE id = ?", publicKey, procedure)
+          parameters["seal-key"] = publicKey.base64EncodedString()
+        }
         try log.append(
-          LogEntry(time: now, user: "lrj", role: "system", procedure: procedure, operation: RegistryOperation.procedureRekey.rawValue,
-                   parameters: digests.merging(
-                     ["seal-key": publicKey.base64EncodedString(), "thumbnails-resealed": String(resealed),
-                      "reason": "installation upgraded: the procedure key left the registry for keys/procedures/"]) { $1 },
-                   outcome: .success), in: tx)
+          LogEntry(time: now, user: "lrj", role: "system", procedure: procedure, operation: RegistryOperation.procedureUpgrade.rawValue,
+                   parameters: parameters, outcome: .success), in: tx)
       }
     }
     try registry.purgeFreedPages()

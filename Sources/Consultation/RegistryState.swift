@@ -13,8 +13,9 @@ enum RegistryOperation: String, CaseIterable {
   case procedureOpen = "procedure.open"
   case procedureTransfer = "procedure.transfer"
   case procedureClose = "procedure.close"
-  /// A procedure of an earlier lrj given a key pair: its symmetric key left the registry (system entry).
-  case procedureRekey = "procedure.rekey"
+  /// A procedure of an earlier lrj brought to "sealed at rest": a key pair (its symmetric key left the
+  /// registry), its vault sealed (system entry).
+  case procedureUpgrade = "procedure.upgrade"
   /// The registry's state written into the log when an installation made by an earlier lrj is upgraded:
   /// its earlier entries do not carry every value (trusted as found at the upgrade).
   case baseline = "registry.baseline"
@@ -153,7 +154,7 @@ struct RegistryState: Codable, Equatable, Sendable {
       if p["new"] == "true", let kind = p["kind"] {
         procedures[procedure] = Procedure(kind: kind, magistrate: issuer, openedBy: entry.user, closure: nil, sealKey: p["seal-key"])
       }
-    case .procedureRekey:
+    case .procedureUpgrade:
       if let procedure = entry.procedure, let key = p["seal-key"] { procedures[procedure]?.sealKey = key }
     case .procedureTransfer:
       // Only a hand-over signed by the user who logged it moves the charge.

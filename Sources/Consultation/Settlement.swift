@@ -99,12 +99,13 @@ extension Installation {
     guard let procedure, (try? ProcedureWorkspace.validateID(procedure)) != nil else { return nil }
     let path = ProcedureWorkspace.folder(of: procedure, home: home).appendingPathComponent("index.sqlite").path
     guard FileManager.default.fileExists(atPath: path) else { return nil }
-    return try IndexStore(path: path)
+    // Settling only removes, publishes and checks routing rows: nothing here opens sealed data.
+    return try IndexStore(path: path, sealing: ProcedureSealing.locked(procedure))
   }
 
   private func exists(_ target: String, in store: IndexStore) throws -> Bool {
     if target.hasPrefix("E") { return try store.exhibit(target) != nil }
-    return try store.track(target) != nil
+    return try store.containsTrack(target)
   }
 
   /// The exhibit an erased track belonged to, from the log (the ingest that stored it).

@@ -28,6 +28,8 @@ public enum IndexError: Error, Sendable, Hashable, CustomStringConvertible, Loca
   case exhibitInProgress(sha256: String, exhibit: String)
   /// What is stored differs from the digest it must have.
   case digestMismatch(String)
+  /// Sealed data could not be sealed or opened (altered, moved, or no key that opens it here).
+  case sealed(String)
 
   public var description: String {
     switch self {
@@ -45,6 +47,7 @@ public enum IndexError: Error, Sendable, Hashable, CustomStringConvertible, Loca
     case .exhibitInProgress(let sha256, let exhibit):
       return "the file with SHA-256 \(sha256) is being ingested right now (exhibit \(exhibit)); wait for it to finish"
     case .digestMismatch(let what): return "index store: \(what) differs from what was stored and logged"
+    case .sealed(let what): return "sealed index data: \(what)"
     }
   }
 

@@ -10,11 +10,11 @@ import GRDB
 /// (see ``DigestEncoder``), not over a database file's pages, so any engine that stores the same values
 /// gives the same digest.
 ///
-/// - `trackDigests[i]` is the SHA-256 of track `trackIDs[i]`'s canonical record: its row, its colours by
-///   colour name, its path bytes, its thumbnail (format and bytes as stored, sealed or not) and its extent.
-/// - `digest` is the SHA-256 of `"lrj exhibit digest 1"`, the exhibit's canonical record (file, SHA-256,
+/// - `trackDigests[i]` is the SHA-256 of track `trackIDs[i]`'s canonical record: its row (ids and sealed
+///   detail, as stored) and its thumbnail (format and bytes as stored).
+/// - `digest` is the SHA-256 of `"lrj exhibit digest 2"`, the exhibit's canonical record (file, SHA-256,
 ///   size, formats, geometry, camera name, start, offset, duration, frames, skipped packets), every track's
-///   digest in id order, and every search block in block order.
+///   digest in id order, and every search block (sealed, as stored) in block order.
 public struct ExhibitDigest: Sendable, Hashable, Codable {
   /// `E12`.
   public var exhibit: String
@@ -120,18 +120,12 @@ extension IndexStore {
           """, arguments: [exhibitRow])
     else { throw IndexError.exhibitNotFound(id) }
     var whole = DigestEncoder()
-    whole.text("lrj exhibit digest 1")
+    whole.text("lrj exhibit digest 2")
     whole.record(Array(exhibit.databaseValues))
 
-    // Each track's record: its row (stored columns only), colours, path, thumbnail, extent.
+    // Each track's record: its row (ids and sealed detail) and its thumbnail, as stored.
     let tracks = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT id, exhibit_id, camera_id, class, class_confidence, direction, speed, start_offset, end_offset,
-          start_utc, end_utc, first_x, first_y, first_w, first_h, last_x, last_y, last_w, last_h,
-          frame_width, frame_height, max_area
-        FROM track WHERE exhibit_id = ? ORDER BY id
-        """, arguments: [exhibitRow])
+      db, sql: "SELECT id, exhibit_id, camera_id, detail FROM track WHERE exhibit_id = ? ORDER BY id", arguments: [exhibitRow])
     var trackIDs: [String] = []
     var trackDigests: [String] = []
     for track in tracks {
@@ -139,24 +133,9 @@ extension IndexStore {
       var encoder = DigestEncoder()
       encoder.text("track")
       encoder.record(Array(track.databaseValues))
-      for colour in try Row.fetchAll(
-        db, sql: "SELECT colour, fraction FROM track_colour WHERE track_id = ? ORDER BY colour", arguments: [trackRow])
-      {
-        encoder.record(Array(colour.databaseValues))
-      }
-      encoder.text("path")
-      for path in try Row.fetchAll(db, sql: "SELECT sample_count, samples FROM track_path WHERE track_id = ?", arguments: [trackRow]) {
-        encoder.record(Array(path.databaseValues))
-      }
       encoder.text("thumbnail")
       for thumbnail in try Row.fetchAll(db, sql: "SELECT format, bytes FROM thumbnail WHERE track_id = ?", arguments: [trackRow]) {
         encoder.record(Array(thumbnail.databaseValues))
-      }
-      encoder.text("extent")
-      for extent in try Row.fetchAll(
-        db, sql: "SELECT min_camera, max_camera, min_x, max_x, min_y, max_y FROM track_extent WHERE id = ?", arguments: [trackRow])
-      {
-        encoder.record(Array(extent.databaseValues))
       }
       let digest = encoder.finishBytes()
       whole.raw(digest)

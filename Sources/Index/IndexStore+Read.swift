@@ -50,12 +50,10 @@ extension IndexStore {
   private func scanBlocks(_ db: Database, query: TrackQuery, exhibits: [Int64]) throws -> [SearchBlock.Match] {
     let filter = SearchBlock.Filter(query, cells: nil)
     var matches: [SearchBlock.Match] = []
-    let cursor = try blocks(db, query: query, exhibits: exhibits, columns: "data")
+    let cursor = try blocks(db, query: query, exhibits: exhibits, columns: "exhibit_id, block, data")
     while let row = try cursor.next() {
-      try row.withUnsafeData(atIndex: 0) { data in
-        guard let data else { throw IndexError.corruptData("an empty search block") }
-        try data.withUnsafeBytes { try SearchBlock.scan($0, filter: filter, into: &matches) }
-      }
+      let data = try sealing.opened(row[2], context: SealContext.blockData(exhibit: row[0], block: row[1]))
+      try data.withUnsafeBytes { try SearchBlock.scan($0, filter: filter, into: &matches) }
     }
     let unsure = matches.filter(\.needsColourCheck).map(\.id)
     if !unsure.isEmpty {
@@ -65,22 +63,28 @@ extension IndexStore {
     return matches
   }
 
-  /// Colour thresholds that are not whole percentages: decides the borderline tracks on `track_colour`.
+  /// Colour thresholds that are not whole percentages: decides the borderline tracks on their details.
   private func confirmColours(_ db: Database, query: TrackQuery, rows: [Int64]) throws -> Set<Int64> {
     var confirmed = Set<Int64>()
-    let colours = query.colours.map { "'\($0.rawValue)'" }.sorted().joined(separator: ",")
-    for chunk in stride(from: 0, to: rows.count, by: 500).map({ rows[$0..<min(rows.count, $0 + 500)] }) {
-      confirmed.formUnion(
-        try Int64.fetchAll(
-          db,
-          sql: """
-            SELECT DISTINCT track_id FROM track_colour
-            WHERE track_id IN (\(chunk.map(String.init).joined(separator: ","))) AND colour IN (\(colours))
-              AND fraction >= ?
-            """,
-          arguments: [query.minColourFraction]))
+    for (row, detail) in try details(db, rows: rows)
+    where detail.colours.contains(where: { query.colours.contains($0.colour) && $0.fraction >= query.minColourFraction }) {
+      confirmed.insert(row)
     }
     return confirmed
+  }
+
+  /// The opened details of these tracks (those that exist), by row.
+  func details(_ db: Database, rows: [Int64]) throws -> [Int64: TrackDetail] {
+    var result: [Int64: TrackDetail] = [:]
+    for chunk in stride(from: 0, to: rows.count, by: 500).map({ rows[$0..<min(rows.count, $0 + 500)] }) {
+      let cursor = try Row.fetchCursor(
+        db, sql: "SELECT id, detail FROM track WHERE id IN (\(chunk.map(String.init).joined(separator: ",")))")
+      while let row = try cursor.next() {
+        let id: Int64 = row[0]
+        result[id] = try sealing.detail(row: id, sealed: row[1])
+      }
+    }
+    return result
   }
 
   /// A zone search: the block scan keeps the tracks that pass the attribute filters and whose ground path
@@ -96,17 +100,19 @@ extension IndexStore {
     var evaluated = 0
     let clock = ContinuousClock()
     let started = clock.now
-    let cursor = try blocks(db, query: query, exhibits: exhibits, columns: "data, paths")
+    let cursor = try blocks(db, query: query, exhibits: exhibits, columns: "exhibit_id, block, data, paths")
     while let row = try cursor.next() {
-      try row.withUnsafeData(atIndex: 0) { data in
-        guard let data else { throw IndexError.corruptData("an empty search block") }
+      let exhibit: Int64 = row[0]
+      let block: Int64 = row[1]
+      let data = try sealing.opened(row[2], context: SealContext.blockData(exhibit: exhibit, block: block))
+      do {
         try data.withUnsafeBytes { records in
           candidates.removeAll(keepingCapacity: true)
           try SearchBlock.visit(records, filter: filter) { candidates.append(($0, $1)) }
           guard !candidates.isEmpty else { return }
           evaluated += candidates.count
-          try row.withUnsafeData(atIndex: 1) { paths in
-            guard let paths else { throw IndexError.corruptData("a search block without paths") }
+          let paths = try sealing.opened(row[3], context: SealContext.blockPaths(exhibit: exhibit, block: block))
+          do {
             try paths.withUnsafeBytes { paths in
               for candidate in candidates {
                 try SearchBlock.groundPath(record: records, base: candidate.base, paths: paths, into: &path)
@@ -174,52 +180,32 @@ extension IndexStore {
   /// Builds the summaries of these tracks, in the given order.
   func summaries(_ db: Database, rows: [Int64], context: SearchContext) throws -> [TrackSummary] {
     guard !rows.isEmpty else { return [] }
-    let list = rows.map(String.init).joined(separator: ",")
-    var colours: [Int64: [ColourFraction]] = [:]
+    let details = try details(db, rows: rows)
+    var routes: [Int64: (exhibit: Int64, camera: Int64)] = [:]
     for row in try Row.fetchAll(
-      db,
-      sql: """
-        SELECT track_id, colour, fraction FROM track_colour WHERE track_id IN (\(list))
-        ORDER BY track_id, fraction DESC, colour
-        """)
+      db, sql: "SELECT id, exhibit_id, camera_id FROM track WHERE id IN (\(rows.map(String.init).joined(separator: ",")))")
     {
-      guard let colour = Colour(rawValue: row[1]) else { throw IndexError.corruptData("colour \(row[1] as String)") }
-      colours[row[0], default: []].append(ColourFraction(colour, row[2]))
+      routes[row[0]] = (row[1], row[2])
     }
-    var byRow: [Int64: TrackSummary] = [:]
-    for row in try Row.fetchAll(
-      db,
-      sql: """
-        SELECT id, exhibit_id, camera_id, class, class_confidence, direction, speed, start_offset, end_offset,
-          start_utc, end_utc, first_x, first_y, first_w, first_h, last_x, last_y, last_w, last_h,
-          frame_width, frame_height
-        FROM track WHERE id IN (\(list))
-        """)
-    {
-      let id: Int64 = row[0]
-      let exhibit: Int64 = row[1]
-      guard let objectClass = ObjectClass(rawValue: row[3]), let direction = Direction(rawValue: row[5]) else {
-        throw IndexError.corruptData("class or direction of \(Identifier.track(id))")
-      }
-      let offset = context.exhibits[exhibit]?.utcOffset ?? 0
-      byRow[id] = TrackSummary(
-        track: Identifier.track(id), exhibit: Identifier.exhibit(exhibit),
-        camera: context.cameraNames[row[2]] ?? "", objectClass: objectClass, classConfidence: row[4],
-        colours: colours[id] ?? [], direction: direction, speed: row[6],
-        start: WallClockTime(date: Date(timeIntervalSince1970: row[9]), utcOffsetSeconds: offset),
-        end: WallClockTime(date: Date(timeIntervalSince1970: row[10]), utcOffsetSeconds: offset),
-        startOffset: row[7], endOffset: row[8],
-        firstBox: Box(x: row[11], y: row[12], width: row[13], height: row[14]),
-        lastBox: Box(x: row[15], y: row[16], width: row[17], height: row[18]),
-        frameWidth: row[19], frameHeight: row[20], zoneFirst: nil, zoneLast: nil)
+    return rows.compactMap { id in
+      guard let detail = details[id], let route = routes[id] else { return nil }
+      let offset = context.exhibits[route.exhibit]?.utcOffset ?? 0
+      return TrackSummary(
+        track: Identifier.track(id), exhibit: Identifier.exhibit(route.exhibit),
+        camera: context.cameraNames[route.camera] ?? "", objectClass: detail.objectClass,
+        classConfidence: detail.classConfidence, colours: detail.colours, direction: detail.direction, speed: detail.speed,
+        start: WallClockTime(date: Date(timeIntervalSince1970: detail.startUTC), utcOffsetSeconds: offset),
+        end: WallClockTime(date: Date(timeIntervalSince1970: detail.endUTC), utcOffsetSeconds: offset),
+        startOffset: detail.startOffset, endOffset: detail.endOffset, firstBox: detail.firstBox, lastBox: detail.lastBox,
+        frameWidth: detail.frameWidth, frameHeight: detail.frameHeight, zoneFirst: nil, zoneLast: nil)
     }
-    return rows.compactMap { byRow[$0] }
   }
 
   // MARK: Tracks
 
   /// The tracks of complete exhibits whose ground path's bounding box meets the zone's bounding box, from
-  /// the R*Tree: a quick spatial preselection (a superset of the tracks a zone rule can match), in id order.
+  /// the search blocks' records: a quick spatial preselection (a superset of the tracks a zone rule can
+  /// match), in id order.
   /// - Throws: ``QueryError`` for a bad shape or an unknown camera.
   public func tracks(near zone: Zone) throws -> [String] {
     try zone.shape.validate()
@@ -229,18 +215,36 @@ extension IndexStore {
       guard let camera = context.cameraIDs[zone.camera] else {
         throw QueryError.unknownValue(kind: "camera", value: zone.camera, valid: context.cameraIDs.keys.sorted())
       }
-      let complete = context.exhibits.keys.map(String.init).joined(separator: ",")
-      guard !complete.isEmpty else { return [] }
-      return try Int64.fetchAll(
-        db,
-        sql: """
-          SELECT x.id FROM track_extent x JOIN track t ON t.id = x.id
-          WHERE x.min_camera <= ? AND x.max_camera >= ? AND x.max_x >= ? AND x.min_x <= ? AND x.max_y >= ?
-            AND x.min_y <= ? AND t.exhibit_id IN (\(complete))
-          ORDER BY x.id
-          """,
-        arguments: [camera, camera, box.minX, box.maxX, box.minY, box.maxY]
-      ).map(Identifier.track)
+      let exhibits = context.exhibits.filter { $0.value.camera == camera }.keys.map(String.init).joined(separator: ",")
+      guard !exhibits.isEmpty else { return [] }
+      var rows: [Int64] = []
+      let cursor = try Row.fetchCursor(
+        db, sql: "SELECT exhibit_id, block, data FROM search_block WHERE exhibit_id IN (\(exhibits))")
+      while let row = try cursor.next() {
+        let data = try sealing.opened(row[2], context: SealContext.blockData(exhibit: row[0], block: row[1]))
+        data.withUnsafeBytes { records in
+          let count = (records.count - 1) / SearchBlock.recordSize
+          for index in 0..<count {
+            let base = 1 + index * SearchBlock.recordSize
+            guard Double(SearchBlock.float(records, base + 92)) >= box.minX, Double(SearchBlock.float(records, base + 88)) <= box.maxX,
+              Double(SearchBlock.float(records, base + 100)) >= box.minY, Double(SearchBlock.float(records, base + 96)) <= box.maxY
+            else { continue }
+            rows.append(Int64(littleEndian: records.loadUnaligned(fromByteOffset: base, as: Int64.self)))
+          }
+        }
+      }
+      return rows.sorted().map(Identifier.track)
+    }
+  }
+
+  /// Whether a track of a complete exhibit has this id (its ids only: nothing sealed is opened).
+  /// - Throws: ``IndexError/invalidIdentifier(_:)``.
+  public func containsTrack(_ track: String) throws -> Bool {
+    let row = try Self.visibleTrackRow(track)
+    return try read { db in
+      try Bool.fetchOne(
+        db, sql: "SELECT 1 FROM track t JOIN exhibit e ON e.id = t.exhibit_id WHERE t.id = ? AND e.complete = 1",
+        arguments: [row]) == true
     }
   }
 
@@ -262,13 +266,8 @@ extension IndexStore {
     let row = try Self.visibleTrackRow(track)
     return try read { db in
       try Self.requireVisibleTrack(db, row: row, id: track)
-      guard
-        let stored = try Row.fetchOne(
-          db,
-          sql: "SELECT t.start_offset, p.samples FROM track t JOIN track_path p ON p.track_id = t.id WHERE t.id = ?",
-          arguments: [row])
-      else { throw IndexError.corruptData("\(track) has no path") }
-      return try PathCodec.decode(stored[1], startOffset: stored[0])
+      guard let detail = try details(db, rows: [row])[row] else { throw IndexError.trackNotFound(track) }
+      return try PathCodec.decode(detail.path, startOffset: detail.startOffset)
     }
   }
 
@@ -282,21 +281,13 @@ extension IndexStore {
         throw IndexError.exhibitNotFound(exhibit)
       }
       var result: [(row: Int64, box: ExhibitBox)] = []
-      let cursor = try Row.fetchCursor(
-        db,
-        sql: """
-          SELECT t.id, t.start_offset, p.samples FROM track t JOIN track_path p ON p.track_id = t.id
-          WHERE t.exhibit_id = ?
-          """,
-        arguments: [exhibitRow])
+      let cursor = try Row.fetchCursor(db, sql: "SELECT id, detail FROM track WHERE exhibit_id = ?", arguments: [exhibitRow])
       while let row = try cursor.next() {
         let id: Int64 = row[0]
         let name = Identifier.track(id)
-        try row.withUnsafeData(atIndex: 2) { data in
-          guard let data else { throw IndexError.corruptData("\(name) has no path") }
-          try PathCodec.forEach(data, startOffset: row[1]) { frame, time, box in
-            result.append((id, ExhibitBox(frameIndex: frame, time: time, track: name, box: box)))
-          }
+        let detail = try sealing.detail(row: id, sealed: row[1])
+        try PathCodec.forEach(detail.path, startOffset: detail.startOffset) { frame, time, box in
+          result.append((id, ExhibitBox(frameIndex: frame, time: time, track: name, box: box)))
         }
       }
       result.sort { ($0.box.frameIndex, $0.row) < ($1.box.frameIndex, $1.row) }
@@ -313,10 +304,9 @@ extension IndexStore {
         throw IndexError.exhibitNotFound(exhibit)
       }
       var counts: [ObjectClass: Int] = [:]
-      for row in try Row.fetchAll(
-        db, sql: "SELECT class, count(*) FROM track WHERE exhibit_id = ? GROUP BY class", arguments: [exhibitRow])
-      {
-        if let objectClass = ObjectClass(rawValue: row[0]) { counts[objectClass] = row[1] }
+      let cursor = try Row.fetchCursor(db, sql: "SELECT id, detail FROM track WHERE exhibit_id = ?", arguments: [exhibitRow])
+      while let row = try cursor.next() {
+        counts[try sealing.detail(row: row[0], sealed: row[1]).objectClass, default: 0] += 1
       }
       return counts
     }
@@ -388,7 +378,7 @@ extension IndexStore {
       case .polygon(let points): ("polygon", points)
       case .line(let a, let b): ("line", [a, b])
       }
-    let json = String(decoding: try JSONEncoder().encode(points), as: UTF8.self)
+    let shape = try JSONEncoder().encode(StoredZoneShape(kind: kind, points: points))
     let now = clock()
     try write { db in
       guard let camera = try Int64.fetchOne(db, sql: "SELECT id FROM camera WHERE name = ?", arguments: [zone.camera])
@@ -403,10 +393,13 @@ extension IndexStore {
       }
       try db.execute(
         sql: """
-          INSERT \(replacing ? "OR REPLACE" : "") INTO zone (camera_id, name, kind, points, saved_at)
-          VALUES (?, ?, ?, ?, ?)
+          INSERT \(replacing ? "OR REPLACE" : "") INTO zone (camera_id, name, shape, saved_at)
+          VALUES (?, ?, ?, ?)
           """,
-        arguments: [camera, name, kind, json, now.timeIntervalSince1970])
+        arguments: [
+          camera, name, try sealing.sealed(shape, context: SealContext.zone(camera: camera, name: name)),
+          now.timeIntervalSince1970,
+        ])
     }
   }
 
@@ -416,11 +409,11 @@ extension IndexStore {
       try Row.fetchOne(
         db,
         sql: """
-          SELECT z.name, z.kind, z.points, z.saved_at, c.name FROM zone z JOIN camera c ON c.id = z.camera_id
+          SELECT z.name, z.camera_id, z.shape, z.saved_at, c.name FROM zone z JOIN camera c ON c.id = z.camera_id
           WHERE z.name = ? AND c.name = ?
           """,
         arguments: [name, camera]
-      ).map { try Self.savedZone($0).zone }
+      ).map { try savedZone($0).zone }
     }
   }
 
@@ -430,11 +423,11 @@ extension IndexStore {
       try Row.fetchAll(
         db,
         sql: """
-          SELECT z.name, z.kind, z.points, z.saved_at, c.name FROM zone z JOIN camera c ON c.id = z.camera_id
+          SELECT z.name, z.camera_id, z.shape, z.saved_at, c.name FROM zone z JOIN camera c ON c.id = z.camera_id
           \(camera == nil ? "" : "WHERE c.name = ?") ORDER BY c.name, z.name
           """,
         arguments: StatementArguments(camera.map { [$0] } ?? [])
-      ).map(Self.savedZone)
+      ).map(savedZone)
     }
   }
 
@@ -449,14 +442,14 @@ extension IndexStore {
     }
   }
 
-  static func savedZone(_ row: Row) throws -> SavedZone {
+  func savedZone(_ row: Row) throws -> SavedZone {
     let name: String = row[0]
-    let kind: String = row[1]
-    let text: String = row[2]
-    guard let points = try? JSONDecoder().decode([Point].self, from: Data(text.utf8)) else {
+    let clear = try sealing.opened(row[2], context: SealContext.zone(camera: row[1], name: name))
+    guard let stored = try? JSONDecoder().decode(StoredZoneShape.self, from: clear) else {
       throw IndexError.corruptData("zone @\(name)")
     }
-    let shape: ZoneShape = kind == "line" && points.count == 2 ? .line(points[0], points[1]) : .polygon(points)
+    let points = stored.points
+    let shape: ZoneShape = stored.kind == "line" && points.count == 2 ? .line(points[0], points[1]) : .polygon(points)
     return SavedZone(
       name: name, zone: Zone(camera: row[4], shape: shape, name: name),
       savedAt: Date(timeIntervalSince1970: row[3]))

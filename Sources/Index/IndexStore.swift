@@ -22,34 +22,69 @@ public struct IndexStore: Sendable {
   let writer: any DatabaseWriter
   let logger: Logger
   let clock: @Sendable () -> Date
+  /// Seals what is derived from footage before it is written, opens it when read.
+  let sealing: any IndexSealing
 
   /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
   /// - Parameters:
   ///   - path: the `index.sqlite` file; its directory must exist.
+  ///   - sealing: the procedure's sealing (a store of an earlier lrj is sealed with it when opened).
   ///   - logger: where the store logs (creation, commits, deletions).
   ///   - clock: the wall clock, injectable for tests.
   /// - Throws: ``IndexError/storage(_:)`` when the file cannot be opened or migrated.
   public init(
-    path: String, logger: Logger = Logger(label: "lrj.index"), clock: @escaping @Sendable () -> Date = { Date() }
+    path: String, sealing: any IndexSealing, logger: Logger = Logger(label: "lrj.index"),
+    clock: @escaping @Sendable () -> Date = { Date() }
   ) throws {
     let writer = try Self.storage { try DatabasePool(path: path, configuration: Self.configuration()) }
-    try self.init(writer: writer, logger: logger, clock: clock)
+    try self.init(writer: writer, sealing: sealing, logger: logger, clock: clock)
+  }
+
+  /// Whether the store at `path` was written by an earlier lrj and is not sealed yet (opening it with
+  /// the procedure's sealing seals it).
+  public static func needsSealing(path: String) throws -> Bool {
+    let queue = try storage { try DatabaseQueue(path: path, configuration: { var c = Configuration(); c.readonly = true; return c }()) }
+    defer { try? queue.close() }
+    return try storage {
+      try queue.read { db in
+        guard try db.tableExists("grdb_migrations") else { return false }
+        return try Bool.fetchOne(db, sql: "SELECT 1 FROM grdb_migrations WHERE identifier = ?", arguments: [Schema.sealedVersion]) == nil
+      }
+    }
   }
 
   /// A store in memory, for tests.
   /// - Throws: ``IndexError/storage(_:)``.
   public static func inMemory(
-    logger: Logger = Logger(label: "lrj.index"), clock: @escaping @Sendable () -> Date = { Date() }
+    sealing: any IndexSealing = NoSealing(), logger: Logger = Logger(label: "lrj.index"),
+    clock: @escaping @Sendable () -> Date = { Date() }
   ) throws -> IndexStore {
     let writer = try storage { try DatabaseQueue(configuration: configuration()) }
-    return try IndexStore(writer: writer, logger: logger, clock: clock)
+    return try IndexStore(writer: writer, sealing: sealing, logger: logger, clock: clock)
   }
 
-  init(writer: any DatabaseWriter, logger: Logger, clock: @escaping @Sendable () -> Date) throws {
+  init(writer: any DatabaseWriter, sealing: any IndexSealing, logger: Logger, clock: @escaping @Sendable () -> Date) throws {
     self.writer = writer
+    self.sealing = sealing
     self.logger = logger
     self.clock = clock
-    try Self.storage { try Schema.migrator.migrate(writer) }
+    let migrator = Schema.migrator(sealing: sealing)
+    let sealingNow = try Self.storage {
+      try writer.read { db in
+        try db.tableExists("track") && !(try migrator.appliedIdentifiers(db).contains(Schema.sealedVersion))
+      }
+    }
+    try Self.storage { try migrator.migrate(writer) }
+    if sealingNow {
+      // The clear rows the migration replaced: out of the free pages and the write-ahead log.
+      try Self.storage {
+        try writer.writeWithoutTransaction { db in
+          try db.execute(sql: "VACUUM")
+          if !(writer is DatabaseQueue) { try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        }
+      }
+      logger.notice("store sealed at rest")
+    }
   }
 
   /// Closes the store's connections (for example before its files are erased). Any later use throws.
@@ -142,7 +177,7 @@ public struct IndexStore: Sendable {
   ///   ``IndexError/exhibitAlreadyComplete(_:)``.
   public func addTracks(_ tracks: [NewTrack], toExhibit exhibit: String) throws -> [String] {
     guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
-    return try write { db in try Self.insertTracks(db, tracks, exhibitRow: row) }
+    return try write { db in try insertTracks(db, tracks, exhibitRow: row) }
   }
 
   /// Completes an exhibit: from now on it and its tracks are searched.
@@ -151,7 +186,7 @@ public struct IndexStore: Sendable {
   public func commitExhibit(_ exhibit: String, completion: ExhibitCompletion) throws {
     guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
     try Self.validate(completion)
-    try write { db in try Self.complete(db, exhibitRow: row, completion, at: clock()) }
+    try write { db in try complete(db, exhibitRow: row, completion, at: clock()) }
     logger.info("exhibit committed", metadata: ["exhibit": "\(exhibit)"])
   }
 
@@ -175,8 +210,8 @@ public struct IndexStore: Sendable {
     return try write { db in
       let exhibit = try Self.insertExhibit(db, metadata, ingestedAt: now, logger: logger)
       let row = Identifier.row(of: exhibit, prefix: "E")!
-      let ids = try Self.insertTracks(db, tracks, exhibitRow: row, sealThumbnail: sealThumbnail)
-      try Self.complete(db, exhibitRow: row, completion, at: now)
+      let ids = try insertTracks(db, tracks, exhibitRow: row, sealThumbnail: sealThumbnail)
+      try complete(db, exhibitRow: row, completion, at: now)
       try beforeCommit?(exhibit, ids)
       return (exhibit, ids)
     }
@@ -203,8 +238,8 @@ public struct IndexStore: Sendable {
     return try write { db in
       let exhibit = try Self.insertExhibit(db, metadata, ingestedAt: now, logger: logger, operation: operation)
       let row = Identifier.row(of: exhibit, prefix: "E")!
-      let ids = try Self.insertTracks(db, tracks, exhibitRow: row, sealThumbnail: sealThumbnail)
-      try Self.fill(db, exhibitRow: row, completion, at: now)
+      let ids = try insertTracks(db, tracks, exhibitRow: row, sealThumbnail: sealThumbnail)
+      try fill(db, exhibitRow: row, completion, at: now)
       return (exhibit, ids, try Self.digest(db, exhibitRow: row))
     }
   }
@@ -275,7 +310,7 @@ public struct IndexStore: Sendable {
           arguments: [row])
       else { throw IndexError.trackNotFound(track) }
       try db.execute(sql: "DELETE FROM track WHERE id = ?", arguments: [row])
-      if exhibit[1] as Int == 1 { try SearchBlock.rebuild(db, exhibitRow: exhibit[0]) }
+      if exhibit[1] as Int == 1 { try SearchBlock.rebuild(db, exhibitRow: exhibit[0], sealing: sealing) }
     }
     logger.notice("track deleted", metadata: ["track": "\(track)"])
   }
@@ -474,7 +509,7 @@ extension IndexStore {
     return id
   }
 
-  static func insertTracks(
+  func insertTracks(
     _ db: Database, _ tracks: [NewTrack], exhibitRow: Int64, sealThumbnail: ThumbnailSealer? = nil
   ) throws -> [String] {
     let exhibitID = Identifier.exhibit(exhibitRow)
@@ -488,62 +523,36 @@ extension IndexStore {
     let width: Int = exhibit["width"]
     let height: Int = exhibit["height"]
     let start: Double = exhibit["start_utc"]
-    for (index, track) in tracks.enumerated() { try validate(track, index: index, width: width, height: height) }
+    for (index, track) in tracks.enumerated() { try Self.validate(track, index: index, width: width, height: height) }
 
     let insertTrack = try db.cachedStatement(
-      sql: """
-        INSERT INTO track (exhibit_id, camera_id, class, class_confidence, direction, speed, start_offset,
-          end_offset, start_utc, end_utc, first_x, first_y, first_w, first_h, last_x, last_y, last_w, last_h,
-          frame_width, frame_height, max_area)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """)
-    let insertColour = try db.cachedStatement(
-      sql: "INSERT INTO track_colour (track_id, colour, fraction) VALUES (?, ?, ?)")
-    let insertPath = try db.cachedStatement(
-      sql: "INSERT INTO track_path (track_id, sample_count, samples) VALUES (?, ?, ?)")
-    let insertExtent = try db.cachedStatement(
-      sql:
-        "INSERT INTO track_extent (id, min_camera, max_camera, min_x, max_x, min_y, max_y) VALUES (?, ?, ?, ?, ?, ?, ?)"
-    )
+      sql: "INSERT INTO track (id, exhibit_id, camera_id, detail) VALUES (?, ?, ?, ?)")
     let insertThumbnail = try db.cachedStatement(
       sql: "INSERT INTO thumbnail (track_id, format, bytes) VALUES (?, ?, ?)")
     let frameArea = Double(width) * Double(height)
+    // Ids are chosen here so that each detail is sealed for its own track id (never reused: AUTOINCREMENT).
+    var next = 1 + max(
+      try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'track'") ?? 0,
+      try Int64.fetchOne(db, sql: "SELECT max(id) FROM track") ?? 0)
     var ids: [String] = []
     ids.reserveCapacity(tracks.count)
     for track in tracks {
       let first = track.path[0]
       let last = track.path[track.path.count - 1]
       var maxArea = 0.0
-      var minX = Double.infinity
-      var maxX = -Double.infinity
-      var minY = Double.infinity
-      var maxY = -Double.infinity
-      for sample in track.path {
-        maxArea = max(maxArea, sample.box.width * sample.box.height / frameArea)
-        let p = sample.box.groundPoint(frameWidth: Double(width), frameHeight: Double(height))
-        minX = min(minX, p.x)
-        maxX = max(maxX, p.x)
-        minY = min(minY, p.y)
-        maxY = max(maxY, p.y)
-      }
-      let area = min(1, track.maxBoxAreaFraction ?? maxArea)
+      for sample in track.path { maxArea = max(maxArea, sample.box.width * sample.box.height / frameArea) }
+      let detail = TrackDetail(
+        objectClass: track.objectClass, direction: track.direction, classConfidence: track.classConfidence,
+        speed: track.speed, startOffset: first.time, endOffset: last.time, startUTC: start + first.time,
+        endUTC: start + last.time, maxArea: min(1, track.maxBoxAreaFraction ?? maxArea), firstBox: first.box,
+        lastBox: last.box, frameWidth: width, frameHeight: height, colours: track.colours,
+        path: PathCodec.encode(track.path))
+      let row = next
+      next += 1
       insertTrack.setUncheckedArguments([
-        exhibitRow, camera, track.objectClass.rawValue, track.classConfidence, track.direction.rawValue, track.speed,
-        first.time, last.time, start + first.time, start + last.time,
-        first.box.x, first.box.y, first.box.width, first.box.height,
-        last.box.x, last.box.y, last.box.width, last.box.height,
-        width, height, area,
+        row, exhibitRow, camera, try sealing.sealed(detail.encoded(), context: SealContext.track(row)),
       ])
       try insertTrack.execute()
-      let row = db.lastInsertedRowID
-      for colour in track.colours {
-        insertColour.setUncheckedArguments([row, colour.colour.rawValue, colour.fraction])
-        try insertColour.execute()
-      }
-      insertPath.setUncheckedArguments([row, track.path.count, PathCodec.encode(track.path)])
-      try insertPath.execute()
-      insertExtent.setUncheckedArguments([row, camera, camera, minX, maxX, minY, maxY])
-      try insertExtent.execute()
       if var thumbnail = track.thumbnail {
         if let sealThumbnail { thumbnail = try sealThumbnail(Identifier.track(row), thumbnail) }
         insertThumbnail.setUncheckedArguments([row, thumbnail.format, thumbnail.data])
@@ -554,7 +563,7 @@ extension IndexStore {
     return ids
   }
 
-  static func complete(_ db: Database, exhibitRow: Int64, _ completion: ExhibitCompletion, at date: Date) throws {
+  func complete(_ db: Database, exhibitRow: Int64, _ completion: ExhibitCompletion, at date: Date) throws {
     let id = Identifier.exhibit(exhibitRow)
     guard let complete = try Int.fetchOne(db, sql: "SELECT complete FROM exhibit WHERE id = ?", arguments: [exhibitRow])
     else { throw IndexError.exhibitNotFound(id) }
@@ -564,7 +573,7 @@ extension IndexStore {
   }
 
   /// Records how the analysis ended and builds the search blocks; the exhibit stays as visible as it was.
-  static func fill(_ db: Database, exhibitRow: Int64, _ completion: ExhibitCompletion, at date: Date) throws {
+  func fill(_ db: Database, exhibitRow: Int64, _ completion: ExhibitCompletion, at date: Date) throws {
     try db.execute(
       sql: """
         UPDATE exhibit SET duration = ?, frames_decoded = ?, skipped_packets = ?, ingested_at = ?
@@ -574,7 +583,7 @@ extension IndexStore {
         completion.duration, completion.framesDecoded, completion.skippedPackets, date.timeIntervalSince1970,
         exhibitRow,
       ])
-    try SearchBlock.rebuild(db, exhibitRow: exhibitRow)
+    try SearchBlock.rebuild(db, exhibitRow: exhibitRow, sealing: sealing)
   }
 
   static func visibleTrackRow(_ track: String) throws -> Int64 {

@@ -1,13 +1,117 @@
+import Foundation
 import GRDB
 
 /// The store's schema, one migration per version. A migration is never edited once it has shipped: a
 /// change is a new migration.
 enum Schema {
-  static var migrator: DatabaseMigrator {
+  static func migrator(sealing: any IndexSealing) -> DatabaseMigrator {
     var migrator = DatabaseMigrator()
     migrator.registerMigration("v1", migrate: v1)
     migrator.registerMigration("v2-operation", migrate: v2)
+    migrator.registerMigration(sealedVersion) { try v3(db: $0, sealing: sealing) }
     return migrator
+  }
+
+  static let sealedVersion = "v3-sealed"
+
+  /// Version 3, sealed at rest (DESIGN.md §4): a track row keeps only its ids and its sealed detail
+  /// (``TrackDetail``: attributes, colours and path); search blocks and zones are sealed; the clear colour,
+  /// path and extent tables go. Existing rows are sealed with the procedure's sealing; the track id
+  /// sequence is kept, so an erased track's id is never given again. Deleted bytes are overwritten
+  /// (`secure_delete`); the caller vacuums and truncates the write-ahead log afterwards.
+  static func v3(db: Database, sealing: any IndexSealing) throws {
+    let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'track'") ?? 0
+    let blocked = try Int64.fetchAll(db, sql: "SELECT DISTINCT exhibit_id FROM search_block")
+    try db.execute(
+      sql: """
+        CREATE TABLE track_sealed (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          code TEXT GENERATED ALWAYS AS ('T' || id) VIRTUAL,
+          exhibit_id INTEGER NOT NULL,
+          camera_id INTEGER NOT NULL,
+          -- TrackDetail, sealed with the context "track T<id>".
+          detail BLOB NOT NULL CHECK (length(detail) > 0),
+          FOREIGN KEY (exhibit_id, camera_id) REFERENCES exhibit(id, camera_id) ON DELETE CASCADE
+        ) STRICT;
+        CREATE TABLE zone_sealed (
+          id INTEGER PRIMARY KEY,
+          camera_id INTEGER NOT NULL REFERENCES camera(id) ON DELETE CASCADE,
+          name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64 AND name NOT GLOB '\(namePattern)'),
+          -- {"kind": "polygon" | "line", "points": [[x, y], …]}, sealed with the context "zone <camera id>/<name>".
+          shape BLOB NOT NULL CHECK (length(shape) > 0),
+          saved_at REAL NOT NULL,
+          UNIQUE (camera_id, name)
+        ) STRICT;
+        """)
+    let insertTrack = try db.makeStatement(
+      sql: "INSERT INTO track_sealed (id, exhibit_id, camera_id, detail) VALUES (?, ?, ?, ?)")
+    let tracks = try Row.fetchAll(
+      db,
+      sql: """
+        SELECT t.id, t.exhibit_id, t.camera_id, t.class, t.class_confidence, t.direction, t.speed, t.start_offset,
+          t.end_offset, t.start_utc, t.end_utc, t.first_x, t.first_y, t.first_w, t.first_h, t.last_x, t.last_y,
+          t.last_w, t.last_h, t.frame_width, t.frame_height, t.max_area, p.samples
+        FROM track t JOIN track_path p ON p.track_id = t.id ORDER BY t.id
+        """)
+    for row in tracks {
+      let id: Int64 = row[0]
+      guard let objectClass = ObjectClass(rawValue: row[3]), let direction = Direction(rawValue: row[5]) else {
+        throw IndexError.corruptData("class or direction of \(Identifier.track(id))")
+      }
+      let colours = try Row.fetchAll(db, sql: "SELECT colour, fraction FROM track_colour WHERE track_id = ?", arguments: [id])
+        .compactMap { row in Colour(rawValue: row[0]).map { ColourFraction($0, row[1]) } }
+      let detail = TrackDetail(
+        objectClass: objectClass, direction: direction, classConfidence: row[4], speed: row[6], startOffset: row[7],
+        endOffset: row[8], startUTC: row[9], endUTC: row[10], maxArea: row[21],
+        firstBox: Box(x: row[11], y: row[12], width: row[13], height: row[14]),
+        lastBox: Box(x: row[15], y: row[16], width: row[17], height: row[18]), frameWidth: row[19], frameHeight: row[20],
+        colours: colours, path: row[22])
+      insertTrack.setUncheckedArguments([
+        id, row[1] as Int64, row[2] as Int64, try sealing.sealed(detail.encoded(), context: SealContext.track(id)),
+      ])
+      try insertTrack.execute()
+    }
+    for row in try Row.fetchAll(db, sql: "SELECT id, camera_id, name, kind, points, saved_at FROM zone") {
+      let points = try JSONDecoder().decode([Point].self, from: Data((row[4] as String).utf8))
+      let shape = try JSONEncoder().encode(StoredZoneShape(kind: row[3], points: points))
+      try db.execute(
+        sql: "INSERT INTO zone_sealed (id, camera_id, name, shape, saved_at) VALUES (?, ?, ?, ?, ?)",
+        arguments: [
+          row[0] as Int64, row[1] as Int64, row[2] as String,
+          try sealing.sealed(shape, context: SealContext.zone(camera: row[1], name: row[2])), row[5] as Double,
+        ])
+    }
+    try db.execute(
+      sql: """
+        DROP TRIGGER track_extent_delete;
+        DROP TABLE track_extent;
+        DROP TABLE track_colour;
+        DROP TABLE track_path;
+        DROP TABLE search_block;
+        DROP TABLE track;
+        DROP TABLE zone;
+        ALTER TABLE track_sealed RENAME TO track;
+        ALTER TABLE zone_sealed RENAME TO zone;
+        CREATE INDEX track_by_exhibit ON track (exhibit_id);
+        -- Search blocks (derived; format in SearchBlock.swift): records and paths sealed; the time span clear.
+        CREATE TABLE search_block (
+          id INTEGER PRIMARY KEY,
+          exhibit_id INTEGER NOT NULL REFERENCES exhibit(id) ON DELETE CASCADE,
+          block INTEGER NOT NULL CHECK (block >= 0),
+          track_count INTEGER NOT NULL CHECK (track_count BETWEEN 1 AND 4096),
+          min_start_utc REAL NOT NULL,
+          max_start_utc REAL NOT NULL CHECK (max_start_utc >= min_start_utc),
+          max_end_utc REAL NOT NULL CHECK (max_end_utc >= max_start_utc),
+          data BLOB NOT NULL,
+          paths BLOB NOT NULL,
+          UNIQUE (exhibit_id, block)
+        ) STRICT;
+        """)
+    if sequence > 0 {
+      try db.execute(sql: "DELETE FROM sqlite_sequence WHERE name = 'track'")
+      try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('track', ?)", arguments: [sequence])
+    }
+    for exhibit in blocked { try SearchBlock.rebuild(db, exhibitRow: exhibit, sealing: sealing) }
   }
 
   /// Camera and zone names: 1…64 letters, digits, '-', '_', '.' or spaces.

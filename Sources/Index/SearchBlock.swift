@@ -10,9 +10,9 @@ import GRDB
 /// | offset | type | field |
 /// |---|---|---|
 /// | 0 | Int64 | track row id |
-/// | 8 | Float64 | start, UTC seconds since 1970 (`track.start_utc`) |
-/// | 16 | Float64 | end (`track.end_utc`) |
-/// | 24 | Float64 | duration (`track.duration`) |
+/// | 8 | Float64 | start, UTC seconds since 1970 (``TrackDetail``) |
+/// | 16 | Float64 | end, UTC |
+/// | 24 | Float64 | duration (end offset − start offset) |
 /// | 32 | Float64 | speed |
 /// | 40 | Float64 | largest box area fraction |
 /// | 48 | UInt64 | occupancy cells of the ground path: bit 8 × row + column of an 8×8 grid over the image is set when a segment's bounding box meets that cell |
@@ -27,12 +27,14 @@ import GRDB
 ///
 /// `paths` (version 1): one byte `1`, then per track and sample 12 bytes: `Float32` seconds since the track's
 /// first sample, `Float32` x and y of the ground position (bottom-centre of the box over the frame size), from
-/// the stored boxes of `track_path`, thinned to one sample per ``zoneSampleInterval`` at most. Zone rules are
+/// the stored boxes of the track's path, thinned to one sample per ``zoneSampleInterval`` at most. Zone rules are
 /// evaluated on these positions.
 ///
-/// Numbers are the very values of the `track` row, so filters compare exactly what SQL would. A colour
-/// threshold that is a whole percentage is decided by the colour byte alone; any other threshold is decided by
-/// it except within one percentage point, where `track_colour` is consulted.
+/// Numbers are the very values of the track's detail (``TrackDetail``). A colour threshold that is a whole
+/// percentage is decided by the colour byte alone; any other threshold is decided by it except within one
+/// percentage point, where the track's detail is consulted. Records and paths are sealed at rest, each
+/// block on its own; its time span (`min_start_utc`, `max_start_utc`, `max_end_utc`) stays clear to route
+/// time-bounded searches.
 enum SearchBlock {
   static let version: UInt8 = 1
   static let recordSize = 104
@@ -42,26 +44,20 @@ enum SearchBlock {
   /// first and last samples, so that storing every frame for exports does not slow zone searches down.
   static let zoneSampleInterval = 0.2
 
-  /// Rewrites the blocks of an exhibit from its tracks (after its commit, or after a deletion).
-  static func rebuild(_ db: Database, exhibitRow: Int64) throws {
+  /// Rewrites the blocks of an exhibit from its tracks (after its commit, or after a deletion): opens each
+  /// track's detail, packs the records in start order and seals each block's records and paths.
+  static func rebuild(_ db: Database, exhibitRow: Int64, sealing: any IndexSealing) throws {
     try db.execute(sql: "DELETE FROM search_block WHERE exhibit_id = ?", arguments: [exhibitRow])
-    var colours: [Int64: [UInt8]] = [:]
-    let colourIndex = Dictionary(uniqueKeysWithValues: Colour.allCases.enumerated().map { ($1.rawValue, $0) })
-    let colourRows = try Row.fetchCursor(
-      db,
-      sql: """
-        SELECT c.track_id, c.colour, c.fraction FROM track_colour c JOIN track t ON t.id = c.track_id
-        WHERE t.exhibit_id = ?
-        """,
-      arguments: [exhibitRow])
-    while let row = try colourRows.next() {
-      guard let index = colourIndex[row[1]] else { throw IndexError.corruptData("colour \(row[1] as String)") }
-      colours[row[0], default: [UInt8](repeating: 0, count: 11)][index] = 1 + level(row[2])
+    var tracks: [(id: Int64, detail: TrackDetail)] = []
+    let rows = try Row.fetchCursor(db, sql: "SELECT id, detail FROM track WHERE exhibit_id = ?", arguments: [exhibitRow])
+    while let row = try rows.next() {
+      let id: Int64 = row[0]
+      tracks.append((id, try sealing.detail(row: id, sealed: row[1])))
     }
-    let classIndex = Dictionary(
-      uniqueKeysWithValues: ObjectClass.allCases.enumerated().map { ($1.rawValue, UInt8($0)) })
-    let directionIndex = Dictionary(
-      uniqueKeysWithValues: Direction.allCases.enumerated().map { ($1.rawValue, UInt8($0)) })
+    tracks.sort { ($0.detail.startUTC, $0.id) < ($1.detail.startUTC, $1.id) }
+    let colourIndex = Dictionary(uniqueKeysWithValues: Colour.allCases.enumerated().map { ($1, $0) })
+    let classIndex = Dictionary(uniqueKeysWithValues: ObjectClass.allCases.enumerated().map { ($1, UInt8($0)) })
+    let directionIndex = Dictionary(uniqueKeysWithValues: Direction.allCases.enumerated().map { ($1, UInt8($0)) })
     let insert = try db.cachedStatement(
       sql: """
         INSERT INTO search_block (exhibit_id, block, track_count, min_start_utc, max_start_utc, max_end_utc, data,
@@ -73,56 +69,39 @@ enum SearchBlock {
     var ground: [(Float, Float, Float)] = []
     var kept: [Point] = []
     var count = 0
-    var block = 0
+    var block: Int64 = 0
     var minStart = 0.0
     var maxStart = 0.0
     var maxEnd = -Double.infinity
     func flush() throws {
       guard count > 0 else { return }
-      insert.setUncheckedArguments([exhibitRow, block, count, minStart, maxStart, maxEnd, Data(bytes), Data(paths)])
+      let data = try sealing.sealed(Data(bytes), context: SealContext.blockData(exhibit: exhibitRow, block: block))
+      let sealedPaths = try sealing.sealed(Data(paths), context: SealContext.blockPaths(exhibit: exhibitRow, block: block))
+      insert.setUncheckedArguments([exhibitRow, block, count, minStart, maxStart, maxEnd, data, sealedPaths])
       try insert.execute()
       block += 1
       count = 0
       maxEnd = -.infinity
     }
-    let tracks = try Row.fetchCursor(
-      db,
-      sql: """
-        SELECT t.id, t.start_utc, t.end_utc, t.duration, t.speed, t.max_area, t.class, t.direction,
-          t.start_offset, t.frame_width, t.frame_height, p.samples
-        FROM track t JOIN track_path p ON p.track_id = t.id
-        WHERE t.exhibit_id = ? ORDER BY t.start_utc, t.id
-        """,
-      arguments: [exhibitRow])
-    while let row = try tracks.next() {
+    for (id, detail) in tracks {
       if count == 0 {
         bytes = [version]
         bytes.reserveCapacity(1 + recordSize * capacity)
         paths = [version]
-        minStart = row[1]
+        minStart = detail.startUTC
       }
-      let id: Int64 = row[0]
-      guard let objectClass = classIndex[row[6]], let direction = directionIndex[row[7]] else {
-        throw IndexError.corruptData("class or direction of \(Identifier.track(id))")
-      }
-      let start: Double = row[1]
-      let end: Double = row[2]
-      let startOffset: Double = row[8]
-      let frameWidth = Double(row[9] as Int)
-      let frameHeight = Double(row[10] as Int)
+      let frameWidth = Double(detail.frameWidth)
+      let frameHeight = Double(detail.frameHeight)
       let pathOffset = paths.count
       var sampleCount = 0
       var minX = Float.infinity
       var maxX = -Float.infinity
       var minY = Float.infinity
       var maxY = -Float.infinity
-      try row.withUnsafeData(atIndex: 11) { data in
-        guard let data else { throw IndexError.corruptData("\(Identifier.track(id)) has no path") }
-        ground.removeAll(keepingCapacity: true)
-        try PathCodec.forEach(data, startOffset: 0) { _, time, box in
-          let p = box.groundPoint(frameWidth: frameWidth, frameHeight: frameHeight)
-          ground.append((Float(time), Float(p.x), Float(p.y)))
-        }
+      ground.removeAll(keepingCapacity: true)
+      try PathCodec.forEach(detail.path, startOffset: 0) { _, time, box in
+        let p = box.groundPoint(frameWidth: frameWidth, frameHeight: frameHeight)
+        ground.append((Float(time), Float(p.x), Float(p.y)))
       }
       // Thin paths stored denser than the zone sampling rate (every frame's box, kept for exports).
       var lastKept = -Float.infinity
@@ -148,19 +127,21 @@ enum SearchBlock {
         sampleCount += 1
       }
       let cells = Self.cells(of: kept)
+      var levels = [UInt8](repeating: 0, count: 11)
+      for colour in detail.colours { levels[colourIndex[colour.colour]!] = 1 + level(colour.fraction) }
       var record = [UInt8](repeating: 0, count: recordSize)
       record.withUnsafeMutableBytes { raw in
         raw.storeBytes(of: id.littleEndian, toByteOffset: 0, as: Int64.self)
-        raw.storeBytes(of: start.bitPattern.littleEndian, toByteOffset: 8, as: UInt64.self)
-        raw.storeBytes(of: end.bitPattern.littleEndian, toByteOffset: 16, as: UInt64.self)
-        raw.storeBytes(of: (row[3] as Double).bitPattern.littleEndian, toByteOffset: 24, as: UInt64.self)
-        raw.storeBytes(of: (row[4] as Double).bitPattern.littleEndian, toByteOffset: 32, as: UInt64.self)
-        raw.storeBytes(of: (row[5] as Double).bitPattern.littleEndian, toByteOffset: 40, as: UInt64.self)
+        raw.storeBytes(of: detail.startUTC.bitPattern.littleEndian, toByteOffset: 8, as: UInt64.self)
+        raw.storeBytes(of: detail.endUTC.bitPattern.littleEndian, toByteOffset: 16, as: UInt64.self)
+        raw.storeBytes(of: detail.duration.bitPattern.littleEndian, toByteOffset: 24, as: UInt64.self)
+        raw.storeBytes(of: detail.speed.bitPattern.littleEndian, toByteOffset: 32, as: UInt64.self)
+        raw.storeBytes(of: detail.maxArea.bitPattern.littleEndian, toByteOffset: 40, as: UInt64.self)
         raw.storeBytes(of: cells.littleEndian, toByteOffset: 48, as: UInt64.self)
-        raw[56] = objectClass
-        raw[57] = direction
-        if let levels = colours[id] { for k in 0..<11 { raw[58 + k] = levels[k] } }
-        raw.storeBytes(of: startOffset.bitPattern.littleEndian, toByteOffset: 72, as: UInt64.self)
+        raw[56] = classIndex[detail.objectClass]!
+        raw[57] = directionIndex[detail.direction]!
+        for k in 0..<11 { raw[58 + k] = levels[k] }
+        raw.storeBytes(of: detail.startOffset.bitPattern.littleEndian, toByteOffset: 72, as: UInt64.self)
         raw.storeBytes(of: UInt32(pathOffset).littleEndian, toByteOffset: 80, as: UInt32.self)
         raw.storeBytes(of: UInt32(sampleCount).littleEndian, toByteOffset: 84, as: UInt32.self)
         raw.storeBytes(of: minX.bitPattern.littleEndian, toByteOffset: 88, as: UInt32.self)
@@ -169,8 +150,8 @@ enum SearchBlock {
         raw.storeBytes(of: maxY.bitPattern.littleEndian, toByteOffset: 100, as: UInt32.self)
       }
       bytes.append(contentsOf: record)
-      maxStart = start
-      maxEnd = max(maxEnd, end)
+      maxStart = detail.startUTC
+      maxEnd = max(maxEnd, detail.endUTC)
       count += 1
       if count == capacity { try flush() }
     }
@@ -284,7 +265,7 @@ enum SearchBlock {
   struct Match {
     var start: Double
     var id: Int64
-    /// The colour test needs `track_colour` to decide.
+    /// The colour test needs the track's detail to decide.
     var needsColourCheck: Bool
   }
 
@@ -308,7 +289,7 @@ enum SearchBlock {
   }
 
   /// Calls `body` with the byte offset of each record of a block that passes the filter, and whether its
-  /// colour test needs `track_colour` to decide.
+  /// colour test needs the track's detail to decide.
   @inline(__always)
   static func visit(_ data: UnsafeRawBufferPointer, filter: Filter, _ body: (Int, Bool) throws -> Void) throws {
     guard data.count >= 1, data[0] == version, (data.count - 1) % recordSize == 0 else {

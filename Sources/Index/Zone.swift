@@ -237,3 +237,9 @@ struct ZoneGrids: Sendable {
     if case .from(let origin) = query.rule { self.origin = ZoneGrid(origin.shape) }
   }
 }
+
+/// A saved zone's shape as stored (sealed) in `zone.shape`.
+struct StoredZoneShape: Codable {
+  var kind: String
+  var points: [Point]
+}

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
-import Index
+import GRDB
+@testable import Index
 import Store
 import TestSupport
 import Testing
@@ -113,9 +114,10 @@ struct ProcedureAccessTests {
     #expect(keys.procedures() == ["P2", "P3"])
   }
 
-  /// An installation of an earlier lrj kept each procedure's symmetric key wrapped in the registry: opening it
-  /// gives each open procedure a key pair, seals its thumbnails anew, and leaves only the public key in the registry.
-  @Test func anEarlierInstallationsProcedureKeysMoveOutOfTheRegistry() throws {
+  /// An installation of an earlier lrj kept each procedure's symmetric key wrapped in the registry, and its
+  /// index in clear: opening it gives each open procedure a key pair, seals its index and thumbnails to it, and
+  /// leaves only the public key in the registry; searches give what they gave.
+  @Test func anEarlierInstallationIsSealedAtRestWhenOpened() throws {
     let world = try Self.world()
     defer { try? FileManager.default.removeItem(at: world.folder) }
     let installation = world.installation
@@ -125,27 +127,44 @@ struct ProcedureAccessTests {
     _ = try installation.openProcedure(token: token, by: world.opj, now: Self.t0)
     let access = ProcedureAccess(procedure: "P1", installation: installation, identity: world.opj) { Self.t0.addingTimeInterval(60) }
     _ = try access.ingest(path: TestPaths.samplesClip, camera: "street", start: nil)
+    var everything = SearchFilters()
+    everything.limit = 500
+    let before = try access.search(everything)
+    #expect(before.total > 3)
     let kek = try installation.keyEncryptionKey()
     let current = try installation.procedureKeys.opener(procedure: "P1", kek: kek)
-    var clear: [String: Data] = [:]
+    let vaultFolder = installation.home.appendingPathComponent("procedures/P1")
+    // Sealed at rest: no track's attributes or path is in clear in the vault's files.
+    let sealedStore = try IndexStore(path: vaultFolder.appendingPathComponent("index.sqlite").path, sealing: try ProcedureSealing(opener: current))
+    let details = try sealedStore.writer.read { db in
+      try sealedStore.details(db, rows: try Int64.fetchAll(db, sql: "SELECT id FROM track")).values.map { $0 }
+    }
+    try sealedStore.close()
+    #expect(details.count == before.total)
+    for file in try FileManager.default.contentsOfDirectory(at: vaultFolder, includingPropertiesForKeys: nil) {
+      let content = try Data(contentsOf: file)
+      for detail in details {
+        let encoded = detail.encoded()
+        #expect(content.range(of: encoded.subdata(in: 3..<59)) == nil, "clear attributes in \(file.lastPathComponent)")
+        #expect(content.range(of: detail.path.prefix(49)) == nil, "a clear path in \(file.lastPathComponent)")
+      }
+    }
 
-    // As an earlier lrj left it: thumbnails sealed with a symmetric key, that key wrapped in the registry, no key file.
+    // As an earlier lrj left it: the index in clear (schema v2), thumbnails sealed with a symmetric key wrapped in
+    // the registry, no key file.
     let legacy = LegacyProcedureKey.generate()
     let vault = installation.home.appendingPathComponent("procedures/P1/index.sqlite")
-    let store = try IndexStore(path: vault.path)
-    let count = try store.rewriteThumbnails(withFormatPrefix: ProcedureWorkspace.sealedPrefix) { track, thumbnail in
-      clear[track] = try current.open(thumbnail.data, context: "thumbnail \(track)")
-      return Thumbnail(format: "sealed-png", data: try legacy.seal(clear[track]!, procedure: "P1", context: "thumbnail \(track)"))
-    }
-    try store.close()
-    #expect(count > 3)
+    let (clear, paths) = try LegacyVault.write(from: vault, opener: current, legacyKey: legacy, procedure: "P1")
+    #expect(clear.count == before.total && paths.count == before.total)
     try installation.registry.write { tx in
       try tx.execute("UPDATE procedure SET wrapped_key = ?, public_key = NULL WHERE id = 'P1'",
                      try legacy.wrapped(with: kek, installation: installation.id, procedure: "P1"))
     }
     try installation.procedureKeys.destroy(procedure: "P1")
+    #expect(try IndexStore.needsSealing(path: vault.path))
 
     let upgraded = try Installation.open(home: installation.home)
+    #expect(try !IndexStore.needsSealing(path: vault.path))
     let (wrapped, publicKey) = try upgraded.registry.read { tx in
       (try tx.value(Data.self, "SELECT wrapped_key FROM procedure WHERE id = 'P1'"),
        try tx.value(Data.self, "SELECT public_key FROM procedure WHERE id = 'P1'"))
@@ -154,13 +173,21 @@ struct ProcedureAccessTests {
     let opener = try upgraded.procedureOpener("P1", publicKey: publicKey)
     #expect(opener.publicKey.rawRepresentation != current.publicKey.rawRepresentation, "a new key pair")
     let after = ProcedureAccess(procedure: "P1", installation: upgraded, identity: world.opj) { Self.t0.addingTimeInterval(120) }
+    #expect(try after.search(everything).results == before.results)
     for (track, bytes) in clear { #expect(try after.thumbnail(track: track) == bytes, "\(track)") }
-    let rekey = try #require(try upgraded.logEntries().compactMap(\.entry).first { $0.operation == "procedure.rekey" })
-    #expect(rekey.procedure == "P1" && rekey.parameters["thumbnails-resealed"] == String(count)
-            && rekey.parameters["seal-key"] == publicKey?.base64EncodedString())
-    // Opening again changes nothing; the registry agrees with the log.
+    // No clear table is left, and no clear value of the former index is in the vault's files.
+    let files = try FileManager.default.contentsOfDirectory(at: vault.deletingLastPathComponent(), includingPropertiesForKeys: nil)
+    #expect(files.contains { $0.lastPathComponent == "index.sqlite" })
+    for file in files {
+      let content = try Data(contentsOf: file)
+      for path in paths { #expect(content.range(of: path.prefix(49)) == nil, "a clear path in \(file.lastPathComponent)") }
+    }
+    let upgrade = try #require(try upgraded.logEntries().compactMap(\.entry).first { $0.operation == "procedure.upgrade" })
+    #expect(upgrade.procedure == "P1" && upgrade.parameters["thumbnails-resealed"] == String(clear.count)
+            && upgrade.parameters["index"] == "sealed" && upgrade.parameters["seal-key"] == publicKey?.base64EncodedString())
+    // Opening again changes nothing; the registry and the index agree with the log.
     let again = try Installation.open(home: installation.home)
-    #expect(try again.logEntries().filter { $0.entry?.operation == "procedure.rekey" }.count == 1)
+    #expect(try again.logEntries().filter { $0.entry?.operation == "procedure.upgrade" }.count == 1)
     let report = try again.verifyLog()
     #expect(report.problems.isEmpty, "\(report.problems)")
   }
@@ -187,5 +214,70 @@ struct ProcedureAccessTests {
     // The magistrate still reads what is left, and the chain still verifies.
     #expect(try installation.consultLog(LogFilter(), by: judge, now: later).count >= 1)
     #expect(try installation.verifyLog().isValid)
+  }
+}
+
+/// Writes an index as lrj before "sealed at rest" kept it (schema v2, clear rows, thumbnails sealed with a
+/// symmetric key), from a current vault, in its place.
+enum LegacyVault {
+  /// - Returns: each track's clear thumbnail, and the clear path blobs written.
+  static func write(
+    from vault: URL, opener: ProcedureOpener, legacyKey: LegacyProcedureKey, procedure: String
+  ) throws -> (thumbnails: [String: Data], paths: [Data]) {
+    let sealing = try ProcedureSealing(opener: opener)
+    let current = try IndexStore(path: vault.path, sealing: sealing)
+    let legacyPath = vault.deletingLastPathComponent().appendingPathComponent("legacy.sqlite").path
+    let legacy = try DatabaseQueue(path: legacyPath)
+    try Schema.migrator(sealing: NoSealing()).migrate(legacy, upTo: "v2-operation")
+    var thumbnails: [String: Data] = [:]
+    var paths: [Data] = []
+    let rows = try current.writer.read { db in
+      (cameras: try Row.fetchAll(db, sql: "SELECT * FROM camera"),
+       exhibits: try Row.fetchAll(db, sql: "SELECT id, file_name, sha256, size_bytes, container, codec, width, height, fps, camera_id, start_utc, utc_offset, ingested_at, duration, frames_decoded, skipped_packets, complete, operation FROM exhibit"),
+       tracks: try Row.fetchAll(db, sql: "SELECT t.id, t.exhibit_id, t.camera_id, t.detail, h.format, h.bytes FROM track t LEFT JOIN thumbnail h ON h.track_id = t.id"))
+    }
+    try legacy.write { db in
+      for row in rows.cameras { try db.execute(sql: "INSERT INTO camera (id, name) VALUES (?, ?)", arguments: [row["id"], row["name"]]) }
+      for row in rows.exhibits {
+        try db.execute(
+          sql: "INSERT INTO exhibit (id, file_name, sha256, size_bytes, container, codec, width, height, fps, camera_id, start_utc, utc_offset, ingested_at, duration, frames_decoded, skipped_packets, complete, operation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          arguments: StatementArguments(row.databaseValues))
+        try db.execute(
+          sql: "INSERT INTO search_block (exhibit_id, block, track_count, min_start_utc, max_start_utc, max_end_utc, data, paths) VALUES (?, 0, 1, 0, 0, 0, ?, x'01')",
+          arguments: [row["id"], Data(repeating: 1, count: 105)])
+      }
+      for row in rows.tracks {
+        let id: Int64 = row["id"]
+        let detail = try sealing.detail(row: id, sealed: row["detail"])
+        try db.execute(
+          sql: """
+            INSERT INTO track (id, exhibit_id, camera_id, class, class_confidence, direction, speed, start_offset, end_offset,
+              start_utc, end_utc, first_x, first_y, first_w, first_h, last_x, last_y, last_w, last_h, frame_width, frame_height, max_area)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+          arguments: [id, row["exhibit_id"], row["camera_id"], detail.objectClass.rawValue, detail.classConfidence, detail.direction.rawValue,
+                      detail.speed, detail.startOffset, detail.endOffset, detail.startUTC, detail.endUTC, detail.firstBox.x, detail.firstBox.y,
+                      detail.firstBox.width, detail.firstBox.height, detail.lastBox.x, detail.lastBox.y, detail.lastBox.width,
+                      detail.lastBox.height, detail.frameWidth, detail.frameHeight, detail.maxArea])
+        for colour in detail.colours {
+          try db.execute(sql: "INSERT INTO track_colour (track_id, colour, fraction) VALUES (?, ?, ?)", arguments: [id, colour.colour.rawValue, colour.fraction])
+        }
+        try db.execute(sql: "INSERT INTO track_path (track_id, sample_count, samples) VALUES (?, ?, ?)",
+                       arguments: [id, (detail.path.count - 1) / 24, detail.path])
+        paths.append(detail.path)
+        if let bytes = row["bytes"] as Data? {
+          let track = Identifier.track(id)
+          let png = try opener.open(bytes, context: "thumbnail \(track)")
+          thumbnails[track] = png
+          try db.execute(sql: "INSERT INTO thumbnail (track_id, format, bytes) VALUES (?, 'sealed-png', ?)",
+                         arguments: [id, try legacyKey.seal(png, procedure: procedure, context: "thumbnail \(track)")])
+        }
+      }
+    }
+    try legacy.close()
+    try current.close()
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: vault.path + suffix) }
+    try FileManager.default.moveItem(atPath: legacyPath, toPath: vault.path)
+    return (thumbnails, paths)
   }
 }

@@ -38,9 +38,8 @@ struct DigestTests {
     #expect(digest.trackIDs.count == 3 && digest.trackDigests.count == 3)
     #expect(ExhibitDigest.hints(digest.trackHints) == digest.trackDigests.map { String($0.prefix(16)) })
     let edits = [
-      "UPDATE track SET speed = speed + 1e-9 WHERE id = 2",
-      "UPDATE track_colour SET fraction = 0.61",
-      "UPDATE track_path SET samples = samples WHERE 0",  // no change: same digest (checked below)
+      "UPDATE track SET detail = CAST(substr(detail, 1, 30) || x'7f' || substr(detail, 32) AS BLOB) WHERE id = 2",
+      "UPDATE track SET camera_id = camera_id WHERE 0",  // no change: same digest (checked below)
       "UPDATE search_block SET data = CAST(substr(data, 1, 10) || x'ff' || substr(data, 12) AS BLOB)",
       "UPDATE exhibit SET frames_decoded = frames_decoded + 1",
       "DELETE FROM track WHERE id = 3",

@@ -203,11 +203,11 @@ struct ConsultationCommandTests {
       #expect(try Self.entries(installation).last.map { $0.operation == operation && $0.outcome == .failed } == true)
     }
 
-    // What must not survive: the thumbnail's bytes (clear and sealed), a track's path blob and the wrapped key.
+    // What must not survive: the thumbnail's bytes (clear and sealed), a track's sealed detail and the wrapped key.
     let thumbnail = try Data(contentsOf: png)
     let vault = installation.home.appendingPathComponent("procedures/P1/index.sqlite")
     let (sealed, path) = try DatabaseQueue(path: vault.path).read { db in
-      (try Data.fetchOne(db, sql: "SELECT bytes FROM thumbnail LIMIT 1")!, try Data.fetchOne(db, sql: "SELECT samples FROM track_path LIMIT 1")!)
+      (try Data.fetchOne(db, sql: "SELECT bytes FROM thumbnail LIMIT 1")!, try Data.fetchOne(db, sql: "SELECT detail FROM track LIMIT 1")!)
     }
     #expect(sealed.range(of: thumbnail.subdata(in: 100..<164)) == nil, "thumbnails are stored sealed")
     #expect(thumbnail.starts(with: [0x89, 0x50, 0x4E, 0x47]) && !sealed.starts(with: [0x89, 0x50, 0x4E, 0x47]))
@@ -251,7 +251,7 @@ struct ConsultationCommandTests {
     // The vault and the procedure's private key are gone; nothing of them remains anywhere under LRJ_HOME.
     #expect(!FileManager.default.fileExists(atPath: vault.deletingLastPathComponent().path))
     #expect(!FileManager.default.fileExists(atPath: keyFile.path))
-    let needles = [thumbnail.subdata(in: 100..<164), sealed.subdata(in: 40..<104), path.prefix(min(64, path.count)), wrappedKey]
+    let needles = [thumbnail.subdata(in: 100..<164), sealed.subdata(in: 40..<104), path.suffix(min(64, path.count)), wrappedKey]
     let files = FileManager.default.enumerator(at: installation.home, includingPropertiesForKeys: nil)!
       .compactMap { $0 as? URL }.filter { !$0.hasDirectoryPath }
     #expect(files.contains { $0.lastPathComponent == "registry.sqlite" })

@@ -232,11 +232,11 @@ struct GovernanceAttackTests {
     try source.backup(to: try DatabaseQueue(path: pristine.path))
     try source.close()
     let cases: [(String, String)] = [
-      ("UPDATE track SET speed = speed + 0.01 WHERE id = 3", "track T3 edited"),
-      ("UPDATE track SET class = 'car' WHERE id = 4", "track T4 edited"),
-      ("UPDATE track_colour SET fraction = 0.99 WHERE track_id = 5 AND colour = (SELECT colour FROM track_colour WHERE track_id = 5 LIMIT 1)", "track T5 edited"),
+      // Track details are sealed: a flipped byte, or another track's sealed detail moved in.
+      ("UPDATE track SET detail = CAST(substr(detail, 1, 120) || x'7f' || substr(detail, 122) AS BLOB) WHERE id = 3", "track T3 edited"),
+      ("UPDATE track SET detail = (SELECT detail FROM track WHERE id = 5) WHERE id = 4", "track T4 edited"),
       ("DELETE FROM track WHERE id = 6", "track T6 deleted"),
-      ("INSERT INTO track SELECT 99, exhibit_id, camera_id, class, class_confidence, direction, speed, start_offset, end_offset, start_utc, end_utc, first_x, first_y, first_w, first_h, last_x, last_y, last_w, last_h, frame_width, frame_height, max_area FROM track WHERE id = 3",
+      ("INSERT INTO track (id, exhibit_id, camera_id, detail) SELECT 99, exhibit_id, camera_id, detail FROM track WHERE id = 3",
        "track T99 added"),
       // One byte of a search block changes what a search finds.
       ("UPDATE search_block SET data = CAST(substr(data, 1, 20) || x'7f' || substr(data, 22) AS BLOB) WHERE block = 0", "search blocks edited"),

@@ -1,5 +1,6 @@
 // index-bench: generates a synthetic procedure store with realistic distributions and measures search
 // latency (attribute and zone queries) and bytes per track. See Benchmarks/index-bench.sh.
+import Consultation
 import Foundation
 import Index
 import Logging
@@ -13,6 +14,8 @@ struct Options {
   var reuse = false
   var chunk = 5_000
   var only: String?
+  /// Measure the store unsealed (as before "sealed at rest"), for comparison.
+  var clear = false
 }
 
 var options = Options()
@@ -24,8 +27,9 @@ while let argument = arguments.popFirst() {
   case "--out": options.out = arguments.popFirst() ?? options.out
   case "--reuse": options.reuse = true
   case "--only": options.only = arguments.popFirst()
+  case "--clear": options.clear = true
   default:
-    print("usage: index-bench [--tracks N] [--runs N] [--out DIR] [--reuse] [--only TEXT]")
+    print("usage: index-bench [--tracks N] [--runs N] [--out DIR] [--reuse] [--only TEXT] [--clear]")
     exit(2)
   }
 }
@@ -160,10 +164,17 @@ try FileManager.default.createDirectory(atPath: options.out, withIntermediateDir
 let databasePath = options.out + "/index.sqlite"
 var logger = Logger(label: "index-bench")
 logger.logLevel = ProcessInfo.processInfo.environment["INDEX_BENCH_DEBUG"] == nil ? .warning : .debug
+let keyPath = options.out + "/bench.key"
 if !options.reuse {
   for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+  try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: keyPath))
 }
-var store: IndexStore? = try IndexStore(path: databasePath, logger: logger)
+// Sealed at rest as a procedure's vault (X25519 + AES-256-GCM), unless --clear.
+let sealing: any IndexSealing =
+  options.clear
+  ? NoSealing() : try ProcedureSealing.forBenchmark(procedure: "BENCH", privateKey: Data(contentsOf: URL(fileURLWithPath: keyPath)))
+print(options.clear ? "store unsealed (--clear)" : "store sealed at rest (X25519 + AES-256-GCM)")
+var store: IndexStore? = try IndexStore(path: databasePath, sealing: sealing, logger: logger)
 let existing = try store!.search(TrackQuery(limit: 0)).total
 if existing == 0 {
   print(
@@ -206,7 +217,7 @@ if existing == 0 {
 }
 // Reopen so the WAL is checkpointed into the main file before measuring its size.
 store = nil
-store = try IndexStore(path: databasePath, logger: logger)
+store = try IndexStore(path: databasePath, sealing: sealing, logger: logger)
 let total = try store!.search(TrackQuery(limit: 0)).total
 let bytes = fileSize(databasePath) + fileSize(databasePath + "-wal")
 print("store: \(total) tracks, \(bytes / 1_000_000) MB on disk, \(bytes / Int64(max(1, total))) bytes per track")
