@@ -277,6 +277,42 @@ struct ConsultationCommandTests {
     #expect(verified.standardOutput.contains("consultation log verified"))
   }
 
+  /// Crypto-erase: a backup of the installation taken before closure (everything but `keys/`, as the README
+  /// says backups are taken) and restored after it opens nothing of the procedure: its data is sealed, and the
+  /// only key that opened it was destroyed.
+  @Test func aBackupTakenBeforeClosureOpensNothingAfterIt() throws {
+    let installation = try TestInstallation.make("lrj-backup-closure")
+    defer { installation.remove() }
+    let env = installation.env()
+    try installation.expect(["ingest", "--procedure", "P1", "--camera", "street", TestPaths.samplesClip], env)
+    let found = try installation.expect(["search", "--procedure", "P1", "--class", "person"], env)
+    #expect(found.standardOutput.contains("T1") || found.standardOutput.contains("person"))
+    let home = installation.home
+    let backup = installation.folder.appendingPathComponent("backup")
+    try FileManager.default.createDirectory(at: backup, withIntermediateDirectories: true)
+    let saved = try FileManager.default.contentsOfDirectory(atPath: home.path).filter { $0 != "keys" }
+    for name in saved { try FileManager.default.copyItem(at: home.appendingPathComponent(name), to: backup.appendingPathComponent(name)) }
+    #expect(saved.contains("procedures") && saved.contains { $0.hasPrefix("registry.sqlite") })
+
+    let reports = installation.folder.appendingPathComponent("reports")
+    try installation.expect(["procedure", "close", "--procedure", "P1", "--report", reports.path], installation.env(as: "judge"))
+    #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("keys/procedures/P1").path))
+
+    // The backup restored over the installation, today's keys/ kept: the registry says P1 is open, its vault is back.
+    for name in try FileManager.default.contentsOfDirectory(atPath: home.path) where name != "keys" {
+      try FileManager.default.removeItem(at: home.appendingPathComponent(name))
+    }
+    for name in saved { try FileManager.default.copyItem(at: backup.appendingPathComponent(name), to: home.appendingPathComponent(name)) }
+    #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("procedures/P1/index.sqlite").path))
+    for arguments in [["search", "--procedure", "P1", "--class", "person"], ["tracks", "--procedure", "P1", "--exhibit", "E1"]] {
+      let result = try Run.lrj(arguments, environment: env)
+      #expect(result.status != 0 && result.standardError.contains("the key of procedure P1 is missing"), "\(arguments): \(result.standardError)")
+      #expect(!result.standardOutput.contains("person"))
+    }
+    let verify = try Run.lrj(["log", "verify"], environment: env)
+    #expect(verify.status != 0 && verify.standardOutput.contains("the key of procedure P1 is missing"), "\(verify.standardOutput)")
+  }
+
   /// L9: the magistrate has a track erased during the procedure; the investigator cannot.
   @Test func theMagistrateHasATrackErased() throws {
     let installation = try TestInstallation.make("lrj-erase")
