@@ -105,25 +105,21 @@ extension IndexStore {
       let exhibit: Int64 = row[0]
       let block: Int64 = row[1]
       let data = try sealing.opened(row[2], context: SealContext.blockData(exhibit: exhibit, block: block))
-      do {
-        try data.withUnsafeBytes { records in
-          candidates.removeAll(keepingCapacity: true)
-          try SearchBlock.visit(records, filter: filter) { candidates.append(($0, $1)) }
-          guard !candidates.isEmpty else { return }
-          evaluated += candidates.count
-          let paths = try sealing.opened(row[3], context: SealContext.blockPaths(exhibit: exhibit, block: block))
-          do {
-            try paths.withUnsafeBytes { paths in
-              for candidate in candidates {
-                try SearchBlock.groundPath(record: records, base: candidate.base, paths: paths, into: &path)
-                if let held = zone.evaluate(path, grids: grids) {
-                  let match = SearchBlock.Match(
-                    start: SearchBlock.double(records, candidate.base + 8),
-                    id: Int64(littleEndian: records.loadUnaligned(fromByteOffset: candidate.base, as: Int64.self)),
-                    needsColourCheck: candidate.needsCheck)
-                  hits.append((match, held.first, held.last))
-                }
-              }
+      try data.withUnsafeBytes { records in
+        candidates.removeAll(keepingCapacity: true)
+        try SearchBlock.visit(records, filter: filter) { candidates.append(($0, $1)) }
+        guard !candidates.isEmpty else { return }
+        evaluated += candidates.count
+        let paths = try sealing.opened(row[3], context: SealContext.blockPaths(exhibit: exhibit, block: block))
+        try paths.withUnsafeBytes { paths in
+          for candidate in candidates {
+            try SearchBlock.groundPath(record: records, base: candidate.base, paths: paths, into: &path)
+            if let held = zone.evaluate(path, grids: grids) {
+              let match = SearchBlock.Match(
+                start: SearchBlock.double(records, candidate.base + 8),
+                id: Int64(littleEndian: records.loadUnaligned(fromByteOffset: candidate.base, as: Int64.self)),
+                needsColourCheck: candidate.needsCheck)
+              hits.append((match, held.first, held.last))
             }
           }
         }
