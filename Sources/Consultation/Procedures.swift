@@ -154,10 +154,10 @@ extension Installation {
   }
 
 
-  /// Brings each open procedure made by an earlier lrj up to "sealed at rest" (DESIGN.md §4): a procedure
-  /// whose symmetric key is wrapped in the registry gets a key pair (the private key goes to
-  /// `keys/procedures/`, its thumbnails are sealed anew, the registry keeps only the public key), and a
-  /// vault whose tracks, blocks and zones are in clear is sealed to the procedure's public key. Logged as
+  /// Brings each open procedure made by an earlier lrj (a symmetric key wrapped in the registry, its index in
+  /// clear) up to "sealed at rest" (DESIGN.md §4): it gets a key pair (the private key goes to
+  /// `keys/procedures/`, the registry keeps only the public key), its vault's tracks, blocks and zones are
+  /// sealed to the public key, and its thumbnails sealed anew. Logged as
   /// `procedure.upgrade` with the exhibits' new digests. Each procedure is upgraded inside a registry write
   /// transaction, so concurrent processes do not race, and an upgrade interrupted at any point is redone.
   func upgradeProcedures(now: Date = Date()) throws {
@@ -165,26 +165,19 @@ extension Installation {
     func vault(_ procedure: String) -> String {
       ProcedureWorkspace.folder(of: procedure, home: home).appendingPathComponent("index.sqlite").path
     }
+    // Procedures opened by this lrj have had a key pair and a sealed vault from the start: only those of an
+    // earlier lrj (a symmetric key in the registry) need it, so no vault is opened here otherwise.
     func needsUpgrade(_ row: StoreRow) throws -> Bool {
-      let procedure: String = try row["id"]
-      if try row["wrapped_key"] as Data? != nil, try row["public_key"] as Data? == nil { return true }
-      guard FileManager.default.fileExists(atPath: vault(procedure)) else { return false }
-      return try IndexStore.needsSealing(path: vault(procedure))
+      try row["wrapped_key"] as Data? != nil && row["public_key"] as Data? == nil
     }
     guard try registry.read({ tx in try tx.rows(query).contains { try needsUpgrade($0) } }) else { return }
     let kek = try keyEncryptionKey()
     try registry.write { tx in
       for row in try tx.rows(query) where try needsUpgrade(row) {
         let procedure: String = try row["id"]
-        let wrapped: Data? = try row["wrapped_key"]
-        let registered: Data? = try row["public_key"]
-        let legacy = try registered == nil ? wrapped.map {
-          try LegacyProcedureKey.unwrap($0, with: kek, installation: id, procedure: procedure)
-        } : nil
+        let legacy = try LegacyProcedureKey.unwrap(try row["wrapped_key"], with: kek, installation: id, procedure: procedure)
         let opener: ProcedureOpener
-        if legacy == nil {
-          opener = try procedureOpener(procedure, publicKey: registered)
-        } else if let kept = try? procedureKeys.opener(procedure: procedure, kek: kek) {
+        if let kept = try? procedureKeys.opener(procedure: procedure, kek: kek) {
           opener = kept  // from an upgrade interrupted after its key file was written
         } else {
           let key = Curve25519.KeyAgreement.PrivateKey()
@@ -197,7 +190,7 @@ extension Installation {
           let sealing = try ProcedureSealing(opener: opener)
           let store = try IndexStore(path: vault(procedure), sealing: sealing)  // seals tracks, blocks and zones
           defer { try? store.close() }
-          if let legacy, let sealer = sealing.sealer {
+          if let sealer = sealing.sealer {
             let resealed = try store.rewriteThumbnails(withFormatPrefix: ProcedureWorkspace.legacySealedPrefix) { track, thumbnail in
               let clear = try legacy.open(thumbnail.data, procedure: procedure, context: "thumbnail \(track)")
               return Thumbnail(
@@ -213,11 +206,9 @@ extension Installation {
             parameters["track-hints-" + exhibit.id] = digest.trackHints
           }
         }
-        if legacy != nil {
-          let publicKey = opener.publicKey.rawRepresentation
-          try tx.execute("UPDATE procedure SET public_key = ?, wrapped_key = NULL WHERE id = ?", publicKey, procedure)
-          parameters["seal-key"] = publicKey.base64EncodedString()
-        }
+        let publicKey = opener.publicKey.rawRepresentation
+        try tx.execute("UPDATE procedure SET public_key = ?, wrapped_key = NULL WHERE id = ?", publicKey, procedure)
+        parameters["seal-key"] = publicKey.base64EncodedString()
         try log.append(
           LogEntry(time: now, user: "lrj", role: "system", procedure: procedure, operation: RegistryOperation.procedureUpgrade.rawValue,
                    parameters: parameters, outcome: .success), in: tx)
