@@ -3,7 +3,8 @@ import GRDB
 import Logging
 
 /// The searchable store of one procedure: exhibits, cameras, tracks, paths, thumbnails and saved zones, in
-/// one SQLite file (`index.sqlite`) through GRDB.
+/// one SQLite file (`index.sqlite`) through GRDB. What is derived from footage is sealed at rest with the
+/// store's ``IndexSealing`` and opened in memory when read; only routing data is clear (see ``IndexSealing``).
 ///
 /// Writing an exhibit is atomic for searches: ``beginExhibit(_:)`` registers it as incomplete,
 /// ``addTracks(_:toExhibit:)`` adds tracks in one transaction per chunk, and ``commitExhibit(_:completion:)``

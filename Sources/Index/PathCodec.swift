@@ -1,6 +1,6 @@
 import Foundation
 
-/// The packed form of a track's path, stored in `track_path.samples`.
+/// The packed form of a track's path, kept in its sealed detail (``TrackDetail``).
 ///
 /// Format (version 1): one byte `1`, then for each sample 24 bytes, little-endian:
 /// `UInt32` frame index, `Float32` seconds since the track's first sample, `Float32` x, y, width, height of
