@@ -117,7 +117,9 @@ struct ProcedureAccessTests {
   /// An installation of an earlier lrj kept each procedure's symmetric key wrapped in the registry, and its
   /// index in clear: opening it gives each open procedure a key pair, seals its index and thumbnails to it, and
   /// leaves only the public key in the registry; searches give what they gave.
-  @Test func anEarlierInstallationIsSealedAtRestWhenOpened() throws {
+  /// Also when an earlier upgrade was killed after writing the key file, or after sealing the vault too.
+  @Test(arguments: UpgradeInterruption.allCases)
+  func anEarlierInstallationIsSealedAtRestWhenOpened(interrupted: UpgradeInterruption) throws {
     let world = try Self.world()
     defer { try? FileManager.default.removeItem(at: world.folder) }
     let installation = world.installation
@@ -162,6 +164,18 @@ struct ProcedureAccessTests {
     }
     try installation.procedureKeys.destroy(procedure: "P1")
     #expect(try IndexStore.needsSealing(path: vault.path))
+    // An upgrade killed half way: its key file is written (and maybe the vault sealed); the registry is unchanged.
+    var kept: Curve25519.KeyAgreement.PrivateKey?
+    if interrupted != .never {
+      let key = Curve25519.KeyAgreement.PrivateKey()
+      try installation.procedureKeys.write(key, procedure: "P1", kek: kek)
+      kept = key
+      if interrupted == .afterSealingTheVault {
+        let sealing = try ProcedureSealing(opener: ProcedureOpener(procedure: "P1", privateKey: key))
+        try IndexStore(path: vault.path, sealing: sealing).close()
+        #expect(try !IndexStore.needsSealing(path: vault.path))
+      }
+    }
 
     let upgraded = try Installation.open(home: installation.home)
     #expect(try !IndexStore.needsSealing(path: vault.path))
@@ -172,6 +186,7 @@ struct ProcedureAccessTests {
     #expect(wrapped == nil)
     let opener = try upgraded.procedureOpener("P1", publicKey: publicKey)
     #expect(opener.publicKey.rawRepresentation != current.publicKey.rawRepresentation, "a new key pair")
+    if let kept { #expect(opener.publicKey.rawRepresentation == kept.publicKey.rawRepresentation, "the interrupted upgrade's key") }
     let after = ProcedureAccess(procedure: "P1", installation: upgraded, identity: world.opj) { Self.t0.addingTimeInterval(120) }
     #expect(try after.search(everything).results == before.results)
     for (track, bytes) in clear { #expect(try after.thumbnail(track: track) == bytes, "\(track)") }
@@ -184,7 +199,8 @@ struct ProcedureAccessTests {
     }
     let upgrade = try #require(try upgraded.logEntries().compactMap(\.entry).first { $0.operation == "procedure.upgrade" })
     #expect(upgrade.procedure == "P1" && upgrade.parameters["thumbnails-resealed"] == String(clear.count)
-            && upgrade.parameters["index"] == "sealed" && upgrade.parameters["seal-key"] == publicKey?.base64EncodedString())
+            && upgrade.parameters["index"] == (interrupted == .afterSealingTheVault ? "already sealed" : "sealed")
+            && upgrade.parameters["seal-key"] == publicKey?.base64EncodedString())
     // Opening again changes nothing; the registry and the index agree with the log.
     let again = try Installation.open(home: installation.home)
     #expect(try again.logEntries().filter { $0.entry?.operation == "procedure.upgrade" }.count == 1)
@@ -280,4 +296,11 @@ enum LegacyVault {
     try FileManager.default.moveItem(atPath: legacyPath, toPath: vault.path)
     return (thumbnails, paths)
   }
+}
+
+/// Where an earlier upgrade of an installation was killed.
+enum UpgradeInterruption: CaseIterable, Sendable {
+  case never
+  case afterWritingTheKeyFile
+  case afterSealingTheVault
 }
