@@ -51,17 +51,37 @@ final class RunningOperation {
   /// A new operation id: 16 random bytes in hex.
   static func newID() -> String { AuthorisationClaims.newTokenID() }
 
-  /// Creates and locks the operation's lock file.
+  /// Creates and locks the operation's lock file: made and locked under a hidden name, then renamed, so that a
+  /// lock file under its final name is always locked while its process lives.
   static func lock(id: String, home: URL) throws -> Int32 {
     let folder = lockFolder(home: home)
     try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    let fd = open(lockURL(id: id, home: home).path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw InstallationError("cannot create \(lockURL(id: id, home: home).path): \(String(cString: strerror(errno)))") }
-    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+    let final = lockURL(id: id, home: home).path
+    let hidden = folder.appendingPathComponent(".\(id).tmp").path
+    let fd = open(hidden, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw InstallationError("cannot create \(hidden): \(String(cString: strerror(errno)))") }
+    guard flock(fd, LOCK_EX | LOCK_NB) == 0, rename(hidden, final) == 0 else {
       close(fd)
-      throw InstallationError("cannot lock \(lockURL(id: id, home: home).path)")
+      unlink(hidden)
+      throw InstallationError("cannot lock \(final)")
     }
     return fd
+  }
+
+  /// Removes the lock files no recorded operation names and no process holds: those of a process killed
+  /// after making its lock file and before its started entry was committed.
+  static func removeOrphanLocks(home: URL, recorded: Set<String>) {
+    let folder = lockFolder(home: home)
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
+      let id = name.hasPrefix(".") && name.hasSuffix(".tmp") ? String(name.dropFirst().dropLast(4)) : name
+      guard !recorded.contains(id) else { continue }
+      let path = folder.appendingPathComponent(name).path
+      let fd = open(path, O_RDWR | O_CLOEXEC)
+      guard fd >= 0 else { continue }
+      // Held: its process lives (and will record its operation, or remove the file).
+      if flock(fd, LOCK_EX | LOCK_NB) == 0 { unlink(path) }
+      close(fd)
+    }
   }
 
   /// Whether the process of operation `id` still runs (holds its lock).

@@ -17,6 +17,7 @@ extension Installation {
     for operation in try interruptedOperations() {
       try settle(operation, noticedBy: identity, now: now)
     }
+    RunningOperation.removeOrphanLocks(home: home, recorded: Set(try registry.read { tx in try OperationRecord.all(in: tx) }.map(\.id)))
   }
 
   private func settle(_ operation: OperationRecord, noticedBy identity: Identity, now: Date) throws {

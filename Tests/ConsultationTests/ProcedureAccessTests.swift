@@ -208,6 +208,24 @@ struct ProcedureAccessTests {
     #expect(report.problems.isEmpty, "\(report.problems)")
   }
 
+  /// A process killed after making its lock file and before its started entry was committed leaves a lock
+  /// file no operation names: the next command removes it, never one a living process holds.
+  @Test func orphanLockFilesAreRemovedButHeldOnesKept() throws {
+    let world = try Self.world()
+    defer { try? FileManager.default.removeItem(at: world.folder) }
+    let home = world.installation.home
+    let folder = RunningOperation.lockFolder(home: home)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let orphan = RunningOperation.newID()
+    FileManager.default.createFile(atPath: RunningOperation.lockURL(id: orphan, home: home).path, contents: Data())
+    FileManager.default.createFile(atPath: folder.appendingPathComponent(".\(RunningOperation.newID()).tmp").path, contents: Data())
+    let held = RunningOperation.newID()
+    let descriptor = try RunningOperation.lock(id: held, home: home)
+    defer { close(descriptor) }
+    try world.installation.settleInterruptedOperations(noticedBy: world.opj, now: Self.t0)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [held])
+  }
+
   @Test func bodiesOlderThanFiveYearsArePurgedAutomaticallyOnceADay() throws {
     let world = try Self.world()
     defer { try? FileManager.default.removeItem(at: world.folder) }
