@@ -86,6 +86,12 @@ public struct StoreRow: Sendable {
     self.values = values
   }
 
+  /// A row whose column names are lower case already (engines building many rows of one query).
+  public init(lowercasedColumns columns: [String], values: [StoreValue]) {
+    self.columns = columns
+    self.values = values
+  }
+
   /// The value of `column`; `.null` when there is no such column.
   public func value(_ column: String) -> StoreValue {
     guard let index = columns.firstIndex(of: column.lowercased()) else { return .null }
@@ -140,6 +146,9 @@ public protocol StoreTransaction {
   func execute(_ sql: String, _ arguments: [StoreValue]) throws -> Int
   /// Runs a query and returns every row.
   func rows(_ sql: String, _ arguments: [StoreValue]) throws -> [StoreRow]
+  /// Runs a query and hands its rows to `body` one at a time, without holding them all in memory
+  /// (for scans of many large rows).
+  func forEachRow(_ sql: String, _ arguments: [StoreValue], _ body: (StoreRow) throws -> Void) throws
 }
 
 extension StoreTransaction {

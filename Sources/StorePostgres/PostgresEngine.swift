@@ -53,19 +53,33 @@ public struct PostgresLocation: Sendable, Equatable {
 /// call waits for its answer). Write transactions are serialised inside the database by a
 /// transaction-level advisory lock, so the consultation log's chain stays one chain whatever the
 /// number of writers, on every machine.
+///
+/// An engine bound to a schema (a procedure's index) sees that schema's tables first and takes its
+/// own advisory lock, so its writers queue only behind writers of the same schema: a registry write
+/// that opens a procedure's index does not wait for itself.
 public final class PostgresEngine: StoreEngine, @unchecked Sendable {  // `connection` is only used under `lock`
   public let dialect = StoreDialect.postgres
   public let name: String
   private let lock = NSLock()
   private var connection: PostgresConnection?
   private let logger = Logger(label: "lrj.store.postgres")
-  /// The advisory lock every write transaction takes first.
+  /// The advisory lock every write transaction of the database's public schema takes first.
   static let writeLock: Int64 = 0x6C726A_5752  // "lrj" "WR"
+  /// The advisory lock this engine's write transactions take.
+  private let lockKey: Int64
+  /// The schema the engine works in; nil for the database's `public` schema.
+  public let schema: String?
 
   /// Connects.
+  /// - Parameters:
+  ///   - schema: the schema whose tables the engine's statements name (it must exist; see
+  ///     ``createSchema(_:)``); nil for `public`. Names are 1 to 63 lower-case ASCII letters, digits or '_'.
   /// - Throws: `StoreError` naming the database and the cause (server down, wrong password, no such database).
-  public init(location: PostgresLocation, connectTimeout: TimeAmount = .seconds(10)) throws {
-    name = location.redacted
+  public init(location: PostgresLocation, schema: String? = nil, connectTimeout: TimeAmount = .seconds(10)) throws {
+    if let schema { try Self.validateSchema(schema) }
+    self.schema = schema
+    lockKey = schema.map(Self.lockKey(schema:)) ?? Self.writeLock
+    name = location.redacted + (schema.map { " (schema \($0))" } ?? "")
     let tls: PostgresConnection.Configuration.TLS
     switch location.sslMode {
     case "disable": tls = .disable
@@ -90,6 +104,43 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {  // `conne
     } catch {
       throw StoreError("cannot reach the database \(location.redacted): \(Self.describe(error))")
     }
+    if let schema {
+      // Unqualified names are the schema's (pg_catalog is still searched first, implicitly).
+      _ = try lock.withLock {
+        try PostgresTransaction(connection: connection!, logger: logger, name: name)
+          .execute("SET search_path TO \"\(schema)\"", [])
+      }
+    }
+  }
+
+  /// Schema names the engine accepts: they are spliced into SQL, so only these characters.
+  public static func validateSchema(_ schema: String) throws {
+    guard (1...63).contains(schema.utf8.count), schema.first.map({ !$0.isNumber }) == true,
+      schema.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
+    else { throw StoreError("invalid schema name \"\(schema)\"") }
+  }
+
+  /// The SQL that creates `schema` (run it in a write transaction of any engine of the database).
+  public static func createSchema(_ schema: String) throws -> String {
+    try validateSchema(schema)
+    return "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""
+  }
+
+  /// The SQL that drops `schema` with everything in it.
+  public static func dropSchema(_ schema: String) throws -> String {
+    try validateSchema(schema)
+    return "DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE"
+  }
+
+  /// A stable advisory lock key per schema (FNV-1a of its name), never the public schema's.
+  static func lockKey(schema: String) -> Int64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in schema.utf8 {
+      hash ^= UInt64(byte)
+      hash = hash &* 0x100_0000_01b3
+    }
+    let key = Int64(bitPattern: hash)
+    return key == writeLock ? key &+ 1 : key
   }
 
   deinit { try? connection?.close().wait() }
@@ -117,7 +168,7 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {  // `conne
       let transaction = PostgresTransaction(connection: connection, logger: logger, name: name)
       _ = try transaction.execute(begin, [])
       do {
-        if serialise { _ = try transaction.rows("SELECT pg_advisory_xact_lock(?)", [.integer(Self.writeLock)]) }
+        if serialise { _ = try transaction.rows("SELECT pg_advisory_xact_lock(?)", [.integer(lockKey)]) }
         let value = try body(transaction)
         _ = try transaction.execute("COMMIT", [])
         return value
@@ -165,6 +216,23 @@ struct PostgresTransaction: StoreTransaction {
       }
       return StoreRow(columns: columns, values: values)
     }
+  }
+
+  /// Through a server-side cursor, fetched a batch at a time (the statement runs inside a transaction).
+  func forEachRow(_ sql: String, _ arguments: [StoreValue], _ body: (StoreRow) throws -> Void) throws {
+    let cursor = "lrj_rows_\(UInt32.random(in: 0...UInt32.max))"  // its own name: scans may nest
+    _ = try run("DECLARE \(cursor) NO SCROLL CURSOR FOR " + sql, arguments)
+    do {
+      while true {
+        let batch = try rows("FETCH FORWARD 64 FROM \(cursor)", [])
+        if batch.isEmpty { break }
+        for row in batch { try body(row) }
+      }
+    } catch {
+      _ = try? run("CLOSE \(cursor)", [])
+      throw error
+    }
+    _ = try run("CLOSE \(cursor)", [])
   }
 
   private func run(_ sql: String, _ arguments: [StoreValue]) throws -> PostgresQueryResult {

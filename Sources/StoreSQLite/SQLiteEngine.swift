@@ -75,10 +75,17 @@ public struct SQLiteTransaction: StoreTransaction {
   }
 
   public func rows(_ sql: String, _ arguments: [StoreValue]) throws -> [StoreRow] {
+    var rows: [StoreRow] = []
+    try forEachRow(sql, arguments) { rows.append($0) }
+    return rows
+  }
+
+  public func forEachRow(_ sql: String, _ arguments: [StoreValue], _ body: (StoreRow) throws -> Void) throws {
     let statement = try db.cachedStatement(sql: sql)
-    let columns = statement.columnNames
-    return try Row.fetchAll(statement, arguments: StatementArguments(arguments.map(\.databaseValue))).map { row in
-      StoreRow(columns: columns, values: (0..<row.count).map { StoreValue(row[$0] as DatabaseValue) })
+    let columns = statement.columnNames.map { $0.lowercased() }
+    let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(arguments.map(\.databaseValue)))
+    while let row = try cursor.next() {
+      try body(StoreRow(lowercasedColumns: columns, values: (0..<row.count).map { StoreValue(row[$0] as DatabaseValue) }))
     }
   }
 }

@@ -55,6 +55,59 @@ struct EngineTests {
     }
   }
 
+  @Test func scansStreamRowsAndMayNest() throws {
+    for engine in try Self.engines() {
+      try engine.write { try $0.execute(Self.table(engine.dialect)) }
+      try engine.write { tx in
+        for id in 1...300 { try tx.execute("INSERT INTO t(id, i, b) VALUES (?, ?, ?)", id, id * 2, Data(repeating: UInt8(id % 256), count: 100)) }
+      }
+      var seen: [Int64] = []
+      var inner = 0
+      try engine.read { tx in
+        try tx.forEachRow("SELECT id, i, b FROM t WHERE i > ? ORDER BY id", [.integer(10)]) { row in
+          seen.append(try row.get("id"))
+          #expect(try row.get("b", as: Data.self) == Data(repeating: UInt8(seen.last! % 256), count: 100))
+          if seen.count % 100 == 0 {
+            try tx.forEachRow("SELECT id FROM t WHERE id <= ?", [.integer(3)]) { _ in inner += 1 }
+          }
+        }
+      }
+      #expect(seen == Array(6...300), "\(engine.name)")
+      #expect(inner == 6, "\(engine.name): nested scans")
+      struct Stop: Error {}
+      #expect(throws: Stop.self) { try engine.read { tx in try tx.forEachRow("SELECT id FROM t", []) { _ in throw Stop() } } }
+      #expect(try engine.read { try $0.value(Int.self, "SELECT count(*) FROM t") } == 300, "\(engine.name): usable after a stopped scan")
+      try engine.close()
+    }
+  }
+
+  /// Two engines on two schemas of one database: each sees its own tables, and a write of one waits
+  /// for nothing the other holds (a registry write may open a procedure's index inside it).
+  @Test func schemasSeparateTablesAndLocks() throws {
+    guard let server = TestPostgres.shared else { return print("PostgreSQL is not installed: schemas are not tested") }
+    let location = try PostgresLocation(url: try server.database("schemas"))
+    let main = try PostgresEngine(location: location)
+    try main.write { tx in
+      try tx.execute(try PostgresEngine.createSchema("p_one"))
+      try tx.execute(try PostgresEngine.createSchema("p_two"))
+    }
+    let one = try PostgresEngine(location: location, schema: "p_one")
+    let two = try PostgresEngine(location: location, schema: "p_two")
+    for engine in [one, two] { try engine.write { try $0.execute(Self.table(.postgres)) } }
+    try main.write { _ in
+      try one.write { try $0.execute("INSERT INTO t(id, s) VALUES (1, 'one')") }
+      try two.write { try $0.execute("INSERT INTO t(id, s) VALUES (1, 'two')") }
+    }
+    #expect(try one.read { try $0.value(String.self, "SELECT s FROM t") } == "one")
+    #expect(try two.read { try $0.value(String.self, "SELECT s FROM t") } == "two")
+    try main.write { try $0.execute(try PostgresEngine.dropSchema("p_one")) }
+    #expect(throws: StoreError.self) { try one.read { try $0.rows("SELECT s FROM t") } }
+    #expect(try main.read { try $0.value(Int.self, "SELECT count(*) FROM pg_namespace WHERE nspname IN ('p_one', 'p_two')") } == 1)
+    for name in ["", "P_upper", "a;drop", "1abc", String(repeating: "a", count: 64)] {
+      #expect(throws: StoreError.self) { try PostgresEngine(location: location, schema: name) }
+    }
+  }
+
   @Test func concurrentWritersAreSerialised() throws {
     for engine in try Self.engines() {
       try engine.write { try $0.execute(Self.table(engine.dialect)) }
