@@ -77,6 +77,7 @@ let package = Package(
     .target(
       name: "Index",
       dependencies: [
+        "Store", "StoreSQLite",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
@@ -138,7 +139,8 @@ let package = Package(
       name: "StoreTests", dependencies: ["Store", "StoreSQLite", "StorePostgres", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(
-      name: "IndexTests", dependencies: ["Index", .product(name: "GRDB", package: "GRDB.swift")],
+      name: "IndexTests",
+      dependencies: ["Index", "Store", "StoreSQLite", "StorePostgres", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
       swiftSettings: swiftSettings),
     .testTarget(
       name: "IngestTests", dependencies: ["Ingest", "Index", "Media", "TestSupport"], swiftSettings: swiftSettings),

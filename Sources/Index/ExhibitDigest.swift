@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import GRDB
+import Store
 
 /// What an exhibit's ingest stored, reduced to hashes, so that the consultation log can vouch for the
 /// index: the ingest logs it, and `lrj log verify` recomputes it and names a track or an exhibit edited,
@@ -67,22 +67,22 @@ public struct DigestEncoder {
 
   public init() {}
 
-  mutating func record(_ values: [DatabaseValue]) {
+  mutating func record(_ values: [StoreValue]) {
     byte(5)
     integer(Int64(values.count))
     for value in values { self.value(value) }
   }
 
-  mutating func text(_ text: String) { value(text.databaseValue) }
+  mutating func text(_ text: String) { value(.text(text)) }
 
   mutating func raw(_ data: Data) { hasher.update(data: data) }
 
-  private mutating func value(_ value: DatabaseValue) {
-    switch value.storage {
+  private mutating func value(_ value: StoreValue) {
+    switch value {
     case .null: byte(0)
-    case .int64(let v): byte(1); integer(v)
-    case .double(let v): byte(2); integer(Int64(bitPattern: v.bitPattern))
-    case .string(let s): byte(3); integer(Int64(s.utf8.count)); hasher.update(data: Data(s.utf8))
+    case .integer(let v): byte(1); integer(v)
+    case .real(let v): byte(2); integer(Int64(bitPattern: v.bitPattern))
+    case .text(let s): byte(3); integer(Int64(s.utf8.count)); hasher.update(data: Data(s.utf8))
     case .blob(let d): byte(4); integer(Int64(d.count)); hasher.update(data: d)
     }
   }
@@ -105,53 +105,48 @@ extension IndexStore {
   /// - Throws: ``IndexError/exhibitNotFound(_:)``.
   public func digest(ofExhibit exhibit: String) throws -> ExhibitDigest {
     guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
-    return try read { db in try Self.digest(db, exhibitRow: row) }
+    return try read { tx in try Self.digest(tx, exhibitRow: row) }
   }
 
-  static func digest(_ db: Database, exhibitRow: Int64) throws -> ExhibitDigest {
+  static func digest(_ tx: any StoreTransaction, exhibitRow: Int64) throws -> ExhibitDigest {
     let id = Identifier.exhibit(exhibitRow)
     guard
-      let exhibit = try Row.fetchOne(
-        db,
-        sql: """
+      let exhibit = try tx.row(
+        """
           SELECT e.id, e.file_name, e.sha256, e.size_bytes, e.container, e.codec, e.width, e.height, e.fps, c.name,
             e.start_utc, e.utc_offset, e.duration, e.frames_decoded, e.skipped_packets
           FROM exhibit e JOIN camera c ON c.id = e.camera_id WHERE e.id = ?
-          """, arguments: [exhibitRow])
+          """, exhibitRow)
     else { throw IndexError.exhibitNotFound(id) }
     var whole = DigestEncoder()
     whole.text("lrj exhibit digest 2")
-    whole.record(Array(exhibit.databaseValues))
+    whole.record(exhibit.values)
 
     // Each track's record: its row (ids and sealed detail) and its thumbnail, as stored.
-    let tracks = try Row.fetchAll(
-      db, sql: "SELECT id, exhibit_id, camera_id, detail FROM track WHERE exhibit_id = ? ORDER BY id", arguments: [exhibitRow])
     var trackIDs: [String] = []
     var trackDigests: [String] = []
-    for track in tracks {
-      let trackRow: Int64 = track[0]
+    let tracks = """
+      SELECT t.id, t.exhibit_id, t.camera_id, t.detail, h.format, h.bytes
+      FROM track t LEFT JOIN thumbnail h ON h.track_id = t.id WHERE t.exhibit_id = ? ORDER BY t.id
+      """
+    try tx.forEachRow(tracks, [.integer(exhibitRow)]) { track in
+      let trackRow: Int64 = try track.get(0)
       var encoder = DigestEncoder()
       encoder.text("track")
-      encoder.record(Array(track.databaseValues))
+      encoder.record(Array(track.values[0..<4]))
       encoder.text("thumbnail")
-      for thumbnail in try Row.fetchAll(db, sql: "SELECT format, bytes FROM thumbnail WHERE track_id = ?", arguments: [trackRow]) {
-        encoder.record(Array(thumbnail.databaseValues))
-      }
+      if track.values[4] != .null { encoder.record(Array(track.values[4..<6])) }
       let digest = encoder.finishBytes()
       whole.raw(digest)
       trackIDs.append(Identifier.track(trackRow))
       trackDigests.append(digest.map { String(format: "%02x", $0) }.joined())
     }
     whole.text("blocks")
-    for block in try Row.fetchAll(
-      db,
-      sql: """
-        SELECT block, track_count, min_start_utc, max_start_utc, max_end_utc, data, paths
-        FROM search_block WHERE exhibit_id = ? ORDER BY block
-        """, arguments: [exhibitRow])
-    {
-      whole.record(Array(block.databaseValues))
-    }
+    let blocks = """
+      SELECT block, track_count, min_start_utc, max_start_utc, max_end_utc, data, paths
+      FROM search_block WHERE exhibit_id = ? ORDER BY block
+      """
+    try tx.forEachRow(blocks, [.integer(exhibitRow)]) { block in whole.record(block.values) }
     return ExhibitDigest(exhibit: id, digest: whole.finish(), trackIDs: trackIDs, trackDigests: trackDigests)
   }
 }

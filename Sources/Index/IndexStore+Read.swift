@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import Logging
+import Store
 
 extension IndexStore {
   // MARK: Search
@@ -15,58 +15,59 @@ extension IndexStore {
   ///   storage failures.
   public func search(_ query: TrackQuery) throws -> SearchResult {
     try query.validate()
-    return try read { db in
-      let context = try SearchContext(db)
+    return try read { tx in
+      let context = try SearchContext(tx)
       guard let allowed = try context.allowedExhibits(for: query) else { return SearchResult(total: 0, results: []) }
       if let zone = query.zone {
-        return try zoneSearch(db, query: query, zone: zone, exhibits: allowed, context: context)
+        return try zoneSearch(tx, query: query, zone: zone, exhibits: allowed, context: context)
       }
-      var matches = try scanBlocks(db, query: query, exhibits: allowed)
+      var matches = try scanBlocks(tx, query: query, exhibits: allowed)
       let total = matches.count
       let wanted = query.offset >= total ? total : min(total, query.offset + query.limit)
       selectSmallest(&matches, count: wanted)
       let page = matches[min(query.offset, wanted)..<wanted].map(\.id)
-      return SearchResult(total: total, results: try summaries(db, rows: page, context: context))
+      return SearchResult(total: total, results: try summaries(tx, rows: page, context: context))
     }
   }
 
   /// The blocks of the given exhibits that may hold tracks in the query's time range.
-  private func blocks(_ db: Database, query: TrackQuery, exhibits: [Int64], columns: String) throws -> RowCursor {
+  private func forEachBlock(
+    _ tx: any StoreTransaction, query: TrackQuery, exhibits: [Int64], columns: String, _ body: (StoreRow) throws -> Void
+  ) throws {
     var sql =
       "SELECT \(columns) FROM search_block WHERE exhibit_id IN (\(exhibits.map(String.init).joined(separator: ",")))"
-    var arguments = StatementArguments()
+    var arguments: [StoreValue] = []
     if let to = query.to {
       sql += " AND min_start_utc < ?"
-      arguments += [to.timeIntervalSince1970]
+      arguments.append(.real(to.timeIntervalSince1970))
     }
     if let from = query.from {
       sql += " AND max_end_utc > ?"
-      arguments += [from.timeIntervalSince1970]
+      arguments.append(.real(from.timeIntervalSince1970))
     }
-    return try Row.fetchCursor(db, sql: sql, arguments: arguments)
+    try tx.forEachRow(sql, arguments, body)
   }
 
   /// The tracks of the given exhibits that pass the query's attribute filters.
-  private func scanBlocks(_ db: Database, query: TrackQuery, exhibits: [Int64]) throws -> [SearchBlock.Match] {
+  private func scanBlocks(_ tx: any StoreTransaction, query: TrackQuery, exhibits: [Int64]) throws -> [SearchBlock.Match] {
     let filter = SearchBlock.Filter(query, cells: nil)
     var matches: [SearchBlock.Match] = []
-    let cursor = try blocks(db, query: query, exhibits: exhibits, columns: "exhibit_id, block, data")
-    while let row = try cursor.next() {
-      let data = try sealing.opened(row[2], context: SealContext.blockData(exhibit: row[0], block: row[1]))
+    try forEachBlock(tx, query: query, exhibits: exhibits, columns: "exhibit_id, block, data") { row in
+      let data = try sealing.opened(try row.get(2), context: SealContext.blockData(exhibit: try row.get(0), block: try row.get(1)))
       try data.withUnsafeBytes { try SearchBlock.scan($0, filter: filter, into: &matches) }
     }
     let unsure = matches.filter(\.needsColourCheck).map(\.id)
     if !unsure.isEmpty {
-      let confirmed = try confirmColours(db, query: query, rows: unsure)
+      let confirmed = try confirmColours(tx, query: query, rows: unsure)
       matches.removeAll { $0.needsColourCheck && !confirmed.contains($0.id) }
     }
     return matches
   }
 
   /// Colour thresholds that are not whole percentages: decides the borderline tracks on their details.
-  private func confirmColours(_ db: Database, query: TrackQuery, rows: [Int64]) throws -> Set<Int64> {
+  private func confirmColours(_ tx: any StoreTransaction, query: TrackQuery, rows: [Int64]) throws -> Set<Int64> {
     var confirmed = Set<Int64>()
-    for (row, detail) in try details(db, rows: rows)
+    for (row, detail) in try details(tx, rows: rows)
     where detail.colours.contains(where: { query.colours.contains($0.colour) && $0.fraction >= query.minColourFraction }) {
       confirmed.insert(row)
     }
@@ -74,14 +75,12 @@ extension IndexStore {
   }
 
   /// The opened details of these tracks (those that exist), by row.
-  func details(_ db: Database, rows: [Int64]) throws -> [Int64: TrackDetail] {
+  func details(_ tx: any StoreTransaction, rows: [Int64]) throws -> [Int64: TrackDetail] {
     var result: [Int64: TrackDetail] = [:]
     for chunk in stride(from: 0, to: rows.count, by: 500).map({ rows[$0..<min(rows.count, $0 + 500)] }) {
-      let cursor = try Row.fetchCursor(
-        db, sql: "SELECT id, detail FROM track WHERE id IN (\(chunk.map(String.init).joined(separator: ",")))")
-      while let row = try cursor.next() {
-        let id: Int64 = row[0]
-        result[id] = try sealing.detail(row: id, sealed: row[1])
+      try tx.forEachRow("SELECT id, detail FROM track WHERE id IN (\(chunk.map(String.init).joined(separator: ",")))", []) { row in
+        let id: Int64 = try row.get(0)
+        result[id] = try sealing.detail(row: id, sealed: try row.get(1))
       }
     }
     return result
@@ -90,7 +89,7 @@ extension IndexStore {
   /// A zone search: the block scan keeps the tracks that pass the attribute filters and whose ground path
   /// comes near the zone (bounding box and occupancy cells), then the rule is evaluated on their paths.
   private func zoneSearch(
-    _ db: Database, query: TrackQuery, zone: ZoneQuery, exhibits: [Int64], context: SearchContext
+    _ tx: any StoreTransaction, query: TrackQuery, zone: ZoneQuery, exhibits: [Int64], context: SearchContext
   ) throws -> SearchResult {
     let filter = SearchBlock.Filter(query, cells: SearchBlock.cells(of: zone.zone.shape))
     let grids = ZoneGrids(zone)
@@ -100,17 +99,16 @@ extension IndexStore {
     var evaluated = 0
     let clock = ContinuousClock()
     let started = clock.now
-    let cursor = try blocks(db, query: query, exhibits: exhibits, columns: "exhibit_id, block, data, paths")
-    while let row = try cursor.next() {
-      let exhibit: Int64 = row[0]
-      let block: Int64 = row[1]
-      let data = try sealing.opened(row[2], context: SealContext.blockData(exhibit: exhibit, block: block))
+    try forEachBlock(tx, query: query, exhibits: exhibits, columns: "exhibit_id, block, data, paths") { row in
+      let exhibit: Int64 = try row.get(0)
+      let block: Int64 = try row.get(1)
+      let data = try sealing.opened(try row.get(2), context: SealContext.blockData(exhibit: exhibit, block: block))
       try data.withUnsafeBytes { records in
         candidates.removeAll(keepingCapacity: true)
         try SearchBlock.visit(records, filter: filter) { candidates.append(($0, $1)) }
         guard !candidates.isEmpty else { return }
         evaluated += candidates.count
-        let paths = try sealing.opened(row[3], context: SealContext.blockPaths(exhibit: exhibit, block: block))
+        let paths = try sealing.opened(try row.get(3), context: SealContext.blockPaths(exhibit: exhibit, block: block))
         try paths.withUnsafeBytes { paths in
           for candidate in candidates {
             try SearchBlock.groundPath(record: records, base: candidate.base, paths: paths, into: &path)
@@ -127,7 +125,7 @@ extension IndexStore {
     }
     let unsure = hits.filter(\.match.needsColourCheck).map(\.match.id)
     if !unsure.isEmpty {
-      let confirmed = try confirmColours(db, query: query, rows: unsure)
+      let confirmed = try confirmColours(tx, query: query, rows: unsure)
       hits.removeAll { $0.match.needsColourCheck && !confirmed.contains($0.match.id) }
     }
     logger.debug(
@@ -135,7 +133,7 @@ extension IndexStore {
       metadata: ["evaluated": "\(evaluated)", "hits": "\(hits.count)", "seconds": "\(clock.now - started)"])
     hits.sort { ($0.match.start, $0.match.id) < ($1.match.start, $1.match.id) }
     let page = hits.dropFirst(query.offset).prefix(query.limit)
-    var results = try summaries(db, rows: page.map(\.match.id), context: context)
+    var results = try summaries(tx, rows: page.map(\.match.id), context: context)
     for (index, hit) in page.enumerated() where index < results.count {
       results[index].zoneFirst = hit.first
       results[index].zoneLast = hit.last
@@ -174,14 +172,12 @@ extension IndexStore {
   }
 
   /// Builds the summaries of these tracks, in the given order.
-  func summaries(_ db: Database, rows: [Int64], context: SearchContext) throws -> [TrackSummary] {
+  func summaries(_ tx: any StoreTransaction, rows: [Int64], context: SearchContext) throws -> [TrackSummary] {
     guard !rows.isEmpty else { return [] }
-    let details = try details(db, rows: rows)
+    let details = try details(tx, rows: rows)
     var routes: [Int64: (exhibit: Int64, camera: Int64)] = [:]
-    for row in try Row.fetchAll(
-      db, sql: "SELECT id, exhibit_id, camera_id FROM track WHERE id IN (\(rows.map(String.init).joined(separator: ",")))")
-    {
-      routes[row[0]] = (row[1], row[2])
+    for row in try tx.rows("SELECT id, exhibit_id, camera_id FROM track WHERE id IN (\(rows.map(String.init).joined(separator: ",")))", []) {
+      routes[try row.get(0)] = (try row.get(1), try row.get(2))
     }
     return rows.compactMap { id in
       guard let detail = details[id], let route = routes[id] else { return nil }
@@ -206,18 +202,16 @@ extension IndexStore {
   public func tracks(near zone: Zone) throws -> [String] {
     try zone.shape.validate()
     let box = zone.shape.bounds
-    return try read { db in
-      let context = try SearchContext(db)
+    return try read { tx in
+      let context = try SearchContext(tx)
       guard let camera = context.cameraIDs[zone.camera] else {
         throw QueryError.unknownValue(kind: "camera", value: zone.camera, valid: context.cameraIDs.keys.sorted())
       }
       let exhibits = context.exhibits.filter { $0.value.camera == camera }.keys.map(String.init).joined(separator: ",")
       guard !exhibits.isEmpty else { return [] }
       var rows: [Int64] = []
-      let cursor = try Row.fetchCursor(
-        db, sql: "SELECT exhibit_id, block, data FROM search_block WHERE exhibit_id IN (\(exhibits))")
-      while let row = try cursor.next() {
-        let data = try sealing.opened(row[2], context: SealContext.blockData(exhibit: row[0], block: row[1]))
+      try tx.forEachRow("SELECT exhibit_id, block, data FROM search_block WHERE exhibit_id IN (\(exhibits))", []) { row in
+        let data = try sealing.opened(try row.get(2), context: SealContext.blockData(exhibit: try row.get(0), block: try row.get(1)))
         data.withUnsafeBytes { records in
           let count = (records.count - 1) / SearchBlock.recordSize
           for index in 0..<count {
@@ -237,22 +231,20 @@ extension IndexStore {
   /// - Throws: ``IndexError/invalidIdentifier(_:)``.
   public func containsTrack(_ track: String) throws -> Bool {
     let row = try Self.visibleTrackRow(track)
-    return try read { db in
-      try Bool.fetchOne(
-        db, sql: "SELECT 1 FROM track t JOIN exhibit e ON e.id = t.exhibit_id WHERE t.id = ? AND e.complete = 1",
-        arguments: [row]) == true
+    return try read { tx in
+      try tx.row("SELECT 1 FROM track t JOIN exhibit e ON e.id = t.exhibit_id WHERE t.id = ? AND e.complete = 1", row) != nil
     }
   }
 
   /// One track of a complete exhibit, or nil. - Throws: ``IndexError/invalidIdentifier(_:)``.
   public func track(_ track: String) throws -> TrackSummary? {
     let row = try Self.visibleTrackRow(track)
-    return try read { db in
-      let context = try SearchContext(db)
-      guard let exhibit = try Int64.fetchOne(db, sql: "SELECT exhibit_id FROM track WHERE id = ?", arguments: [row]),
+    return try read { tx in
+      let context = try SearchContext(tx)
+      guard let exhibit = try tx.value(Int64.self, "SELECT exhibit_id FROM track WHERE id = ?", row),
         context.exhibits[exhibit] != nil
       else { return nil }
-      return try summaries(db, rows: [row], context: context).first
+      return try summaries(tx, rows: [row], context: context).first
     }
   }
 
@@ -260,9 +252,9 @@ extension IndexStore {
   /// - Throws: ``IndexError/trackNotFound(_:)``.
   public func path(ofTrack track: String) throws -> [PathSample] {
     let row = try Self.visibleTrackRow(track)
-    return try read { db in
-      try Self.requireVisibleTrack(db, row: row, id: track)
-      guard let detail = try details(db, rows: [row])[row] else { throw IndexError.trackNotFound(track) }
+    return try read { tx in
+      try Self.requireVisibleTrack(tx, row: row, id: track)
+      guard let detail = try details(tx, rows: [row])[row] else { throw IndexError.trackNotFound(track) }
       return try PathCodec.decode(detail.path, startOffset: detail.startOffset)
     }
   }
@@ -272,16 +264,15 @@ extension IndexStore {
   /// - Throws: ``IndexError/exhibitNotFound(_:)``.
   public func boxes(ofExhibit exhibit: String) throws -> [ExhibitBox] {
     guard let exhibitRow = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
-    return try read { db in
-      guard try Int.fetchOne(db, sql: "SELECT complete FROM exhibit WHERE id = ?", arguments: [exhibitRow]) == 1 else {
+    return try read { tx in
+      guard try tx.value(Int.self, "SELECT complete FROM exhibit WHERE id = ?", exhibitRow) == 1 else {
         throw IndexError.exhibitNotFound(exhibit)
       }
       var result: [(row: Int64, box: ExhibitBox)] = []
-      let cursor = try Row.fetchCursor(db, sql: "SELECT id, detail FROM track WHERE exhibit_id = ?", arguments: [exhibitRow])
-      while let row = try cursor.next() {
-        let id: Int64 = row[0]
+      try tx.forEachRow("SELECT id, detail FROM track WHERE exhibit_id = ?", [.integer(exhibitRow)]) { row in
+        let id: Int64 = try row.get(0)
         let name = Identifier.track(id)
-        let detail = try sealing.detail(row: id, sealed: row[1])
+        let detail = try sealing.detail(row: id, sealed: try row.get(1))
         try PathCodec.forEach(detail.path, startOffset: detail.startOffset) { frame, time, box in
           result.append((id, ExhibitBox(frameIndex: frame, time: time, track: name, box: box)))
         }
@@ -295,14 +286,13 @@ extension IndexStore {
   /// - Throws: ``IndexError/exhibitNotFound(_:)``.
   public func trackCounts(ofExhibit exhibit: String) throws -> [ObjectClass: Int] {
     guard let exhibitRow = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
-    return try read { db in
-      guard try Bool.fetchOne(db, sql: "SELECT 1 FROM exhibit WHERE id = ?", arguments: [exhibitRow]) != nil else {
+    return try read { tx in
+      guard try tx.row("SELECT 1 FROM exhibit WHERE id = ?", exhibitRow) != nil else {
         throw IndexError.exhibitNotFound(exhibit)
       }
       var counts: [ObjectClass: Int] = [:]
-      let cursor = try Row.fetchCursor(db, sql: "SELECT id, detail FROM track WHERE exhibit_id = ?", arguments: [exhibitRow])
-      while let row = try cursor.next() {
-        counts[try sealing.detail(row: row[0], sealed: row[1]).objectClass, default: 0] += 1
+      try tx.forEachRow("SELECT id, detail FROM track WHERE exhibit_id = ?", [.integer(exhibitRow)]) { row in
+        counts[try sealing.detail(row: try row.get(0), sealed: try row.get(1)).objectClass, default: 0] += 1
       }
       return counts
     }
@@ -313,32 +303,29 @@ extension IndexStore {
   /// The exhibit with this SHA-256, complete or not (an incomplete one is the leftover of an interrupted
   /// ingest). Use it to detect a re-ingest of the same file.
   public func exhibit(withSHA256 sha256: String) throws -> Exhibit? {
-    try read { db in
-      try Row.fetchOne(db, sql: "\(Self.exhibitSelect) WHERE e.sha256 = ?", arguments: [sha256.lowercased()])
-        .map(Self.exhibit)
+    try read { tx in
+      try tx.row("\(Self.exhibitSelect) WHERE e.sha256 = ?", sha256.lowercased()).map(Self.exhibit)
     }
   }
 
   /// An exhibit by id (`E1`), complete or not, or nil.
   public func exhibit(_ id: String) throws -> Exhibit? {
     guard let row = Identifier.row(of: id, prefix: "E") else { throw IndexError.invalidIdentifier(id) }
-    return try read { db in
-      try Row.fetchOne(db, sql: "\(Self.exhibitSelect) WHERE e.id = ?", arguments: [row]).map(Self.exhibit)
+    return try read { tx in
+      try tx.row("\(Self.exhibitSelect) WHERE e.id = ?", row).map(Self.exhibit)
     }
   }
 
   /// The exhibits, in id order; incomplete ones (ingest in progress or interrupted) only when asked.
   public func exhibits(includingIncomplete: Bool = false) throws -> [Exhibit] {
-    try read { db in
-      try Row.fetchAll(
-        db, sql: "\(Self.exhibitSelect) \(includingIncomplete ? "" : "WHERE e.complete = 1") ORDER BY e.id"
-      ).map(Self.exhibit)
+    try read { tx in
+      try tx.rows("\(Self.exhibitSelect) \(includingIncomplete ? "" : "WHERE e.complete = 1") ORDER BY e.id", []).map(Self.exhibit)
     }
   }
 
   /// The camera names, sorted.
   public func cameras() throws -> [String] {
-    try read { db in try String.fetchAll(db, sql: "SELECT name FROM camera ORDER BY name") }
+    try read { tx in try tx.values(String.self, "SELECT name FROM camera ORDER BY name") }
   }
 
   static let exhibitSelect = """
@@ -347,17 +334,17 @@ extension IndexStore {
     FROM exhibit e JOIN camera c ON c.id = e.camera_id
     """
 
-  static func exhibit(_ row: Row) -> Exhibit {
+  static func exhibit(_ row: StoreRow) throws -> Exhibit {
     let metadata = ExhibitMetadata(
-      fileName: row[1], sha256: row[2], sizeBytes: row[3], container: row[4], codec: row[5], width: row[6],
-      height: row[7], fps: row[8], camera: row[9],
-      start: WallClockTime(date: Date(timeIntervalSince1970: row[10]), utcOffsetSeconds: row[11]))
+      fileName: try row.get(1), sha256: try row.get(2), sizeBytes: try row.get(3), container: try row.get(4),
+      codec: try row.get(5), width: try row.get(6), height: try row.get(7), fps: try row.get(8), camera: try row.get(9),
+      start: WallClockTime(date: Date(timeIntervalSince1970: try row.get(10)), utcOffsetSeconds: try row.get(11)))
     let completion =
-      row[16] as Int == 1
-      ? ExhibitCompletion(duration: row[13], framesDecoded: row[14], skippedPackets: row[15]) : nil
+      try row.get(16, as: Int.self) == 1
+      ? ExhibitCompletion(duration: try row.get(13), framesDecoded: try row.get(14), skippedPackets: try row.get(15)) : nil
     return Exhibit(
-      id: Identifier.exhibit(row[0]), metadata: metadata, completion: completion,
-      ingestedAt: Date(timeIntervalSince1970: row[12]))
+      id: Identifier.exhibit(try row.get(0)), metadata: metadata, completion: completion,
+      ingestedAt: Date(timeIntervalSince1970: try row.get(12)))
   }
 
   // MARK: Zones
@@ -376,53 +363,43 @@ extension IndexStore {
       }
     let shape = try JSONEncoder().encode(StoredZoneShape(kind: kind, points: points))
     let now = clock()
-    try write { db in
-      guard let camera = try Int64.fetchOne(db, sql: "SELECT id FROM camera WHERE name = ?", arguments: [zone.camera])
-      else {
+    try write { tx in
+      guard let camera = try tx.value(Int64.self, "SELECT id FROM camera WHERE name = ?", zone.camera) else {
         throw QueryError.unknownValue(
-          kind: "camera", value: zone.camera,
-          valid: try String.fetchAll(db, sql: "SELECT name FROM camera ORDER BY name"))
+          kind: "camera", value: zone.camera, valid: try tx.values(String.self, "SELECT name FROM camera ORDER BY name"))
       }
-      if !replacing,
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM zone WHERE camera_id = ? AND name = ?", arguments: [camera, name]) == true {
+      if !replacing, try tx.row("SELECT 1 FROM zone WHERE camera_id = ? AND name = ?", camera, name) != nil {
         throw IndexError.invalidName("a zone \(name) is already saved for camera \(zone.camera) (--replace to replace it)")
       }
-      try db.execute(
-        sql: """
-          INSERT \(replacing ? "OR REPLACE" : "") INTO zone (camera_id, name, shape, saved_at)
-          VALUES (?, ?, ?, ?)
-          """,
-        arguments: [
-          camera, name, try sealing.sealed(shape, context: SealContext.zone(camera: camera, name: name)),
-          now.timeIntervalSince1970,
-        ])
+      try tx.execute(
+        """
+        INSERT INTO zone (camera_id, name, shape, saved_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (camera_id, name) DO UPDATE SET shape = excluded.shape, saved_at = excluded.saved_at
+        """,
+        camera, name, try sealing.sealed(shape, context: SealContext.zone(camera: camera, name: name)), now.timeIntervalSince1970)
     }
   }
 
   /// The zone saved under this name for this camera, or nil.
   public func zone(named name: String, camera: String) throws -> Zone? {
-    try read { db in
-      try Row.fetchOne(
-        db,
-        sql: """
-          SELECT z.name, z.camera_id, z.shape, z.saved_at, c.name FROM zone z JOIN camera c ON c.id = z.camera_id
-          WHERE z.name = ? AND c.name = ?
-          """,
-        arguments: [name, camera]
+    try read { tx in
+      try tx.row(
+        """
+        SELECT z.name, z.camera_id, z.shape, z.saved_at, c.name FROM zone z JOIN camera c ON c.id = z.camera_id
+        WHERE z.name = ? AND c.name = ?
+        """, name, camera
       ).map { try savedZone($0).zone }
     }
   }
 
   /// The zones saved for a camera (or for every camera), by camera then name.
   public func zones(camera: String? = nil) throws -> [SavedZone] {
-    try read { db in
-      try Row.fetchAll(
-        db,
-        sql: """
-          SELECT z.name, z.camera_id, z.shape, z.saved_at, c.name FROM zone z JOIN camera c ON c.id = z.camera_id
-          \(camera == nil ? "" : "WHERE c.name = ?") ORDER BY c.name, z.name
-          """,
-        arguments: StatementArguments(camera.map { [$0] } ?? [])
+    try read { tx in
+      try tx.rows(
+        """
+        SELECT z.name, z.camera_id, z.shape, z.saved_at, c.name FROM zone z JOIN camera c ON c.id = z.camera_id
+        \(camera == nil ? "" : "WHERE c.name = ?") ORDER BY c.name, z.name
+        """, camera.map { [.text($0)] } ?? []
       ).map(savedZone)
     }
   }
@@ -430,25 +407,22 @@ extension IndexStore {
   /// Deletes a saved zone. - Returns: whether it existed.
   @discardableResult
   public func deleteZone(named name: String, camera: String) throws -> Bool {
-    try write { db in
-      try db.execute(
-        sql: "DELETE FROM zone WHERE name = ? AND camera_id = (SELECT id FROM camera WHERE name = ?)",
-        arguments: [name, camera])
-      return db.changesCount > 0
+    try write { tx in
+      try tx.execute("DELETE FROM zone WHERE name = ? AND camera_id = (SELECT id FROM camera WHERE name = ?)", name, camera) > 0
     }
   }
 
-  func savedZone(_ row: Row) throws -> SavedZone {
-    let name: String = row[0]
-    let clear = try sealing.opened(row[2], context: SealContext.zone(camera: row[1], name: name))
+  func savedZone(_ row: StoreRow) throws -> SavedZone {
+    let name: String = try row.get(0)
+    let clear = try sealing.opened(try row.get(2), context: SealContext.zone(camera: try row.get(1), name: name))
     guard let stored = try? JSONDecoder().decode(StoredZoneShape.self, from: clear) else {
       throw IndexError.corruptData("zone @\(name)")
     }
     let points = stored.points
     let shape: ZoneShape = stored.kind == "line" && points.count == 2 ? .line(points[0], points[1]) : .polygon(points)
     return SavedZone(
-      name: name, zone: Zone(camera: row[4], shape: shape, name: name),
-      savedAt: Date(timeIntervalSince1970: row[3]))
+      name: name, zone: Zone(camera: try row.get(4), shape: shape, name: name),
+      savedAt: Date(timeIntervalSince1970: try row.get(3)))
   }
 }
 
@@ -463,13 +437,13 @@ struct SearchContext {
   var cameraNames: [Int64: String] = [:]
   var cameraIDs: [String: Int64] = [:]
 
-  init(_ db: Database) throws {
-    for row in try Row.fetchAll(db, sql: "SELECT id, camera_id, utc_offset FROM exhibit WHERE complete = 1") {
-      exhibits[row[0]] = ExhibitInfo(camera: row[1], utcOffset: row[2])
+  init(_ tx: any StoreTransaction) throws {
+    for row in try tx.rows("SELECT id, camera_id, utc_offset FROM exhibit WHERE complete = 1", []) {
+      exhibits[try row.get(0)] = ExhibitInfo(camera: try row.get(1), utcOffset: try row.get(2))
     }
-    for row in try Row.fetchAll(db, sql: "SELECT id, name FROM camera") {
-      cameraNames[row[0]] = row[1]
-      cameraIDs[row[1]] = row[0]
+    for row in try tx.rows("SELECT id, name FROM camera", []) {
+      cameraNames[try row.get(0)] = try row.get(1)
+      cameraIDs[try row.get(1)] = try row.get(0)
     }
   }
 

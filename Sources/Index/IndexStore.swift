@@ -1,10 +1,13 @@
 import Foundation
 import GRDB
 import Logging
+import Store
+import StoreSQLite
 
-/// The searchable store of one procedure: exhibits, cameras, tracks, paths, thumbnails and saved zones, in
-/// one SQLite file (`index.sqlite`) through GRDB. What is derived from footage is sealed at rest with the
-/// store's ``IndexSealing`` and opened in memory when read; only routing data is clear (see ``IndexSealing``).
+/// The searchable store of one procedure: exhibits, cameras, tracks, paths, thumbnails and saved zones, on a
+/// ``StoreEngine``: one SQLite file (`index.sqlite`, the embedded default) or one schema of the unit's
+/// PostgreSQL database. What is derived from footage is sealed at rest with the store's ``IndexSealing`` and
+/// opened in memory when read; only routing data is clear (see ``IndexSealing``).
 ///
 /// Writing an exhibit is atomic for searches: ``beginExhibit(_:)`` registers it as incomplete,
 /// ``addTracks(_:toExhibit:)`` adds tracks in one transaction per chunk, and ``commitExhibit(_:completion:)``
@@ -13,20 +16,20 @@ import Logging
 /// ``removeIncompleteExhibits()``. ``ingest(_:tracks:completion:sealThumbnail:beforeCommit:)`` does all three in a single transaction.
 ///
 /// ## Topics
-/// - Opening: ``init(path:logger:clock:)``, ``inMemory(logger:clock:)``
+/// - Opening: ``init(path:sealing:logger:clock:)``, ``init(engine:sealing:logger:clock:)``, ``inMemory(sealing:logger:clock:)``
 /// - Writing: ``beginExhibit(_:)``, ``addTracks(_:toExhibit:)``, ``commitExhibit(_:completion:)``,
 ///   ``ingest(_:tracks:completion:sealThumbnail:beforeCommit:)``, ``abandonExhibit(_:)``, ``removeIncompleteExhibits()``
 /// - Correcting (L9): ``deleteTrack(_:)``, ``deleteExhibit(_:)``
 /// - Reading: ``search(_:)``, ``track(_:)``, ``path(ofTrack:)``, ``boxes(ofExhibit:)``, ``exhibit(withSHA256:)``
 /// - Zones: ``saveZone(_:name:replacing:)``, ``zone(named:camera:)``, ``zones(camera:)``
 public struct IndexStore: Sendable {
-  let writer: any DatabaseWriter
+  let engine: any StoreEngine
   let logger: Logger
   let clock: @Sendable () -> Date
   /// Seals what is derived from footage before it is written, opens it when read.
   let sealing: any IndexSealing
 
-  /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
+  /// Opens (creating if needed) the SQLite store at `path` and migrates it to the current schema.
   /// - Parameters:
   ///   - path: the `index.sqlite` file; its directory must exist.
   ///   - sealing: the procedure's sealing (a store of an earlier lrj is sealed with it when opened).
@@ -37,8 +40,26 @@ public struct IndexStore: Sendable {
     path: String, sealing: any IndexSealing, logger: Logger = Logger(label: "lrj.index"),
     clock: @escaping @Sendable () -> Date = { Date() }
   ) throws {
-    let writer = try Self.storage { try DatabasePool(path: path, configuration: Self.configuration()) }
-    try self.init(writer: writer, sealing: sealing, logger: logger, clock: clock)
+    let engine = try Self.storage { try SQLiteEngine(path: path, label: "lrj.index", prepare: Self.preparePragmas) }
+    try self.init(engine: engine, sealing: sealing, logger: logger, clock: clock)
+  }
+
+  /// Opens the store on `engine` (a SQLite file, or a PostgreSQL engine bound to the procedure's schema) and
+  /// migrates it to the current schema.
+  /// - Throws: ``IndexError/storage(_:)`` when the database cannot be read or migrated.
+  public init(
+    engine: any StoreEngine, sealing: any IndexSealing, logger: Logger = Logger(label: "lrj.index"),
+    clock: @escaping @Sendable () -> Date = { Date() }
+  ) throws {
+    self.engine = engine
+    self.sealing = sealing
+    self.logger = logger
+    self.clock = clock
+    if let sqlite = engine as? SQLiteEngine {
+      try Self.migrate(sqlite.pool, sealing: sealing, logger: logger)
+    } else {
+      try Self.storage { try ServiceSchema.migrator().migrate(engine) }
+    }
   }
 
   /// Whether the store at `path` was written by an earlier lrj and is not sealed yet (opening it with
@@ -60,15 +81,12 @@ public struct IndexStore: Sendable {
     sealing: any IndexSealing = NoSealing(), logger: Logger = Logger(label: "lrj.index"),
     clock: @escaping @Sendable () -> Date = { Date() }
   ) throws -> IndexStore {
-    let writer = try storage { try DatabaseQueue(configuration: configuration()) }
-    return try IndexStore(writer: writer, sealing: sealing, logger: logger, clock: clock)
+    let engine = try storage { try SQLiteEngine(inMemoryNamed: "lrj.index") }
+    return try IndexStore(engine: engine, sealing: sealing, logger: logger, clock: clock)
   }
 
-  init(writer: any DatabaseWriter, sealing: any IndexSealing, logger: Logger, clock: @escaping @Sendable () -> Date) throws {
-    self.writer = writer
-    self.sealing = sealing
-    self.logger = logger
-    self.clock = clock
+  /// Migrates a SQLite store with the schema's own migrator (versions 1 to 3 shipped with GRDB's).
+  static func migrate(_ writer: any DatabaseWriter, sealing: any IndexSealing, logger: Logger) throws {
     let migrator = Schema.migrator(sealing: sealing)
     let sealingNow = try Self.storage {
       try writer.read { db in
@@ -88,19 +106,35 @@ public struct IndexStore: Sendable {
     }
   }
 
+  /// The GRDB writer of a SQLite store (tests that look at the file's own structure).
+  var writer: any DatabaseWriter { (engine as! SQLiteEngine).pool }
+
+  /// Which engine the store is on.
+  public var dialect: StoreDialect { engine.dialect }
+
   /// Closes the store's connections (for example before its files are erased). Any later use throws.
   /// - Throws: ``IndexError/storage(_:)`` when a connection cannot be closed.
   public func close() throws {
-    try Self.storage { try writer.close() }
+    try Self.storage { try engine.close() }
   }
 
-  /// Erases the store's contents for good and closes it: every row is deleted with `secure_delete`
-  /// on, the write-ahead log is checkpointed and truncated, and the file is vacuumed, so that no
-  /// record's bytes remain in the database files (the caller then unlinks them). Any later use throws.
+  /// Erases the store's contents for good and closes it: every row is deleted. On SQLite deleted bytes are
+  /// overwritten (`secure_delete`), the write-ahead log is checkpointed and truncated, and the file is
+  /// vacuumed, so that no record's bytes remain in the database files (the caller then unlinks them). On
+  /// PostgreSQL the caller then drops the schema; what the server's own files keep is sealed to a key that
+  /// closure destroys. Any later use throws.
   /// - Throws: ``IndexError/storage(_:)``.
   public func eraseAndClose() throws {
+    guard let sqlite = engine as? SQLiteEngine else {
+      try write { tx in
+        for table in ServiceSchema.tables { try tx.execute("DELETE FROM \(table)") }
+      }
+      try close()
+      logger.notice("store erased")
+      return
+    }
     try Self.storage {
-      try writer.writeWithoutTransaction { db in
+      try sqlite.pool.writeWithoutTransaction { db in
         try db.execute(sql: "PRAGMA secure_delete = ON")
         try db.execute(sql: "PRAGMA foreign_keys = OFF")  // everything goes, in any order
         let virtual = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'")
@@ -115,46 +149,41 @@ public struct IndexStore: Sendable {
         try db.execute(sql: "VACUUM")
         try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
       }
-      try writer.close()
+      try sqlite.close()
     }
     logger.notice("store erased")
   }
 
-  static func configuration() -> Configuration {
-    var configuration = Configuration()
-    configuration.foreignKeysEnabled = true
-    configuration.label = "lrj.index"
-    // Several lrj processes may use one procedure at once: wait for a writer rather than fail.
-    configuration.busyMode = .timeout(30)
-    configuration.prepareDatabase { db in
-      // secure_delete: a corrected (L9) or erased record's bytes are overwritten, not left in free pages.
-      // cache and mmap: the indexes of a 1M-track store stay in memory between queries.
-      try db.execute(
-        sql: """
-          PRAGMA secure_delete = ON;
-          PRAGMA cache_size = -131072;
-          PRAGMA mmap_size = 4294967296;
-          PRAGMA temp_store = MEMORY;
-          """)
-    }
-    return configuration
+  /// Pragmas of every connection to a SQLite store.
+  @Sendable static func preparePragmas(_ db: Database) throws {
+    // secure_delete: a corrected (L9) or erased record's bytes are overwritten, not left in free pages.
+    // cache and mmap: the indexes of a 1M-track store stay in memory between queries.
+    try db.execute(
+      sql: """
+        PRAGMA secure_delete = ON;
+        PRAGMA cache_size = -131072;
+        PRAGMA mmap_size = 4294967296;
+        PRAGMA temp_store = MEMORY;
+        """)
   }
 
-  /// Runs `body`, turning SQLite errors into ``IndexError/storage(_:)``.
+  /// Runs `body`, turning database errors into ``IndexError/storage(_:)``.
   static func storage<T>(_ body: () throws -> T) throws -> T {
     do {
       return try body()
     } catch let error as DatabaseError {
       throw IndexError.storage(error.message.map { "\($0) (\(error.resultCode))" } ?? "\(error.resultCode)")
+    } catch let error as StoreError {
+      throw IndexError.storage(error.description)
     }
   }
 
-  func write<T>(_ body: (Database) throws -> T) throws -> T {
-    try Self.storage { try writer.write(body) }
+  func write<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+    try Self.storage { try engine.write(body) }
   }
 
-  func read<T>(_ body: (Database) throws -> T) throws -> T {
-    try Self.storage { try writer.read(body) }
+  func read<T>(_ body: (any StoreTransaction) throws -> T) throws -> T {
+    try Self.storage { try engine.read(body) }
   }
 
   // MARK: Writing exhibits
@@ -169,7 +198,7 @@ public struct IndexStore: Sendable {
   ///   ``IndexError/invalidExhibit(_:)`` or ``IndexError/invalidName(_:)`` for bad metadata.
   public func beginExhibit(_ metadata: ExhibitMetadata) throws -> String {
     let metadata = try Self.validated(metadata)
-    return try write { db in try Self.insertExhibit(db, metadata, ingestedAt: clock(), logger: logger) }
+    return try write { tx in try Self.insertExhibit(tx, metadata, ingestedAt: clock(), logger: logger) }
   }
 
   /// Adds a chunk of tracks to an exhibit being ingested, in one transaction: all of them or none.
@@ -178,7 +207,7 @@ public struct IndexStore: Sendable {
   ///   ``IndexError/exhibitAlreadyComplete(_:)``.
   public func addTracks(_ tracks: [NewTrack], toExhibit exhibit: String) throws -> [String] {
     guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
-    return try write { db in try insertTracks(db, tracks, exhibitRow: row) }
+    return try write { tx in try insertTracks(tx, tracks, exhibitRow: row) }
   }
 
   /// Completes an exhibit: from now on it and its tracks are searched.
@@ -187,7 +216,7 @@ public struct IndexStore: Sendable {
   public func commitExhibit(_ exhibit: String, completion: ExhibitCompletion) throws {
     guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
     try Self.validate(completion)
-    try write { db in try complete(db, exhibitRow: row, completion, at: clock()) }
+    try write { tx in try complete(tx, exhibitRow: row, completion, at: clock()) }
     logger.info("exhibit committed", metadata: ["exhibit": "\(exhibit)"])
   }
 
@@ -208,11 +237,11 @@ public struct IndexStore: Sendable {
     let metadata = try Self.validated(metadata)
     try Self.validate(completion)
     let now = clock()
-    return try write { db in
-      let exhibit = try Self.insertExhibit(db, metadata, ingestedAt: now, logger: logger)
+    return try write { tx in
+      let exhibit = try Self.insertExhibit(tx, metadata, ingestedAt: now, logger: logger)
       let row = Identifier.row(of: exhibit, prefix: "E")!
-      let ids = try insertTracks(db, tracks, exhibitRow: row, sealThumbnail: sealThumbnail)
-      try complete(db, exhibitRow: row, completion, at: now)
+      let ids = try insertTracks(tx, tracks, exhibitRow: row, sealThumbnail: sealThumbnail)
+      try complete(tx, exhibitRow: row, completion, at: now)
       try beforeCommit?(exhibit, ids)
       return (exhibit, ids)
     }
@@ -236,12 +265,12 @@ public struct IndexStore: Sendable {
     try Self.validate(completion)
     guard (1...64).contains(operation.utf8.count) else { throw IndexError.invalidExhibit("operation id") }
     let now = clock()
-    return try write { db in
-      let exhibit = try Self.insertExhibit(db, metadata, ingestedAt: now, logger: logger, operation: operation)
+    return try write { tx in
+      let exhibit = try Self.insertExhibit(tx, metadata, ingestedAt: now, logger: logger, operation: operation)
       let row = Identifier.row(of: exhibit, prefix: "E")!
-      let ids = try insertTracks(db, tracks, exhibitRow: row, sealThumbnail: sealThumbnail)
-      try fill(db, exhibitRow: row, completion, at: now)
-      return (exhibit, ids, try Self.digest(db, exhibitRow: row))
+      let ids = try insertTracks(tx, tracks, exhibitRow: row, sealThumbnail: sealThumbnail)
+      try fill(tx, exhibitRow: row, completion, at: now)
+      return (exhibit, ids, try Self.digest(tx, exhibitRow: row))
     }
   }
 
@@ -250,20 +279,20 @@ public struct IndexStore: Sendable {
   /// - Throws: ``IndexError/exhibitNotFound(_:)``, ``IndexError/digestMismatch(_:)``.
   public func publishExhibit(_ exhibit: String, digest: String) throws {
     guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
-    try write { db in
-      guard let complete = try Int.fetchOne(db, sql: "SELECT complete FROM exhibit WHERE id = ?", arguments: [row])
+    try write { tx in
+      guard let complete = try tx.value(Int.self, "SELECT complete FROM exhibit WHERE id = ?", row)
       else { throw IndexError.exhibitNotFound(exhibit) }
-      guard try Self.digest(db, exhibitRow: row).digest == digest else { throw IndexError.digestMismatch("exhibit \(exhibit)") }
-      if complete == 0 { try db.execute(sql: "UPDATE exhibit SET complete = 1 WHERE id = ?", arguments: [row]) }
+      guard try Self.digest(tx, exhibitRow: row).digest == digest else { throw IndexError.digestMismatch("exhibit \(exhibit)") }
+      if complete == 0 { try tx.execute("UPDATE exhibit SET complete = 1 WHERE id = ?", row) }
     }
     logger.info("exhibit published", metadata: ["exhibit": "\(exhibit)"])
   }
 
   /// Exhibits stored but not visible: staged by an ingest that is running, or that was interrupted.
   public func stagedExhibits() throws -> [(exhibit: String, sha256: String, operation: String?)] {
-    try read { db in
-      try Row.fetchAll(db, sql: "SELECT id, sha256, operation FROM exhibit WHERE complete = 0 ORDER BY id").map {
-        (Identifier.exhibit($0[0]), $0[1], $0[2])
+    try read { tx in
+      try tx.rows("SELECT id, sha256, operation FROM exhibit WHERE complete = 0 ORDER BY id").map {
+        (Identifier.exhibit(try $0.get(0)), try $0.get(1), try $0.get(2))
       }
     }
   }
@@ -276,11 +305,11 @@ public struct IndexStore: Sendable {
   /// - Throws: ``IndexError/exhibitNotFound(_:)``, ``IndexError/exhibitAlreadyComplete(_:)``.
   public func abandonExhibit(_ exhibit: String) throws {
     guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
-    try write { db in
-      guard let complete = try Int.fetchOne(db, sql: "SELECT complete FROM exhibit WHERE id = ?", arguments: [row])
+    try write { tx in
+      guard let complete = try tx.value(Int.self, "SELECT complete FROM exhibit WHERE id = ?", row)
       else { throw IndexError.exhibitNotFound(exhibit) }
       guard complete == 0 else { throw IndexError.exhibitAlreadyComplete(exhibit) }
-      try db.execute(sql: "DELETE FROM exhibit WHERE id = ?", arguments: [row])
+      try tx.execute("DELETE FROM exhibit WHERE id = ?", row)
     }
     logger.notice("incomplete exhibit removed", metadata: ["exhibit": "\(exhibit)"])
   }
@@ -289,9 +318,9 @@ public struct IndexStore: Sendable {
   /// - Returns: the ids removed.
   @discardableResult
   public func removeIncompleteExhibits() throws -> [String] {
-    let rows = try write { db in
-      let rows = try Int64.fetchAll(db, sql: "SELECT id FROM exhibit WHERE complete = 0")
-      try db.execute(sql: "DELETE FROM exhibit WHERE complete = 0")
+    let rows = try write { tx in
+      let rows = try tx.values(Int64.self, "SELECT id FROM exhibit WHERE complete = 0")
+      try tx.execute("DELETE FROM exhibit WHERE complete = 0")
       return rows
     }
     for row in rows { logger.notice("incomplete exhibit removed", metadata: ["exhibit": "\(Identifier.exhibit(row))"]) }
@@ -304,14 +333,13 @@ public struct IndexStore: Sendable {
   /// Deleted bytes are overwritten (`secure_delete`). - Throws: ``IndexError/trackNotFound(_:)``.
   public func deleteTrack(_ track: String) throws {
     guard let row = Identifier.row(of: track, prefix: "T") else { throw IndexError.invalidIdentifier(track) }
-    try write { db in
+    try write { tx in
       guard
-        let exhibit = try Row.fetchOne(
-          db, sql: "SELECT t.exhibit_id, e.complete FROM track t JOIN exhibit e ON e.id = t.exhibit_id WHERE t.id = ?",
-          arguments: [row])
+        let exhibit = try tx.row(
+          "SELECT t.exhibit_id, e.complete FROM track t JOIN exhibit e ON e.id = t.exhibit_id WHERE t.id = ?", row)
       else { throw IndexError.trackNotFound(track) }
-      try db.execute(sql: "DELETE FROM track WHERE id = ?", arguments: [row])
-      if exhibit[1] as Int == 1 { try SearchBlock.rebuild(db, exhibitRow: exhibit[0], sealing: sealing) }
+      try tx.execute("DELETE FROM track WHERE id = ?", row)
+      if try exhibit.get(1, as: Int.self) == 1 { try SearchBlock.rebuild(tx, exhibitRow: try exhibit.get(0), sealing: sealing) }
     }
     logger.notice("track deleted", metadata: ["track": "\(track)"])
   }
@@ -319,9 +347,8 @@ public struct IndexStore: Sendable {
   /// Deletes an exhibit and everything derived from it (L9). - Throws: ``IndexError/exhibitNotFound(_:)``.
   public func deleteExhibit(_ exhibit: String) throws {
     guard let row = Identifier.row(of: exhibit, prefix: "E") else { throw IndexError.invalidIdentifier(exhibit) }
-    try write { db in
-      try db.execute(sql: "DELETE FROM exhibit WHERE id = ?", arguments: [row])
-      if db.changesCount == 0 { throw IndexError.exhibitNotFound(exhibit) }
+    try write { tx in
+      if try tx.execute("DELETE FROM exhibit WHERE id = ?", row) == 0 { throw IndexError.exhibitNotFound(exhibit) }
     }
     logger.notice("exhibit deleted", metadata: ["exhibit": "\(exhibit)"])
   }
@@ -332,13 +359,13 @@ public struct IndexStore: Sendable {
   public func setThumbnail(_ thumbnail: Thumbnail, ofTrack track: String) throws {
     guard let row = Identifier.row(of: track, prefix: "T") else { throw IndexError.invalidIdentifier(track) }
     try Self.validate(thumbnail, index: 0)
-    try write { db in
-      guard try Bool.fetchOne(db, sql: "SELECT 1 FROM track WHERE id = ?", arguments: [row]) != nil else {
-        throw IndexError.trackNotFound(track)
-      }
-      try db.execute(
-        sql: "INSERT OR REPLACE INTO thumbnail (track_id, format, bytes) VALUES (?, ?, ?)",
-        arguments: [row, thumbnail.format, thumbnail.data])
+    try write { tx in
+      guard try tx.row("SELECT 1 FROM track WHERE id = ?", row) != nil else { throw IndexError.trackNotFound(track) }
+      try tx.execute(
+        """
+        INSERT INTO thumbnail (track_id, format, bytes) VALUES (?, ?, ?)
+        ON CONFLICT (track_id) DO UPDATE SET format = excluded.format, bytes = excluded.bytes
+        """, row, thumbnail.format, thumbnail.data)
     }
   }
 
@@ -347,17 +374,16 @@ public struct IndexStore: Sendable {
   public func rewriteThumbnails(
     withFormatPrefix prefix: String, _ transform: (_ track: String, _ thumbnail: Thumbnail) throws -> Thumbnail
   ) throws -> Int {
-    try write { db in
+    try write { tx in
       var count = 0
-      let rows = try Row.fetchAll(db, sql: "SELECT track_id, format, bytes FROM thumbnail")
+      let rows = try tx.rows("SELECT track_id, format, bytes FROM thumbnail")
       for row in rows {
-        let format: String = row["format"]
+        let format: String = try row["format"]
         guard format.hasPrefix(prefix) else { continue }
-        let trackRow: Int64 = row["track_id"]
-        let rewritten = try transform("T\(trackRow)", Thumbnail(format: format, data: row["bytes"]))
+        let trackRow: Int64 = try row["track_id"]
+        let rewritten = try transform("T\(trackRow)", Thumbnail(format: format, data: try row["bytes"]))
         try Self.validate(rewritten, index: count)
-        try db.execute(
-          sql: "UPDATE thumbnail SET format = ?, bytes = ? WHERE track_id = ?", arguments: [rewritten.format, rewritten.data, trackRow])
+        try tx.execute("UPDATE thumbnail SET format = ?, bytes = ? WHERE track_id = ?", rewritten.format, rewritten.data, trackRow)
         count += 1
       }
       return count
@@ -367,13 +393,10 @@ public struct IndexStore: Sendable {
   /// A track's thumbnail, or nil when it has none. - Throws: ``IndexError/trackNotFound(_:)``.
   public func thumbnail(ofTrack track: String) throws -> Thumbnail? {
     let row = try Self.visibleTrackRow(track)
-    return try read { db in
-      try Self.requireVisibleTrack(db, row: row, id: track)
-      guard
-        let stored = try Row.fetchOne(
-          db, sql: "SELECT format, bytes FROM thumbnail WHERE track_id = ?", arguments: [row])
-      else { return nil }
-      return Thumbnail(format: stored["format"], data: stored["bytes"])
+    return try read { tx in
+      try Self.requireVisibleTrack(tx, row: row, id: track)
+      guard let stored = try tx.row("SELECT format, bytes FROM thumbnail WHERE track_id = ?", row) else { return nil }
+      return Thumbnail(format: try stored["format"], data: try stored["bytes"])
     }
   }
 }
@@ -479,65 +502,73 @@ extension IndexStore {
   }
 
   static func insertExhibit(
-    _ db: Database, _ metadata: ExhibitMetadata, ingestedAt: Date, logger: Logger, operation: String? = nil
+    _ tx: any StoreTransaction, _ metadata: ExhibitMetadata, ingestedAt: Date, logger: Logger, operation: String? = nil
   ) throws -> String {
-    if let existing = try Row.fetchOne(
-      db, sql: "SELECT id, complete, operation FROM exhibit WHERE sha256 = ?", arguments: [metadata.sha256])
-    {
-      let id = Identifier.exhibit(existing["id"])
-      if existing["complete"] as Int == 1 { throw IndexError.duplicateExhibit(sha256: metadata.sha256, existing: id) }
+    if let existing = try tx.row("SELECT id, complete, operation FROM exhibit WHERE sha256 = ?", metadata.sha256) {
+      let row: Int64 = try existing["id"]
+      let id = Identifier.exhibit(row)
+      if try existing["complete"] as Int == 1 { throw IndexError.duplicateExhibit(sha256: metadata.sha256, existing: id) }
       // Staged by a logged operation: only whoever settles that operation may remove it.
-      if (existing["operation"] as String?) != nil { throw IndexError.exhibitInProgress(sha256: metadata.sha256, exhibit: id) }
-      try db.execute(sql: "DELETE FROM exhibit WHERE id = ?", arguments: [existing["id"] as Int64])
+      if try existing["operation"] as String? != nil { throw IndexError.exhibitInProgress(sha256: metadata.sha256, exhibit: id) }
+      try tx.execute("DELETE FROM exhibit WHERE id = ?", row)
       logger.notice("removed the leftover of an interrupted ingest", metadata: ["exhibit": "\(id)"])
     }
-    try db.execute(
-      sql: "INSERT INTO camera (name) VALUES (?) ON CONFLICT (name) DO NOTHING", arguments: [metadata.camera])
-    let camera = try Int64.fetchOne(db, sql: "SELECT id FROM camera WHERE name = ?", arguments: [metadata.camera])!
-    try db.execute(
-      sql: """
+    try tx.execute("INSERT INTO camera (name) VALUES (?) ON CONFLICT (name) DO NOTHING", metadata.camera)
+    guard let camera = try tx.value(Int64.self, "SELECT id FROM camera WHERE name = ?", metadata.camera) else {
+      throw IndexError.storage("camera \(metadata.camera) was not stored")
+    }
+    // Never reused, even after a deletion (SQLite AUTOINCREMENT; a PostgreSQL identity column).
+    guard
+      let row = try tx.value(
+        Int64.self,
+        """
         INSERT INTO exhibit (file_name, sha256, size_bytes, container, codec, width, height, fps, camera_id,
                              start_utc, utc_offset, ingested_at, operation)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
         """,
-      arguments: [
         metadata.fileName, metadata.sha256, metadata.sizeBytes, metadata.container, metadata.codec, metadata.width,
         metadata.height, metadata.fps, camera, metadata.start.date.timeIntervalSince1970,
-        metadata.start.utcOffsetSeconds, ingestedAt.timeIntervalSince1970, operation,
-      ])
-    let id = Identifier.exhibit(db.lastInsertedRowID)
+        metadata.start.utcOffsetSeconds, ingestedAt.timeIntervalSince1970, operation)
+    else { throw IndexError.storage("exhibit was not stored") }
+    let id = Identifier.exhibit(row)
     logger.debug("exhibit registered", metadata: ["exhibit": "\(id)", "sha256": "\(metadata.sha256)"])
     return id
   }
 
+  /// `count` new track ids, never given before in this store (an erased track's id is never reused).
+  static func newTrackIDs(_ tx: any StoreTransaction, count: Int) throws -> [Int64] {
+    guard count > 0 else { return [] }
+    switch tx.dialect {
+    case .sqlite:
+      // The AUTOINCREMENT sequence, which SQLite moves on when rows are inserted with these ids.
+      let first = 1 + max(
+        try tx.value(Int64.self, "SELECT seq FROM sqlite_sequence WHERE name = 'track'") ?? 0,
+        try tx.value(Int64.self, "SELECT max(id) FROM track") ?? 0)
+      return Array(first..<first + Int64(count))
+    case .postgres:
+      return try tx.values(Int64.self, "SELECT nextval('track_id') FROM generate_series(1, ?)", count)
+    }
+  }
+
   func insertTracks(
-    _ db: Database, _ tracks: [NewTrack], exhibitRow: Int64, sealThumbnail: ThumbnailSealer? = nil
+    _ tx: any StoreTransaction, _ tracks: [NewTrack], exhibitRow: Int64, sealThumbnail: ThumbnailSealer? = nil
   ) throws -> [String] {
     let exhibitID = Identifier.exhibit(exhibitRow)
-    guard
-      let exhibit = try Row.fetchOne(
-        db, sql: "SELECT camera_id, width, height, start_utc, complete FROM exhibit WHERE id = ?",
-        arguments: [exhibitRow])
+    guard let exhibit = try tx.row("SELECT camera_id, width, height, start_utc, complete FROM exhibit WHERE id = ?", exhibitRow)
     else { throw IndexError.exhibitNotFound(exhibitID) }
-    guard exhibit["complete"] as Int == 0 else { throw IndexError.exhibitAlreadyComplete(exhibitID) }
-    let camera: Int64 = exhibit["camera_id"]
-    let width: Int = exhibit["width"]
-    let height: Int = exhibit["height"]
-    let start: Double = exhibit["start_utc"]
+    guard try exhibit["complete"] as Int == 0 else { throw IndexError.exhibitAlreadyComplete(exhibitID) }
+    let camera: Int64 = try exhibit["camera_id"]
+    let width: Int = try exhibit["width"]
+    let height: Int = try exhibit["height"]
+    let start: Double = try exhibit["start_utc"]
     for (index, track) in tracks.enumerated() { try Self.validate(track, index: index, width: width, height: height) }
 
-    let insertTrack = try db.cachedStatement(
-      sql: "INSERT INTO track (id, exhibit_id, camera_id, detail) VALUES (?, ?, ?, ?)")
-    let insertThumbnail = try db.cachedStatement(
-      sql: "INSERT INTO thumbnail (track_id, format, bytes) VALUES (?, ?, ?)")
     let frameArea = Double(width) * Double(height)
-    // Ids are chosen here so that each detail is sealed for its own track id (never reused: AUTOINCREMENT).
-    var next = 1 + max(
-      try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'track'") ?? 0,
-      try Int64.fetchOne(db, sql: "SELECT max(id) FROM track") ?? 0)
-    var ids: [String] = []
-    ids.reserveCapacity(tracks.count)
-    for track in tracks {
+    // Ids are chosen here so that each detail is sealed for its own track id.
+    let rows = try Self.newTrackIDs(tx, count: tracks.count)
+    var trackRows = BatchInsert(tx, "INSERT INTO track (id, exhibit_id, camera_id, detail) VALUES", columns: 4)
+    var thumbnailRows = BatchInsert(tx, "INSERT INTO thumbnail (track_id, format, bytes) VALUES", columns: 3)
+    for (track, row) in zip(tracks, rows) {
       let first = track.path[0]
       let last = track.path[track.path.count - 1]
       var maxArea = 0.0
@@ -548,43 +579,38 @@ extension IndexStore {
         endUTC: start + last.time, maxArea: min(1, track.maxBoxAreaFraction ?? maxArea), firstBox: first.box,
         lastBox: last.box, frameWidth: width, frameHeight: height, colours: track.colours,
         path: PathCodec.encode(track.path))
-      let row = next
-      next += 1
-      insertTrack.setUncheckedArguments([
-        row, exhibitRow, camera, try sealing.sealed(detail.encoded(), context: SealContext.track(row)),
+      try trackRows.add([
+        .integer(row), .integer(exhibitRow), .integer(camera),
+        .blob(try sealing.sealed(detail.encoded(), context: SealContext.track(row))),
       ])
-      try insertTrack.execute()
       if var thumbnail = track.thumbnail {
         if let sealThumbnail { thumbnail = try sealThumbnail(Identifier.track(row), thumbnail) }
-        insertThumbnail.setUncheckedArguments([row, thumbnail.format, thumbnail.data])
-        try insertThumbnail.execute()
+        try thumbnailRows.add([.integer(row), .text(thumbnail.format), .blob(thumbnail.data)])
       }
-      ids.append(Identifier.track(row))
     }
-    return ids
+    try trackRows.flush()
+    try thumbnailRows.flush()
+    return rows.map(Identifier.track)
   }
 
-  func complete(_ db: Database, exhibitRow: Int64, _ completion: ExhibitCompletion, at date: Date) throws {
+  func complete(_ tx: any StoreTransaction, exhibitRow: Int64, _ completion: ExhibitCompletion, at date: Date) throws {
     let id = Identifier.exhibit(exhibitRow)
-    guard let complete = try Int.fetchOne(db, sql: "SELECT complete FROM exhibit WHERE id = ?", arguments: [exhibitRow])
+    guard let complete = try tx.value(Int.self, "SELECT complete FROM exhibit WHERE id = ?", exhibitRow)
     else { throw IndexError.exhibitNotFound(id) }
     guard complete == 0 else { throw IndexError.exhibitAlreadyComplete(id) }
-    try fill(db, exhibitRow: exhibitRow, completion, at: date)
-    try db.execute(sql: "UPDATE exhibit SET complete = 1 WHERE id = ?", arguments: [exhibitRow])
+    try fill(tx, exhibitRow: exhibitRow, completion, at: date)
+    try tx.execute("UPDATE exhibit SET complete = 1 WHERE id = ?", exhibitRow)
   }
 
   /// Records how the analysis ended and builds the search blocks; the exhibit stays as visible as it was.
-  func fill(_ db: Database, exhibitRow: Int64, _ completion: ExhibitCompletion, at date: Date) throws {
-    try db.execute(
-      sql: """
-        UPDATE exhibit SET duration = ?, frames_decoded = ?, skipped_packets = ?, ingested_at = ?
-        WHERE id = ?
-        """,
-      arguments: [
-        completion.duration, completion.framesDecoded, completion.skippedPackets, date.timeIntervalSince1970,
-        exhibitRow,
-      ])
-    try SearchBlock.rebuild(db, exhibitRow: exhibitRow, sealing: sealing)
+  func fill(_ tx: any StoreTransaction, exhibitRow: Int64, _ completion: ExhibitCompletion, at date: Date) throws {
+    try tx.execute(
+      """
+      UPDATE exhibit SET duration = ?, frames_decoded = ?, skipped_packets = ?, ingested_at = ?
+      WHERE id = ?
+      """,
+      completion.duration, completion.framesDecoded, completion.skippedPackets, date.timeIntervalSince1970, exhibitRow)
+    try SearchBlock.rebuild(tx, exhibitRow: exhibitRow, sealing: sealing)
   }
 
   static func visibleTrackRow(_ track: String) throws -> Int64 {
@@ -593,11 +619,38 @@ extension IndexStore {
   }
 
   /// Throws unless the track exists and belongs to a complete exhibit.
-  static func requireVisibleTrack(_ db: Database, row: Int64, id: String) throws {
-    let visible = try Bool.fetchOne(
-      db,
-      sql: "SELECT 1 FROM track t JOIN exhibit e ON e.id = t.exhibit_id WHERE t.id = ? AND e.complete = 1",
-      arguments: [row])
+  static func requireVisibleTrack(_ tx: any StoreTransaction, row: Int64, id: String) throws {
+    let visible = try tx.row("SELECT 1 FROM track t JOIN exhibit e ON e.id = t.exhibit_id WHERE t.id = ? AND e.complete = 1", row)
     guard visible != nil else { throw IndexError.trackNotFound(id) }
+  }
+}
+
+/// Rows inserted many per statement (`INSERT … VALUES (…), (…)`): one round trip per batch on a server.
+struct BatchInsert {
+  let tx: any StoreTransaction
+  let prefix: String
+  let columns: Int
+  private var values: [StoreValue] = []
+  /// Rows per statement: well under both engines' limits on bound values.
+  static let rowsPerStatement = 200
+
+  init(_ tx: any StoreTransaction, _ prefix: String, columns: Int) {
+    self.tx = tx
+    self.prefix = prefix
+    self.columns = columns
+  }
+
+  mutating func add(_ row: [StoreValue]) throws {
+    precondition(row.count == columns)
+    values += row
+    if values.count >= columns * Self.rowsPerStatement { try flush() }
+  }
+
+  mutating func flush() throws {
+    guard !values.isEmpty else { return }
+    let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+    let sql = prefix + " " + Array(repeating: row, count: values.count / columns).joined(separator: ", ")
+    try tx.execute(sql, values)
+    values.removeAll(keepingCapacity: true)
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import StoreSQLite
 
 /// The store's schema, one migration per version. A migration is never edited once it has shipped: a
 /// change is a new migration.
@@ -111,7 +112,7 @@ enum Schema {
       try db.execute(sql: "DELETE FROM sqlite_sequence WHERE name = 'track'")
       try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('track', ?)", arguments: [sequence])
     }
-    for exhibit in blocked { try SearchBlock.rebuild(db, exhibitRow: exhibit, sealing: sealing) }
+    for exhibit in blocked { try SearchBlock.rebuild(SQLiteTransaction(db: db), exhibitRow: exhibit, sealing: sealing) }
   }
 
   /// Camera and zone names: 1…64 letters, digits, '-', '_', '.' or spaces.

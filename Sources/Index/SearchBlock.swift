@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Store
 
 /// The search blocks: per complete exhibit, its tracks' filter attributes packed in fixed-size records,
 /// sorted by start time, in blocks of up to ``capacity`` tracks (table `search_block`), with the tracks'
@@ -46,24 +46,17 @@ enum SearchBlock {
 
   /// Rewrites the blocks of an exhibit from its tracks (after its commit, or after a deletion): opens each
   /// track's detail, packs the records in start order and seals each block's records and paths.
-  static func rebuild(_ db: Database, exhibitRow: Int64, sealing: any IndexSealing) throws {
-    try db.execute(sql: "DELETE FROM search_block WHERE exhibit_id = ?", arguments: [exhibitRow])
+  static func rebuild(_ tx: any StoreTransaction, exhibitRow: Int64, sealing: any IndexSealing) throws {
+    try tx.execute("DELETE FROM search_block WHERE exhibit_id = ?", exhibitRow)
     var tracks: [(id: Int64, detail: TrackDetail)] = []
-    let rows = try Row.fetchCursor(db, sql: "SELECT id, detail FROM track WHERE exhibit_id = ?", arguments: [exhibitRow])
-    while let row = try rows.next() {
-      let id: Int64 = row[0]
-      tracks.append((id, try sealing.detail(row: id, sealed: row[1])))
+    try tx.forEachRow("SELECT id, detail FROM track WHERE exhibit_id = ?", [.integer(exhibitRow)]) { row in
+      let id: Int64 = try row.get(0)
+      tracks.append((id, try sealing.detail(row: id, sealed: try row.get(1))))
     }
     tracks.sort { ($0.detail.startUTC, $0.id) < ($1.detail.startUTC, $1.id) }
     let colourIndex = Dictionary(uniqueKeysWithValues: Colour.allCases.enumerated().map { ($1, $0) })
     let classIndex = Dictionary(uniqueKeysWithValues: ObjectClass.allCases.enumerated().map { ($1, UInt8($0)) })
     let directionIndex = Dictionary(uniqueKeysWithValues: Direction.allCases.enumerated().map { ($1, UInt8($0)) })
-    let insert = try db.cachedStatement(
-      sql: """
-        INSERT INTO search_block (exhibit_id, block, track_count, min_start_utc, max_start_utc, max_end_utc, data,
-          paths)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        """)
     var bytes: [UInt8] = []
     var paths: [UInt8] = []
     var ground: [(Float, Float, Float)] = []
@@ -77,8 +70,12 @@ enum SearchBlock {
       guard count > 0 else { return }
       let data = try sealing.sealed(Data(bytes), context: SealContext.blockData(exhibit: exhibitRow, block: block))
       let sealedPaths = try sealing.sealed(Data(paths), context: SealContext.blockPaths(exhibit: exhibitRow, block: block))
-      insert.setUncheckedArguments([exhibitRow, block, count, minStart, maxStart, maxEnd, data, sealedPaths])
-      try insert.execute()
+      try tx.execute(
+        """
+        INSERT INTO search_block (exhibit_id, block, track_count, min_start_utc, max_start_utc, max_end_utc, data,
+          paths)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """, exhibitRow, block, count, minStart, maxStart, maxEnd, data, sealedPaths)
       block += 1
       count = 0
       maxEnd = -.infinity

@@ -10,9 +10,12 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {  // GRDB's p
   public let pool: any DatabaseWriter
 
   /// Opens (creating) the database at `path`. `prepare` runs on every new connection (pragmas).
-  public init(path: String, busyTimeout: TimeInterval = 30, prepare: (@Sendable (Database) throws -> Void)? = nil) throws {
+  public init(
+    path: String, busyTimeout: TimeInterval = 30, label: String? = nil, prepare: (@Sendable (Database) throws -> Void)? = nil
+  ) throws {
     name = path
     var configuration = Configuration()
+    configuration.label = label
     configuration.busyMode = .timeout(busyTimeout)
     configuration.foreignKeysEnabled = true
     configuration.prepareDatabase { db in
@@ -68,6 +71,11 @@ public final class SQLiteEngine: StoreEngine, @unchecked Sendable {  // GRDB's p
 public struct SQLiteTransaction: StoreTransaction {
   public let db: Database
   public var dialect: StoreDialect { .sqlite }
+
+  /// Statements on `db`, which must be inside a transaction (a GRDB migration's, for instance).
+  public init(db: Database) {
+    self.db = db
+  }
 
   public func execute(_ sql: String, _ arguments: [StoreValue]) throws -> Int {
     try db.execute(sql: sql, arguments: StatementArguments(arguments.map(\.databaseValue)))

@@ -138,8 +138,8 @@ struct ProcedureAccessTests {
     let vaultFolder = installation.home.appendingPathComponent("procedures/P1")
     // Sealed at rest: no track's attributes or path is in clear in the vault's files.
     let sealedStore = try IndexStore(path: vaultFolder.appendingPathComponent("index.sqlite").path, sealing: try ProcedureSealing(opener: current))
-    let details = try sealedStore.writer.read { db in
-      try sealedStore.details(db, rows: try Int64.fetchAll(db, sql: "SELECT id FROM track")).values.map { $0 }
+    let details = try sealedStore.read { tx in
+      try sealedStore.details(tx, rows: try tx.values(Int64.self, "SELECT id FROM track")).values.map { $0 }
     }
     try sealedStore.close()
     #expect(details.count == before.total)

@@ -1,4 +1,8 @@
 import Foundation
+import Store
+import StorePostgres
+import TestSupport
+import Testing
 
 @testable import Index
 
@@ -58,3 +62,61 @@ func metadata(
 let completion = ExhibitCompletion(duration: 600, framesDecoded: 15000, skippedPackets: 0)
 
 func date(_ text: String) -> Date { try! WallClockTime(iso8601: text).date }
+
+/// The engines every store test runs on.
+enum TestEngine: String, CaseIterable, CustomTestStringConvertible {
+  case sqlite
+  case postgres
+
+  var testDescription: String { rawValue }
+
+  /// The one PostgreSQL database of this test process (each store gets a schema of its own in it).
+  nonisolated(unsafe) static let database: PostgresLocation? = {
+    guard let server = TestPostgres.shared, let url = try? server.database("index") else { return nil }
+    return try? PostgresLocation(url: url)
+  }()
+
+  /// Opens a new empty store on this engine; each call of the returned function opens that same store
+  /// again (a new connection, as a new process would). Nil when PostgreSQL is not installed.
+  func newStore(sealing: any IndexSealing = NoSealing()) throws -> (() throws -> IndexStore)? {
+    switch self {
+    case .sqlite:
+      let folder = try TestPaths.temporaryFolder("lrj-index")
+      let path = folder.appendingPathComponent("index.sqlite").path
+      return { try IndexStore(path: path, sealing: sealing) }
+    case .postgres:
+      guard let location = Self.database else {
+        print("PostgreSQL is not installed: the PostgreSQL index is not tested")
+        return nil
+      }
+      let schema = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+      let main = try PostgresEngine(location: location)
+      try main.write { try $0.execute(try PostgresEngine.createSchema(schema)) }
+      try main.close()
+      return { try IndexStore(engine: try PostgresEngine(location: location, schema: schema), sealing: sealing) }
+    }
+  }
+
+  /// A new empty store, or nil when PostgreSQL is not installed.
+  func store(sealing: any IndexSealing = NoSealing()) throws -> IndexStore? {
+    try newStore(sealing: sealing).map { try $0() }
+  }
+}
+
+extension IndexStore {
+  /// The number of rows of each table, in order.
+  func counts(_ tables: [String]) throws -> [Int] {
+    try read { tx in try tables.map { try tx.value(Int.self, "SELECT count(*) FROM \($0)") ?? -1 } }
+  }
+}
+
+/// Keeps data as it is, but fails to seal the object `failAt` names (an error half way through a write).
+struct FailingSealing: IndexSealing {
+  let failAt: String
+  struct Failure: Error {}
+  func seal(_ data: Data, context: String) throws -> Data {
+    if context == failAt { throw Failure() }
+    return data
+  }
+  func open(_ data: Data, context: String) throws -> Data { data }
+}

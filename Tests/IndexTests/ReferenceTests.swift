@@ -66,9 +66,9 @@ import Testing
     }
   }
 
-  @Test func searchEqualsAPlainFilter() throws {
+  @Test(arguments: TestEngine.allCases) func searchEqualsAPlainFilter(_ engine: TestEngine) throws {
     var random = Generator(state: 42)
-    let store = try IndexStore.inMemory()
+    guard let store = try engine.store() else { return }
     var all: [(id: String, track: NewTrack, start: Double, camera: String)] = []
     for (index, camera) in ["north", "south", "east"].enumerated() {
       let meta = metadata(sha: ["a", "b", "c"][index], camera: camera, start: "2026-03-01T1\(index):00:00+01:00")

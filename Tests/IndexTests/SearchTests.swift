@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import Store
 import Testing
 
 @testable import Index
@@ -9,8 +9,8 @@ import Testing
   /// E1 on camera "north" from 10:00 (+01:00), E2 on camera "south" from 12:00 (+01:00).
   /// T1 red car right 0–10 s; T2 blue person left 5–25 s; T3 grey/red (0.15) bus-truck down 30–32 s, fast;
   /// T4 (E2) white two-wheeler up-right 0–4 s, big; T5 (E2) green/blue person stationary 100–160 s.
-  func fixture() throws -> IndexStore {
-    let store = try IndexStore.inMemory()
+  func fixture(_ engine: TestEngine) throws -> IndexStore? {
+    guard let store = try engine.store() else { return nil }
     _ = try store.ingest(
       metadata(sha: "a", camera: "north"),
       tracks: [
@@ -37,15 +37,15 @@ import Testing
     try store.search(query).results.map(\.track)
   }
 
-  @Test func everythingInStartOrder() throws {
-    let store = try fixture()
+  @Test(arguments: TestEngine.allCases) func everythingInStartOrder(_ engine: TestEngine) throws {
+    guard let store = try fixture(engine) else { return }
     let result = try store.search(TrackQuery())
     #expect(result.total == 5)
     #expect(result.results.map(\.track) == ["T1", "T2", "T3", "T4", "T5"])
   }
 
-  @Test func eachKindOfFilter() throws {
-    let store = try fixture()
+  @Test(arguments: TestEngine.allCases) func eachKindOfFilter(_ engine: TestEngine) throws {
+    guard let store = try fixture(engine) else { return }
     #expect(try ids(store, TrackQuery(classes: [.person])) == ["T2", "T5"])
     #expect(try ids(store, TrackQuery(colours: [.red])) == ["T1"], "0.15 red is below the default 0.2")
     #expect(try ids(store, TrackQuery(colours: [.red], minColourFraction: 0.1)) == ["T1", "T3"])
@@ -58,8 +58,8 @@ import Testing
     #expect(try ids(store, TrackQuery(minSize: 0.25)) == ["T4"])
   }
 
-  @Test func orWithinAKindAndAcrossKinds() throws {
-    let store = try fixture()
+  @Test(arguments: TestEngine.allCases) func orWithinAKindAndAcrossKinds(_ engine: TestEngine) throws {
+    guard let store = try fixture(engine) else { return }
     #expect(try ids(store, TrackQuery(classes: [.car, .twoWheeler])) == ["T1", "T4"])
     #expect(try ids(store, TrackQuery(colours: [.red, .white])) == ["T1", "T4"])
     #expect(try ids(store, TrackQuery(classes: [.person], colours: [.blue], cameras: ["south"])) == ["T5"])
@@ -67,8 +67,8 @@ import Testing
     #expect(try ids(store, TrackQuery(classes: [.car], colours: [.blue])) == [])
   }
 
-  @Test func timeRangeUsesTheExhibitStartAndOverlap() throws {
-    let store = try fixture()
+  @Test(arguments: TestEngine.allCases) func timeRangeUsesTheExhibitStartAndOverlap(_ engine: TestEngine) throws {
+    guard let store = try fixture(engine) else { return }
     // E1 starts 10:00:00+01:00 = 09:00:00Z. T2 spans 10:00:05–10:00:25 local.
     #expect(
       try ids(store, TrackQuery(from: date("2026-03-01T10:00:20+01:00"), to: date("2026-03-01T10:00:31+01:00")))
@@ -85,8 +85,8 @@ import Testing
     #expect(try ids(store, TrackQuery(to: date("2026-03-01T10:00:05+01:00"))) == ["T1"])
   }
 
-  @Test func pagingAndTotal() throws {
-    let store = try fixture()
+  @Test(arguments: TestEngine.allCases) func pagingAndTotal(_ engine: TestEngine) throws {
+    guard let store = try fixture(engine) else { return }
     let page = try store.search(TrackQuery(limit: 2, offset: 1))
     #expect(page.total == 5)
     #expect(page.results.map(\.track) == ["T2", "T3"])
@@ -96,8 +96,8 @@ import Testing
     #expect(countOnly.total == 2 && countOnly.results.isEmpty)
   }
 
-  @Test func unknownCameraOrExhibitIsAnErrorNotAnEmptyResult() throws {
-    let store = try fixture()
+  @Test(arguments: TestEngine.allCases) func unknownCameraOrExhibitIsAnErrorNotAnEmptyResult(_ engine: TestEngine) throws {
+    guard let store = try fixture(engine) else { return }
     #expect(throws: QueryError.unknownValue(kind: "camera", value: "nort", valid: ["north", "south"])) {
       try store.search(TrackQuery(cameras: ["nort"]))
     }
@@ -106,8 +106,8 @@ import Testing
     }
   }
 
-  @Test func summaryFieldsAndJSONContract() throws {
-    let store = try fixture()
+  @Test(arguments: TestEngine.allCases) func summaryFieldsAndJSONContract(_ engine: TestEngine) throws {
+    guard let store = try fixture(engine) else { return }
     let summary = try #require(try store.search(TrackQuery(classes: [.busTruck])).results.first)
     #expect(summary.track == "T3" && summary.exhibit == "E1" && summary.camera == "north")
     #expect(summary.start.iso8601() == "2026-03-01T10:00:30.000+01:00")
@@ -139,8 +139,8 @@ import Testing
       try WallClockTime(iso8601: "2024-02-29T23:59:59Z").iso8601(fractionDigits: 0) == "2024-02-29T23:59:59+00:00")
   }
 
-  @Test func zoneSearchThroughTheStore() throws {
-    let store = try IndexStore.inMemory()
+  @Test(arguments: TestEngine.allCases) func zoneSearchThroughTheStore(_ engine: TestEngine) throws {
+    guard let store = try engine.store() else { return }
     _ = try store.ingest(
       metadata(sha: "c", camera: "gate"),
       tracks: [
@@ -193,8 +193,8 @@ import Testing
 }
 
 @Suite struct DensePathTests {
-  @Test func everyFramePathsAreThinnedForZonesButKeptForExports() throws {
-    let store = try IndexStore.inMemory()
+  @Test(arguments: TestEngine.allCases) func everyFramePathsAreThinnedForZonesButKeptForExports(_ engine: TestEngine) throws {
+    guard let store = try engine.store() else { return }
     // 25 frames a second for 8 s, walking left to right through the square x 0.4…0.6.
     var samples: [(Double, Double, Double)] = []
     for frame in 0...200 {
@@ -207,9 +207,7 @@ import Testing
     let result = try store.search(TrackQuery(zone: ZoneQuery(zone: square, rule: .inside)))
     let hit = try #require(result.results.first)
     #expect(abs(hit.zoneFirst! - 3) < 1e-3 && abs(hit.zoneLast! - 5) < 1e-3)
-    let blockSamples = try store.writer.read { db in
-      try Int.fetchOne(db, sql: "SELECT (length(paths) - 1) / 12 FROM search_block")
-    }
+    let blockSamples = try store.read { tx in try tx.value(Int.self, "SELECT (length(paths) - 1) / 12 FROM search_block") }
     #expect(blockSamples == 41, "one sample per 0.2 s over 8 s, first and last included")
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import GRDB
 import Testing
 
@@ -43,22 +44,34 @@ import Testing
     }
   }
 
-  @Test func failureHalfwayLeavesNothing() throws {
-    let store = try IndexStore.inMemory()
-    // SQLite aborts the third track insert, after the exhibit and two tracks were written in the transaction.
-    try store.writer.write { db in
-      try db.execute(
-        sql: "CREATE TEMP TRIGGER boom AFTER INSERT ON track WHEN NEW.id = 3 BEGIN SELECT RAISE(ABORT, 'boom'); END")
+  /// The same rules hold in both engines' schemas, for rows written behind the store's back.
+  @Test(arguments: TestEngine.allCases) func bothSchemasRefuseWhatBreaksTheirRules(_ engine: TestEngine) throws {
+    guard let store = try engine.store() else { return }
+    _ = try store.ingest(metadata(), tracks: [makeTrack()], completion: completion)
+    let refused: [(String, [StoreValue])] = [
+      ("INSERT INTO track (id, exhibit_id, camera_id, detail) VALUES (90, 1, 2, ?)", [.blob(Data([1]))]),  // another camera
+      ("INSERT INTO track (id, exhibit_id, camera_id, detail) VALUES (91, 1, 1, ?)", [.blob(Data())]),  // no detail
+      ("INSERT INTO camera (name) VALUES ('a/b')", []),
+      ("UPDATE exhibit SET duration = NULL WHERE id = 1", []),  // complete without its duration
+      ("UPDATE exhibit SET sha256 = 'XYZ' WHERE id = 1", []),
+      ("INSERT INTO thumbnail (track_id, format, bytes) VALUES (1, 'png', ?)", [.blob(Data())]),
+    ]
+    try store.write { try $0.execute("INSERT INTO camera (name) VALUES ('other')") }
+    for (sql, arguments) in refused {
+      #expect(throws: IndexError.self, "\(engine): \(sql)") { try store.write { try $0.execute(sql, arguments) } }
     }
+    #expect(try store.counts(["track", "camera", "thumbnail"]) == [1, 2, 0])
+  }
+
+  @Test(arguments: TestEngine.allCases) func failureHalfwayLeavesNothing(_ engine: TestEngine) throws {
+    guard let store = try engine.store(sealing: FailingSealing(failAt: "track T3")) else { return }
+    // Sealing the third track fails, after the exhibit and two tracks were written in the transaction.
     #expect(throws: IndexError.self) {
       try store.ingest(metadata(), tracks: [makeTrack(), makeTrack(), makeTrack()], completion: completion)
     }
     #expect(try store.exhibits(includingIncomplete: true).isEmpty)
     #expect(try store.exhibit(withSHA256: String(repeating: "a", count: 64)) == nil)
-    let counts = try store.writer.read { db in
-      try ["track", "thumbnail", "camera"].map { try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)")! }
-    }
-    #expect(counts == [0, 0, 0])
+    #expect(try store.counts(["track", "thumbnail", "camera", "exhibit"]) == [0, 0, 0, 0])
     // A Swift-side refusal in the middle of the batch also writes nothing.
     var bad = makeTrack()
     bad.classConfidence = 2
@@ -68,8 +81,8 @@ import Testing
     #expect(try store.exhibits(includingIncomplete: true).isEmpty)
   }
 
-  @Test func chunkedIngestIsInvisibleUntilCommitted() throws {
-    let store = try IndexStore.inMemory()
+  @Test(arguments: TestEngine.allCases) func chunkedIngestIsInvisibleUntilCommitted(_ engine: TestEngine) throws {
+    guard let store = try engine.store() else { return }
     let exhibit = try store.beginExhibit(metadata())
     #expect(exhibit == "E1")
     #expect(try store.addTracks([makeTrack(), makeTrack()], toExhibit: exhibit) == ["T1", "T2"])
@@ -90,18 +103,15 @@ import Testing
     }
   }
 
-  @Test func interruptedIngestIsCleanedUpAndRedone() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lrj-index-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let path = directory.appendingPathComponent("index.sqlite").path
+  @Test(arguments: TestEngine.allCases) func interruptedIngestIsCleanedUpAndRedone(_ engine: TestEngine) throws {
+    guard let open = try engine.newStore() else { return }
     do {
-      let store = try IndexStore(path: path, sealing: NoSealing())
+      let store = try open()
       let exhibit = try store.beginExhibit(metadata())
       _ = try store.addTracks([makeTrack(), makeTrack()], toExhibit: exhibit)
       // The process dies here: no commit.
     }
-    let store = try IndexStore(path: path, sealing: NoSealing())
+    let store = try open()
     #expect(try store.search(TrackQuery()).total == 0)
     let again = try store.beginExhibit(metadata())
     #expect(again == "E2", "ids are never reused")
@@ -115,8 +125,8 @@ import Testing
     #expect(throws: (any Error).self) { try store.search(TrackQuery()) }
   }
 
-  @Test func duplicateSHA256IsDetected() throws {
-    let store = try IndexStore.inMemory()
+  @Test(arguments: TestEngine.allCases) func duplicateSHA256IsDetected(_ engine: TestEngine) throws {
+    guard let store = try engine.store() else { return }
     _ = try store.ingest(metadata(), tracks: [makeTrack()], completion: completion)
     #expect(try store.exhibit(withSHA256: String(repeating: "A", count: 64))?.id == "E1")
     #expect(throws: IndexError.duplicateExhibit(sha256: String(repeating: "a", count: 64), existing: "E1")) {
@@ -128,8 +138,8 @@ import Testing
     #expect(exhibit.metadata.start.iso8601(fractionDigits: 0) == "2026-03-01T10:00:00+01:00")
   }
 
-  @Test func badExhibitsAreRefused() throws {
-    let store = try IndexStore.inMemory()
+  @Test(arguments: TestEngine.allCases) func badExhibitsAreRefused(_ engine: TestEngine) throws {
+    guard let store = try engine.store() else { return }
     var bad = metadata()
     bad.camera = "north/../x"
     #expect(throws: IndexError.self) { try store.beginExhibit(bad) }
@@ -146,20 +156,14 @@ import Testing
     #expect(throws: IndexError.exhibitNotFound("E7")) { try store.addTracks([makeTrack()], toExhibit: "E7") }
   }
 
-  @Test func deletesCascade() throws {
-    let store = try IndexStore.inMemory()
+  @Test(arguments: TestEngine.allCases) func deletesCascade(_ engine: TestEngine) throws {
+    guard let store = try engine.store() else { return }
     var withThumbnail = makeTrack()
     withThumbnail.thumbnail = Thumbnail(format: "png", data: Data([1, 2, 3]))
     _ = try store.ingest(metadata(), tracks: [withThumbnail, makeTrack(.person)], completion: completion)
     _ = try store.ingest(metadata(sha: "b"), tracks: [makeTrack(.busTruck)], completion: completion)
     #expect(try store.thumbnail(ofTrack: "T1") == Thumbnail(format: "png", data: Data([1, 2, 3])))
-    func counts() throws -> [Int] {
-      try store.writer.read { db in
-        try ["track", "thumbnail", "search_block"].map {
-          try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)")!
-        }
-      }
-    }
+    func counts() throws -> [Int] { try store.counts(["track", "thumbnail", "search_block"]) }
     #expect(try counts() == [3, 1, 2])
     try store.deleteTrack("T1")
     #expect(try counts() == [2, 0, 2])
@@ -173,8 +177,8 @@ import Testing
     #expect(try store.search(TrackQuery(exhibits: ["E3"])).results.map(\.track) == ["T4"], "ids are never reused")
   }
 
-  @Test func pathsAndBoxesRoundTrip() throws {
-    let store = try IndexStore.inMemory()
+  @Test(arguments: TestEngine.allCases) func pathsAndBoxesRoundTrip(_ engine: TestEngine) throws {
+    guard let store = try engine.store() else { return }
     let path = pixelPath([(0, 0.2, 0.5), (0.25, 0.3, 0.5), (0.5, 0.4, 0.6)])
     let track = NewTrack(
       objectClass: .car, classConfidence: 0.9, colours: [], direction: .right, speed: 0.2, path: path)
@@ -191,8 +195,8 @@ import Testing
 
 /// More tracks than one search block holds.
 @Suite struct BlockTests {
-  @Test func exhibitsLargerThanABlock() throws {
-    let store = try IndexStore.inMemory()
+  @Test(arguments: TestEngine.allCases) func exhibitsLargerThanABlock(_ engine: TestEngine) throws {
+    guard let store = try engine.store() else { return }
     let count = SearchBlock.capacity + 300
     // Start times decrease with the insertion order, so the blocks must be sorted by start, not by id.
     var tracks: [NewTrack] = []
@@ -202,9 +206,7 @@ import Testing
       tracks.append(makeTrack(objectClass, from: start, to: start + 5))
     }
     let (_, ids) = try store.ingest(metadata(), tracks: tracks, completion: completion)
-    let blocks = try store.writer.read { db in
-      try Int.fetchAll(db, sql: "SELECT track_count FROM search_block ORDER BY block")
-    }
+    let blocks = try store.read { tx in try tx.values(Int.self, "SELECT track_count FROM search_block ORDER BY block") }
     #expect(blocks == [SearchBlock.capacity, 300])
     let all = try store.search(TrackQuery(limit: 3))
     #expect(all.total == count && all.results.map(\.track) == [ids[count - 1], ids[count - 2], ids[count - 3]])
