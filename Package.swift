@@ -155,7 +155,7 @@ let package = Package(
       ], swiftSettings: swiftSettings),
     .testTarget(
       name: "lrjTests", dependencies: [
-        "lrj", "lrj-samplegen", "Media", "Index", "Consultation", "Synopsis", "TestSupport",
+        "lrj", "lrj-samplegen", "Media", "Index", "Consultation", "Synopsis", "TestSupport", "Store", "StorePostgres",
         .product(name: "GRDB", package: "GRDB.swift"),
       ], swiftSettings: swiftSettings),
   ]

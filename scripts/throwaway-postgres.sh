@@ -7,6 +7,9 @@
 #                                                  database `lrj` and role `lrj` (trust on loopback);
 #                                                  prints the URL postgres://lrj@127.0.0.1:PORT/lrj
 #   scripts/throwaway-postgres.sh createdb DIR PORT NAME   a new empty database NAME owned by `lrj`
+#   scripts/throwaway-postgres.sh dump DIR PORT NAME FILE      pg_dump of database NAME (plain SQL) into FILE
+#   scripts/throwaway-postgres.sh restore DIR PORT NAME FILE   a new database NAME owned by `lrj`, FILE replayed
+#                                                  into it; prints its URL
 #   scripts/throwaway-postgres.sh stop DIR         stop it (the folder stays; remove it yourself)
 set -euo pipefail
 # The server outlives this script: it must not inherit descriptors the caller waits on (a test
@@ -37,10 +40,21 @@ case "${1:-}" in
       -c "CREATE DATABASE \"$name\" OWNER lrj" >/dev/null
     echo "postgres://lrj@127.0.0.1:$port/$name?sslmode=disable"
     ;;
+  dump)
+    dir=$2; port=$3; name=$4; file=$5
+    "$bin/pg_dump" -h 127.0.0.1 -p "$port" -U lrj -d "$name" --no-owner -f "$file"
+    ;;
+  restore)
+    dir=$2; port=$3; name=$4; file=$5
+    as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -q -v ON_ERROR_STOP=1 \
+      -c "CREATE DATABASE \"$name\" OWNER lrj" >/dev/null
+    "$bin/psql" -h 127.0.0.1 -p "$port" -U lrj -d "$name" -q -v ON_ERROR_STOP=1 -f "$file" >/dev/null
+    echo "postgres://lrj@127.0.0.1:$port/$name?sslmode=disable"
+    ;;
   stop)
     dir=$2
     as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
     ;;
   *)
-    echo "usage: $0 start DIR PORT | stop DIR" >&2; exit 2 ;;
+    echo "usage: $0 start DIR PORT | createdb DIR PORT NAME | dump DIR PORT NAME FILE | restore DIR PORT NAME FILE | stop DIR" >&2; exit 2 ;;
 esac

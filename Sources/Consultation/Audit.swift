@@ -111,6 +111,9 @@ extension Installation {
         if FileManager.default.fileExists(atPath: folder.path) {
           problems.append("procedure \(procedure) is closed, but its vault \(folder.path) remains")
         }
+        if indexes.service != nil, (try? indexes.exists(procedure)) != false {
+          problems.append("procedure \(procedure) is closed, but its index \(indexes.name(of: procedure)) remains")
+        }
         continue
       case .keyDestroyed:
         notes.append("procedure \(procedure): closure under way, key destroyed; lrj procedure close finishes erasing its vault")
@@ -126,12 +129,9 @@ extension Installation {
           problems.append("open procedure \(procedure) has no public key in the registry")
         }
       }
-      let index = folder.appendingPathComponent("index.sqlite")
       // The digests cover the stored (sealed) bytes: checking them opens nothing.
-      guard FileManager.default.fileExists(atPath: index.path),
-        let store = try? IndexStore(path: index.path, sealing: ProcedureSealing.locked(procedure))
-      else {
-        problems.append("the vault of open procedure \(procedure) is missing or does not open (\(index.path))")
+      guard let store = try? indexes.openLocked(procedure) else {
+        problems.append("the vault of open procedure \(procedure) is missing or does not open (\(indexes.name(of: procedure)))")
         continue
       }
       if purged, ledger.hasPurgedIngests {

@@ -187,7 +187,7 @@ extension Installation {
       return (try ProcedureRegistry.procedure(procedure, in: tx)!, claims)
     }
     do {
-      _ = try ProcedureWorkspace(id: record.id, home: home, create: true)
+      _ = try ProcedureWorkspace(id: record.id, indexes: indexes, create: true)
     } catch {
       throw InstallationError("procedure \(record.id) registered, but its vault cannot be created: \(error)")
     }

@@ -290,7 +290,7 @@ extension ProcedureAccess {
     // 4. The vault, then the procedure is closed; the erasure record ends the operation.
     let erasure: ClosureManifest.Erasure
     do {
-      erasure = try ProcedureWorkspace.eraseVault(of: procedure, home: installation.home, now: now)
+      erasure = try ProcedureWorkspace.eraseVault(of: procedure, indexes: installation.indexes, now: now)
       try installation.endOperation(
         running,
         entry: entry(operation, parameters: ["step": ClosureStep.erased.rawValue, "vault-files": String(erasure.vaultFiles.count),
@@ -382,7 +382,7 @@ extension ProcedureAccess {
       try tx.value(Data.self, "SELECT public_key FROM procedure WHERE id = ?", procedure)
     }
     let opener = try installation.procedureOpener(procedure, publicKey: publicKey)
-    return try ProcedureWorkspace(id: procedure, home: installation.home, create: false, opener: opener)
+    return try ProcedureWorkspace(id: procedure, indexes: installation.indexes, create: false, opener: opener)
   }
 
   private func gather(_ workspace: ProcedureWorkspace, now: Date) throws -> ClosureManifest {
@@ -466,37 +466,25 @@ extension ProcedureWorkspace {
       total + ((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)[.size] as? Int64) ?? 0)
     }
     return .init(
-      time: AuthorisationClaims.format(now), method: Self.erasureMethod,
+      time: AuthorisationClaims.format(now), method: Self.erasureMethod(indexes),
       procedureKey: "destroyed after this report is published (its private key file overwritten and deleted): every copy of the procedure's sealed data, in any database, backup or replica, can no longer be opened",
       vaultFiles: files, vaultBytes: bytes)
   }
 
-  static let erasureMethod =
-    "index rows deleted with secure_delete, write-ahead log truncated, VACUUM, files overwritten with zeros and unlinked"
+  /// How closure erases the vault on this installation's engine.
+  static func erasureMethod(_ indexes: ProcedureIndexes) -> String {
+    indexes.service == nil
+      ? "index rows deleted with secure_delete, write-ahead log truncated, VACUUM, files overwritten with zeros and unlinked"
+      : "index rows deleted and the procedure's schema dropped from the PostgreSQL database (what its files, WAL, replicas and backups keep is sealed to the destroyed key), files overwritten with zeros and unlinked"
+  }
 
-  /// Erases a procedure's vault, whatever state an earlier, interrupted erasure left it in: the index's
-  /// rows (secure_delete, WAL truncated, VACUUM) when it still opens, then every file and the folder.
-  /// - Throws: when a file of the vault remains.
-  static func eraseVault(of procedure: String, home: URL, now: Date) throws -> ClosureManifest.Erasure {
-    let folder = Self.folder(of: procedure, home: home)
-    let index = folder.appendingPathComponent("index.sqlite")
-    if FileManager.default.fileExists(atPath: index.path),
-      let store = try? IndexStore(path: index.path, sealing: ProcedureSealing.locked(procedure)) {
-      try? store.eraseAndClose()
-    }
-    let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.sorted() ?? []
-    var bytes: Int64 = 0
-    for name in files {
-      let url = folder.appendingPathComponent(name)
-      bytes += (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int64) ?? 0
-      try overwriteAndUnlink(url)
-    }
-    if FileManager.default.fileExists(atPath: folder.path) { try FileManager.default.removeItem(at: folder) }
-    guard !FileManager.default.fileExists(atPath: folder.path) else {
-      throw ProcedureError("the vault of procedure \(procedure) could not be erased (\(folder.path) remains)")
-    }
+  /// Erases a procedure's vault, whatever state an earlier, interrupted erasure left it in: the index (see
+  /// `ProcedureIndexes.erase`), then every file and the folder.
+  /// - Throws: when a file of the vault, or its schema, remains.
+  static func eraseVault(of procedure: String, indexes: ProcedureIndexes, now: Date) throws -> ClosureManifest.Erasure {
+    let (files, bytes) = try indexes.erase(procedure)
     return .init(
-      time: AuthorisationClaims.format(now), method: erasureMethod,
+      time: AuthorisationClaims.format(now), method: erasureMethod(indexes),
       procedureKey: "destroyed (its private key file overwritten and deleted): every copy of the procedure's sealed data, in any database, backup or replica, can no longer be opened",
       vaultFiles: files, vaultBytes: bytes)
   }

@@ -54,6 +54,8 @@ public struct Installation: Sendable {
   public let id: String
   let registry: any StoreEngine
   let log: ConsultationLog
+  /// Where procedures' indexes are kept (files under `home`, or schemas of the PostgreSQL database).
+  let indexes: ProcedureIndexes
 
   struct Manifest: Codable {
     var id: String
@@ -80,6 +82,19 @@ public struct Installation: Sendable {
     }
     do {
       return try PostgresEngine(location: PostgresLocation(url: database))
+    } catch let error as StoreError {
+      throw InstallationError(error.description)
+    }
+  }
+
+  init(home: URL, id: String, registry: any StoreEngine, database: String?) throws {
+    self.home = home
+    self.id = id
+    self.registry = registry
+    log = ConsultationLog(engine: registry, origin: "lrj/\(id)")
+    do {
+      indexes = ProcedureIndexes(
+        home: home, installation: id, service: try database.map { try PostgresLocation(url: $0) }, registry: registry)
     } catch let error as StoreError {
       throw InstallationError(error.description)
     }
@@ -216,7 +231,7 @@ public struct Installation: Sendable {
       // An installation made before the registry could be checked against the log gets a baseline.
       let upgrading = applied.contains("v1") && !applied.contains("v3-governance")
       try migrator.migrate(registry)
-      let installation = Installation(home: home, id: id, registry: registry, log: ConsultationLog(engine: registry, origin: "lrj/\(id)"))
+      let installation = try Installation(home: home, id: id, registry: registry, database: database)
       if upgrading { try installation.writeBaseline() }
       try installation.upgradeProcedures()
       if !creating, let recorded = try installation.installationID(), recorded != id {

@@ -92,7 +92,7 @@ extension Installation {
     }
     if note.size > size {
       return "the log holds \(size) entries, but the checkpoint kept in \(kept.source) seals \(note.size): entries \(size + 1) to "
-        + "\(note.size) were removed, or registry.sqlite was replaced by an older copy"
+        + "\(note.size) were removed, or \(registry.dialect == .sqlite ? "registry.sqlite" : "the database \(registry.name)") was replaced by an older copy"
     }
     guard signed else {
       return "the checkpoint kept in \(kept.source) is not signed by an enrolled user's key (forged, or the user was removed)"

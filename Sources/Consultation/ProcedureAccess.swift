@@ -276,7 +276,7 @@ public struct ProcedureAccess: Sendable {
         return (record, try tx.value(Data.self, "SELECT public_key FROM procedure WHERE id = ?", procedure))
       }
       let opener = try installation.procedureOpener(record.id, publicKey: key)
-      return try ProcedureWorkspace(id: procedure, home: installation.home, create: false, opener: opener)
+      return try ProcedureWorkspace(id: procedure, indexes: installation.indexes, create: false, opener: opener)
     } catch {
       try log(operation, parameters: parameters.merging(["reason": String(describing: error)]) { $1 }, outcome: .refused, now: now)
       throw error

@@ -11,7 +11,8 @@ public struct ProcedureError: Error, CustomStringConvertible, Sendable {
   }
 }
 
-/// One procedure's vault under `LRJ_HOME/procedures/<id>/`, and the operations on it.
+/// One procedure's vault: its folder `LRJ_HOME/procedures/<id>/` and its index (a file there, or a schema of
+/// the installation's PostgreSQL database, see `ProcedureIndexes`), and the operations on it.
 ///
 /// Only `ProcedureAccess` opens a workspace, after checking the authorisation and before logging
 /// the operation: nothing outside Consultation reaches procedure data (DESIGN.md §3).
@@ -21,6 +22,8 @@ struct ProcedureWorkspace: Sendable {
   /// The procedure's folder.
   let folder: URL
   let store: IndexStore
+  /// Where the installation keeps procedures' indexes.
+  let indexes: ProcedureIndexes
   /// Opens what is derived from footage (thumbnails) and makes sealers for it; nil only for a vault being created.
   let opener: ProcedureOpener?
 
@@ -46,22 +49,17 @@ struct ProcedureWorkspace: Sendable {
   /// Opens a procedure's vault; with `create`, makes it when it does not exist.
   /// - Throws: `ProcedureError` for an invalid id or a missing vault, `IndexError` when the
   ///   store cannot be opened.
-  init(id: String, home: URL, create: Bool, opener: ProcedureOpener? = nil) throws {
+  init(id: String, indexes: ProcedureIndexes, create: Bool, opener: ProcedureOpener? = nil) throws {
     try Self.validateID(id)
     self.id = id
     self.opener = opener
-    folder = Self.folder(of: id, home: home)
-    let indexPath = folder.appendingPathComponent("index.sqlite").path
-    if !FileManager.default.fileExists(atPath: indexPath) {
-      guard create else { throw ProcedureError("the vault of procedure \(id) is missing from \(home.path)") }
-      do {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-      } catch {
-        throw ProcedureError("cannot create \(folder.path): \(error.localizedDescription)")
-      }
+    self.indexes = indexes
+    folder = indexes.folder(of: id)
+    if !(try indexes.exists(id)) {
+      guard create else { throw ProcedureError("the vault of procedure \(id) is missing (\(indexes.name(of: id)))") }
+      try indexes.create(id)
     }
-    store = try IndexStore(path: indexPath, sealing: try opener.map(ProcedureSealing.init(opener:)) ?? ProcedureSealing.locked(id))
+    store = try indexes.open(id, sealing: try opener.map(ProcedureSealing.init(opener:)) ?? ProcedureSealing.locked(id))
   }
 
   /// Ingests an exhibit file (see `Ingestor.ingest`), sealing its thumbnails: staged under `operation`,

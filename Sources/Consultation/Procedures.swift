@@ -162,9 +162,8 @@ extension Installation {
   /// transaction, so concurrent processes do not race, and an upgrade interrupted at any point is redone.
   func upgradeProcedures(now: Date = Date()) throws {
     let query = "SELECT id, wrapped_key, public_key FROM procedure WHERE status = 'open' ORDER BY id"
-    func vault(_ procedure: String) -> String {
-      ProcedureWorkspace.folder(of: procedure, home: home).appendingPathComponent("index.sqlite").path
-    }
+    // Earlier lrj kept indexes in SQLite files only.
+    func vault(_ procedure: String) -> String { indexes.file(of: procedure).path }
     // Procedures opened by this lrj have had a key pair and a sealed vault from the start: only those of an
     // earlier lrj (a symmetric key in the registry) need it, so no vault is opened here otherwise.
     func needsUpgrade(_ row: StoreRow) throws -> Bool {
@@ -185,7 +184,7 @@ extension Installation {
           opener = ProcedureOpener(procedure: procedure, privateKey: key)
         }
         var parameters = ["reason": "installation upgraded: procedure data sealed at rest to the procedure's key pair"]
-        if FileManager.default.fileExists(atPath: vault(procedure)) {
+        if indexes.service == nil, FileManager.default.fileExists(atPath: vault(procedure)) {
           parameters["index"] = try IndexStore.needsSealing(path: vault(procedure)) ? "sealed" : "already sealed"
           let sealing = try ProcedureSealing(opener: opener)
           let store = try IndexStore(path: vault(procedure), sealing: sealing)  // seals tracks, blocks and zones

@@ -98,10 +98,8 @@ extension Installation {
   /// The index of an open procedure's vault, or nil (closed, erased, missing).
   func vaultStore(_ procedure: String?) throws -> IndexStore? {
     guard let procedure, (try? ProcedureWorkspace.validateID(procedure)) != nil else { return nil }
-    let path = ProcedureWorkspace.folder(of: procedure, home: home).appendingPathComponent("index.sqlite").path
-    guard FileManager.default.fileExists(atPath: path) else { return nil }
     // Settling only removes, publishes and checks routing rows: nothing here opens sealed data.
-    return try IndexStore(path: path, sealing: ProcedureSealing.locked(procedure))
+    return try indexes.openLocked(procedure)
   }
 
   private func exists(_ target: String, in store: IndexStore) throws -> Bool {

@@ -34,6 +34,25 @@ public final class TestPostgres: @unchecked Sendable {  // immutable after init
     return made.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
+  /// The name of a database in one of this server's URLs.
+  public static func databaseName(_ url: String) -> String {
+    String(URLComponents(string: url)?.path.dropFirst() ?? "")
+  }
+
+  /// A plain-SQL `pg_dump` of the database at `url`, written to `file`.
+  public func dump(_ url: String, to file: URL) throws {
+    let dumped = try Run.program(Self.script, ["dump", folder.path, String(port), Self.databaseName(url), file.path])
+    guard dumped.status == 0 else { throw TestSetupError("pg_dump: \(dumped.standardError)") }
+  }
+
+  /// A new database restored from a plain-SQL dump; returns its URL.
+  public func restore(_ file: URL, as name: String = "restored") throws -> String {
+    let unique = "\(name)_\(UUID().uuidString.prefix(8))".lowercased().replacingOccurrences(of: "-", with: "_")
+    let restored = try Run.program(Self.script, ["restore", folder.path, String(port), unique, file.path])
+    guard restored.status == 0 else { throw TestSetupError("restore: \(restored.standardError)") }
+    return restored.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
   func stop() {
     _ = try? Run.program(Self.script, ["stop", folder.path])
     try? FileManager.default.removeItem(at: folder)

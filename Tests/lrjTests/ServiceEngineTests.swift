@@ -1,7 +1,11 @@
-import Consultation
 import Foundation
+@testable import Index
+import Store
+import StorePostgres
 import TestSupport
 import Testing
+
+@testable import Consultation
 
 /// The installation on the service engine (issue 16): registry and consultation log in a PostgreSQL
 /// database, reached by every `lrj` process at once. Skipped, saying so, when PostgreSQL is not installed.
@@ -44,6 +48,109 @@ struct ServiceEngineTests {
     let other = try server.database("other")
     let elsewhere = try Run.lrj(["search", "--procedure", "P1"], environment: env.merging(["LRJ_DATABASE": other]) { $1 })
     #expect(elsewhere.status == 1 && elsewhere.standardError.hasPrefix("error: "), "\(elsewhere.standardError)")
+  }
+
+  /// Every byte string a plain-SQL dump holds: its text, and each bytea value (`\\x…` hex) decoded.
+  static func dumpedBytes(_ file: URL) throws -> Data {
+    let text = try Data(contentsOf: file)
+    var bytes = text
+    let hex = try NSRegularExpression(pattern: "\\\\x([0-9a-f]{2,})")
+    let string = String(decoding: text, as: UTF8.self)
+    for match in hex.matches(in: string, range: NSRange(string.startIndex..., in: string)) {
+      let digits = Array(string[Range(match.range(at: 1), in: string)!].utf8)
+      var value = Data(capacity: digits.count / 2)
+      var index = 0
+      while index + 1 < digits.count {
+        value.append(UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16)!)
+        index += 2
+      }
+      bytes.append(0)
+      bytes.append(value)
+    }
+    return bytes
+  }
+
+  /// Closure on PostgreSQL (issue 16): a dump taken before closure holds no track value in clear; after
+  /// closure the procedure's schema is gone, and the dump restored into a fresh database, with the same
+  /// installation folder and key, opens nothing of the procedure.
+  @Test func aDumpTakenBeforeClosureHoldsNoTrackValueAndOpensNothingAfterIt() throws {
+    guard let server = TestPostgres.shared else { return print("PostgreSQL is not installed: closure on PostgreSQL is not tested") }
+    let url = try server.database("closure")
+    let installation = try TestInstallation.make("lrj-pg-closure", database: url)
+    defer { installation.remove() }
+    let env = installation.env()
+    try installation.expect(["ingest", "--procedure", "P1", "--camera", "street", TestPaths.samplesClip], env)
+    try installation.expect(["zone", "save", "--procedure", "P1", "--camera", "street", "--name", "door",
+                             "0.1,0.1 0.4,0.1 0.4,0.4 0.1,0.4"], env)
+    #expect(!FileManager.default.fileExists(atPath: installation.home.appendingPathComponent("procedures/P1/index.sqlite").path),
+            "the index is in the database, not in a file")
+
+    // What the index holds in clear, read with the procedure's key (as a search does, in memory).
+    let opened = try Installation.open(home: installation.home)
+    let kek = try opened.keyEncryptionKey()
+    let sealing = try ProcedureSealing(opener: try opened.procedureKeys.opener(procedure: "P1", kek: kek))
+    let store = try opened.indexes.open("P1", sealing: sealing)
+    let details = try store.read { tx in try store.details(tx, rows: try tx.values(Int64.self, "SELECT id FROM track")) }
+    #expect(details.count > 3)
+    let thumbnail = try #require(try store.thumbnail(ofTrack: "T1"))
+    let png = try sealing.open(thumbnail.data, context: "thumbnail T1")
+    let sealedDetail = try #require(try store.read { try $0.value(Data.self, "SELECT detail FROM track WHERE id = 1") })
+    try store.close()
+
+    let dump = installation.folder.appendingPathComponent("before-closure.sql")
+    try server.dump(url, to: dump)
+    let checkpoints = [installation.home.appendingPathComponent("checkpoint"), installation.cache("opj").appendingPathComponent("\(opened.id).checkpoint")]
+    let keptAtDump = checkpoints.map { try? Data(contentsOf: $0) }
+    let dumped = try Self.dumpedBytes(dump)
+    let schema = opened.indexes.schema(of: "P1")
+    #expect(String(decoding: dumped, as: UTF8.self).contains("\(schema).track"), "the dump holds the index")
+    #expect(dumped.range(of: sealedDetail) != nil, "the dump's bytea values are read (the sealed detail of T1 is found)")
+    for (id, detail) in details {
+      let encoded = detail.encoded()
+      #expect(dumped.range(of: encoded.subdata(in: 3..<59)) == nil, "T\(id): clear attributes in the dump")
+      #expect(dumped.range(of: detail.path.prefix(49)) == nil, "T\(id): a clear path in the dump")
+      for value in [detail.firstBox.x, detail.firstBox.y, detail.lastBox.width, detail.lastBox.height] where value != value.rounded() {
+        #expect(dumped.range(of: withUnsafeBytes(of: value.bitPattern.littleEndian) { Data($0) }) == nil, "T\(id): a box coordinate")
+        #expect(dumped.range(of: withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { Data($0) }) == nil, "T\(id): a box coordinate")
+      }
+      for colour in detail.colours {
+        #expect(dumped.range(of: withUnsafeBytes(of: colour.fraction.bitPattern.littleEndian) { Data($0) }) == nil, "T\(id): a colour fraction")
+      }
+    }
+    #expect(dumped.range(of: png.subdata(in: 16..<80)) == nil, "a clear thumbnail in the dump")
+    // No class or colour name anywhere in the index's tables.
+    let indexSection = String(decoding: dumped, as: UTF8.self).components(separatedBy: "\n")
+      .filter { $0.contains(schema) || $0.hasPrefix("\\x") }.joined(separator: "\n")
+    for word in ["person", "two-wheeler", "bus-truck", "\"red\"", "\"grey\"", "polygon"] {
+      #expect(!indexSection.contains(word), "\(word) in the index's part of the dump")
+    }
+
+    let reports = installation.folder.appendingPathComponent("reports")
+    try installation.expect(["procedure", "close", "--procedure", "P1", "--report", reports.path], installation.env(as: "judge"))
+    let live = try PostgresEngine(location: PostgresLocation(url: url))
+    #expect(try live.read { try $0.row("SELECT 1 FROM pg_namespace WHERE nspname = ?", schema) } == nil, "the procedure's schema is dropped")
+    #expect(try live.read { try $0.value(Int.self, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'lrj\\_p\\_%'") } == 0)
+    try live.close()
+    try installation.expect(["log", "verify"], env)
+
+    // The dump restored into a fresh database; the same installation folder (today's keys/) pointed at it.
+    let restored = try server.restore(dump)
+    let copy = try PostgresEngine(location: PostgresLocation(url: restored), schema: schema)
+    #expect(try copy.read { try $0.value(Int.self, "SELECT count(*) FROM track") } == details.count, "the rows are in the copy")
+    try copy.close()
+    let onCopy = env.merging(["LRJ_DATABASE": restored]) { $1 }
+    let rolledBack = try Run.lrj(["search", "--procedure", "P1"], environment: onCopy)
+    #expect(rolledBack.status != 0 && rolledBack.standardError.contains("the database postgres://lrj@127.0.0.1"),
+            "an older copy of the database is noticed: \(rolledBack.standardError)")
+    // An insider who also puts back the checkpoints of that day still opens nothing: the key is gone.
+    for (file, kept) in zip(checkpoints, keptAtDump) { if let kept { try kept.write(to: file) } }
+    for arguments in [["search", "--procedure", "P1", "--class", "person"], ["tracks", "--procedure", "P1", "--exhibit", "E1"]] {
+      let result = try Run.lrj(arguments, environment: onCopy)
+      #expect(result.status != 0 && result.standardError.contains("the key of procedure P1 is missing"), "\(arguments): \(result.standardError)")
+      #expect(!result.standardOutput.contains("person"))
+    }
+    let verify = try Run.lrj(["log", "verify"], environment: onCopy)
+    #expect(verify.status != 0 && verify.standardOutput.contains("the key of procedure P1 is missing"), "\(verify.standardOutput)")
   }
 
   @Test func eightConcurrentProcessesKeepOneChain() throws {
