@@ -23,6 +23,8 @@ let package = Package(
     .library(name: "Ingest", targets: ["Ingest"]),
     .library(name: "Synopsis", targets: ["Synopsis"]),
     .library(name: "Consultation", targets: ["Consultation"]),
+    .library(name: "Store", targets: ["Store"]),
+    .library(name: "StorePostgres", targets: ["StorePostgres"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -16,6 +16,8 @@ let package = Package(
       dependencies: [
         .product(name: "Index", package: "lrj"),
         .product(name: "Consultation", package: "lrj"),
+        .product(name: "Store", package: "lrj"),
+        .product(name: "StorePostgres", package: "lrj"),
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: [

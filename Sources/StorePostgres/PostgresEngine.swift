@@ -223,10 +223,23 @@ struct PostgresTransaction: StoreTransaction {
     let cursor = "lrj_rows_\(UInt32.random(in: 0...UInt32.max))"  // its own name: scans may nest
     _ = try run("DECLARE \(cursor) NO SCROLL CURSOR FOR " + sql, arguments)
     do {
+      // Batches of about a megabyte: many small rows per round trip, few large ones (sealed blocks) in memory.
+      var size = 16
       while true {
-        let batch = try rows("FETCH FORWARD 64 FROM \(cursor)", [])
+        let batch = try rows("FETCH FORWARD \(size) FROM \(cursor)", [])
         if batch.isEmpty { break }
-        for row in batch { try body(row) }
+        var bytes = 0
+        for row in batch {
+          for value in row.values {
+            switch value {
+            case .blob(let data): bytes += data.count
+            case .text(let text): bytes += text.utf8.count
+            default: bytes += 8
+            }
+          }
+          try body(row)
+        }
+        if bytes < 1 << 20 { size = min(size * 2, 1024) } else if bytes > 4 << 20 { size = max(size / 2, 1) }
       }
     } catch {
       _ = try? run("CLOSE \(cursor)", [])

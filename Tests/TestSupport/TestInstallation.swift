@@ -9,6 +9,8 @@ public struct TestInstallation: Sendable {
   public var home: URL { homeOverride ?? folder.appendingPathComponent("home") }
   /// LRJ_HOME elsewhere than in `folder` (on a file system of its own, for example).
   var homeOverride: URL? = nil
+  /// The PostgreSQL database the installation lives in; nil for the embedded files.
+  public var database: String? = nil
   public static let passphrase = "correct horse battery staple"
 
   /// The key file of `user`.
@@ -28,7 +30,7 @@ public struct TestInstallation: Sendable {
   public static func make(
     _ name: String = "lrj-installation", procedure: String? = "P1", home: URL? = nil, database: String? = nil
   ) throws -> TestInstallation {
-    let installation = TestInstallation(folder: try TestPaths.temporaryFolder(name), homeOverride: home)
+    let installation = TestInstallation(folder: try TestPaths.temporaryFolder(name), homeOverride: home, database: database)
     let base = ["LRJ_HOME": installation.home.path, "LRJ_PASSPHRASE": passphrase, "LRJ_CACHE": installation.cache("admin").path]
     try installation.expect(["init", "--admin-key", installation.key("admin")] + (database.map { ["--database", $0] } ?? []), base)
     for (user, role) in [("judge", "magistrate"), ("opj", "investigator"), ("controller", "controller")] {

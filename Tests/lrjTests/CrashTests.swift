@@ -1,6 +1,8 @@
 import Consultation
 import Foundation
 import GRDB
+import Store
+import StorePostgres
 import TestSupport
 import Testing
 
@@ -11,8 +13,25 @@ import Testing
 /// anywhere, and no operation stays half-settled (issue 20).
 @Suite(.serialized)
 struct CrashTests {
-  /// Kill points per operation.
+  /// Kill points per operation (on PostgreSQL, half as many: the same code paths, a second engine).
   static let points = 20
+
+  /// The engines the crash tests run on: the embedded files, and PostgreSQL when it is installed.
+  enum Engine: String, CaseIterable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+    var points: Int { self == .sqlite ? CrashTests.points : CrashTests.points / 2 }
+
+    /// A new installation on this engine; nil (saying so) when PostgreSQL is not installed.
+    func installation(_ name: String) throws -> TestInstallation? {
+      guard self == .postgres else { return try TestInstallation.make(name) }
+      guard let server = TestPostgres.shared else {
+        print("PostgreSQL is not installed: crash tests on PostgreSQL are skipped")
+        return nil
+      }
+      return try TestInstallation.make(name, database: try server.database("crash"))
+    }
+  }
 
   /// A 2-second cut of the Samples clip, and copies that differ by a trailing byte (each a new exhibit).
   struct Clips {
@@ -48,18 +67,34 @@ struct CrashTests {
     #expect(verified.status == 0, "\(context): \(verified.standardError)", sourceLocation: sourceLocation)
     let running = (try? FileManager.default.contentsOfDirectory(atPath: installation.home.appendingPathComponent("running").path)) ?? []
     #expect(running.isEmpty, "\(context): lock files left: \(running)", sourceLocation: sourceLocation)
-    let registry = try DatabaseQueue(path: installation.home.appendingPathComponent("registry.sqlite").path)
-    let operations = try registry.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM operation") ?? -1 }
-    try registry.close()
-    #expect(operations == 0, "\(context): \(operations) operations still recorded as running", sourceLocation: sourceLocation)
-    let vaults = installation.home.appendingPathComponent("procedures")
-    for procedure in (try? FileManager.default.contentsOfDirectory(atPath: vaults.path)) ?? [] {
-      let index = vaults.appendingPathComponent(procedure).appendingPathComponent("index.sqlite")
-      guard FileManager.default.fileExists(atPath: index.path) else { continue }
-      let store = try DatabaseQueue(path: index.path)
-      let staged = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM exhibit WHERE complete = 0") ?? -1 }
-      try store.close()
-      #expect(staged == 0, "\(context): \(staged) staged exhibits left in \(procedure)", sourceLocation: sourceLocation)
+    if let database = installation.database {
+      // The registry's tables and each procedure's schema, in the PostgreSQL database.
+      let location = try PostgresLocation(url: database)
+      let registry = try PostgresEngine(location: location)
+      let operations = try registry.read { try $0.value(Int.self, "SELECT count(*) FROM operation") ?? -1 }
+      let schemas = try registry.read { try $0.values(String.self, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'lrj\\_p\\_%'") }
+      try registry.close()
+      #expect(operations == 0, "\(context): \(operations) operations still recorded as running", sourceLocation: sourceLocation)
+      for schema in schemas {
+        let store = try PostgresEngine(location: location, schema: schema)
+        let staged = try store.read { try $0.value(Int.self, "SELECT count(*) FROM exhibit WHERE complete = 0") ?? -1 }
+        try store.close()
+        #expect(staged == 0, "\(context): \(staged) staged exhibits left in \(schema)", sourceLocation: sourceLocation)
+      }
+    } else {
+      let registry = try DatabaseQueue(path: installation.home.appendingPathComponent("registry.sqlite").path)
+      let operations = try registry.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM operation") ?? -1 }
+      try registry.close()
+      #expect(operations == 0, "\(context): \(operations) operations still recorded as running", sourceLocation: sourceLocation)
+      let vaults = installation.home.appendingPathComponent("procedures")
+      for procedure in (try? FileManager.default.contentsOfDirectory(atPath: vaults.path)) ?? [] {
+        let index = vaults.appendingPathComponent(procedure).appendingPathComponent("index.sqlite")
+        guard FileManager.default.fileExists(atPath: index.path) else { continue }
+        let store = try DatabaseQueue(path: index.path)
+        let staged = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM exhibit WHERE complete = 0") ?? -1 }
+        try store.close()
+        #expect(staged == 0, "\(context): \(staged) staged exhibits left in \(procedure)", sourceLocation: sourceLocation)
+      }
     }
     for folder in folders {
       let hidden = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.contains(".lrj-") || $0.hasSuffix(".partial") }
@@ -72,18 +107,18 @@ struct CrashTests {
     try Installation.open(home: installation.home).logEntries().compactMap(\.entry)
   }
 
-  @Test func ingestKilledAtAnyPointIsUndoneAndARetryCompletes() throws {
-    guard Reference.available else { return }
-    let installation = try TestInstallation.make("lrj-crash-ingest")
+  @Test(arguments: Engine.allCases) func ingestKilledAtAnyPointIsUndoneAndARetryCompletes(_ engine: Engine) throws {
+    guard Reference.available, let installation = try engine.installation("lrj-crash-ingest") else { return }
+    let points = engine.points
     defer { installation.remove() }
     let clips = try Clips(installation.folder)
     let env = installation.env()
     let (first, duration) = try Run.lrjTimed(Self.ingest(try clips.copy(0)), environment: env)
     try #require(first.status == 0, "\(first.standardError)")
     var killed = 0
-    for point in 1...Self.points {
+    for point in 1...points {
       let clip = try clips.copy(point)
-      let delay = duration * Double(point) / Double(Self.points + 1)
+      let delay = duration * Double(point) / Double(points + 1)
       let run = try Run.lrjKilled(Self.ingest(clip), environment: env, after: delay)
       if run.killed { killed += 1 }
       // Nothing stored by a killed ingest is visible: every exhibit searched is one the log says was stored.
@@ -98,9 +133,9 @@ struct CrashTests {
     #expect(started.allSatisfy { ended.contains($0.parameters["operation"] ?? "") })
     let stored = log.filter { $0.operation == "ingest" && $0.outcome == .success && $0.parameters["duplicate"] == nil }.compactMap { $0.parameters["exhibit"] }
     #expect(Set(stored).count == stored.count, "an exhibit id was logged twice: \(stored)")
-    #expect(stored.count == Self.points + 1)
-    print("crash tests: ingest killed at \(killed) of \(Self.points) points over a \(String(format: "%.2f", duration)) s run; every retry completed")
-    #expect(killed >= Self.points / 2)
+    #expect(stored.count == points + 1)
+    print("crash tests (\(engine)): ingest killed at \(killed) of \(points) points over a \(String(format: "%.2f", duration)) s run; every retry completed")
+    #expect(killed >= points / 2)
   }
 
   @Test func synopsisKilledAtAnyPointIsLoggedAndLeavesNothing() throws {
@@ -148,9 +183,9 @@ struct CrashTests {
     #expect(killed >= Self.points / 2)
   }
 
-  @Test func closureKilledAtAnyPointIsFinishedByARetry() throws {
-    guard Reference.available else { return }
-    let installation = try TestInstallation.make("lrj-crash-close")
+  @Test(arguments: Engine.allCases) func closureKilledAtAnyPointIsFinishedByARetry(_ engine: Engine) throws {
+    guard Reference.available, let installation = try engine.installation("lrj-crash-close") else { return }
+    let points = engine.points
     defer { installation.remove() }
     let clips = try Clips(installation.folder)
     func prepare(_ procedure: String, _ n: Int) throws -> URL {
@@ -165,10 +200,10 @@ struct CrashTests {
     let (first, duration) = try Run.lrjTimed(close("C0", firstReport), environment: installation.env(as: "judge"))
     try #require(first.status == 0, "\(first.standardError)")
     var killed = 0
-    for point in 1...Self.points {
+    for point in 1...points {
       let procedure = "C\(point)"
       let report = try prepare(procedure, point)
-      let delay = duration * Double(point) / Double(Self.points + 1)
+      let delay = duration * Double(point) / Double(points + 1)
       let run = try Run.lrjKilled(close(procedure, report), environment: installation.env(as: "judge"), after: delay)
       if run.killed { killed += 1 }
       // A retry (by the controller every other time) finishes it; after a complete run, a retry is refused.
@@ -190,7 +225,7 @@ struct CrashTests {
       #expect(!FileManager.default.fileExists(atPath: installation.home.appendingPathComponent("procedures/\(procedure)").path))
       try Self.expectClean(installation, folders: [report], "closure killed after \(String(format: "%.2f", delay)) s")
     }
-    print("crash tests: procedure close killed at \(killed) of \(Self.points) points over a \(String(format: "%.2f", duration)) s run; every retry finished it")
-    #expect(killed >= Self.points / 2)
+    print("crash tests (\(engine)): procedure close killed at \(killed) of \(points) points over a \(String(format: "%.2f", duration)) s run; every retry finished it")
+    #expect(killed >= points / 2)
   }
 }

@@ -4,6 +4,8 @@ import Consultation
 import Foundation
 import Index
 import Logging
+import Store
+import StorePostgres
 
 // MARK: Options
 
@@ -16,6 +18,8 @@ struct Options {
   var only: String?
   /// Measure the store unsealed (as before "sealed at rest"), for comparison.
   var clear = false
+  /// A PostgreSQL database: the store is its schema `index_bench` (as a procedure's index on the service).
+  var database: String?
 }
 
 var options = Options()
@@ -28,8 +32,9 @@ while let argument = arguments.popFirst() {
   case "--reuse": options.reuse = true
   case "--only": options.only = arguments.popFirst()
   case "--clear": options.clear = true
+  case "--database": options.database = arguments.popFirst()
   default:
-    print("usage: index-bench [--tracks N] [--runs N] [--out DIR] [--reuse] [--only TEXT] [--clear]")
+    print("usage: index-bench [--tracks N] [--runs N] [--out DIR] [--reuse] [--only TEXT] [--clear] [--database postgres://…]")
     exit(2)
   }
 }
@@ -165,16 +170,43 @@ let databasePath = options.out + "/index.sqlite"
 var logger = Logger(label: "index-bench")
 logger.logLevel = ProcessInfo.processInfo.environment["INDEX_BENCH_DEBUG"] == nil ? .warning : .debug
 let keyPath = options.out + "/bench.key"
+let service = try options.database.map { try PostgresLocation(url: $0) }
+let schema = "index_bench"
 if !options.reuse {
   for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
   try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: keyPath))
+  if let service {
+    let main = try PostgresEngine(location: service)
+    try main.write { tx in
+      try tx.execute(try PostgresEngine.dropSchema(schema))
+      try tx.execute(try PostgresEngine.createSchema(schema))
+    }
+    try main.close()
+  }
 }
 // Sealed at rest as a procedure's vault (X25519 + AES-256-GCM), unless --clear.
 let sealing: any IndexSealing =
   options.clear
   ? NoSealing() : try ProcedureSealing.forBenchmark(procedure: "BENCH", privateKey: Data(contentsOf: URL(fileURLWithPath: keyPath)))
+/// Opens the store: the SQLite file, or the schema of the PostgreSQL database.
+@MainActor func openStore() throws -> IndexStore {
+  guard let service else { return try IndexStore(path: databasePath, sealing: sealing, logger: logger) }
+  return try IndexStore(engine: try PostgresEngine(location: service, schema: schema), sealing: sealing, logger: logger)
+}
+/// The bytes the store takes: the SQLite file and its WAL, or the schema's tables, indexes and TOAST.
+@MainActor func storeBytes() throws -> Int64 {
+  guard let service else { return fileSize(databasePath) + fileSize(databasePath + "-wal") }
+  let main = try PostgresEngine(location: service)
+  defer { try? main.close() }
+  let sql = """
+    SELECT sum(pg_total_relation_size(c.oid))::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ? AND c.relkind = 'r'
+    """
+  return try main.read { try $0.value(Int64.self, sql, schema) } ?? 0
+}
 print(options.clear ? "store unsealed (--clear)" : "store sealed at rest (X25519 + AES-256-GCM)")
-var store: IndexStore? = try IndexStore(path: databasePath, sealing: sealing, logger: logger)
+print(service.map { "engine: PostgreSQL \($0.redacted), schema \(schema)" } ?? "engine: SQLite \(databasePath)")
+var store: IndexStore? = try openStore()
 let existing = try store!.search(TrackQuery(limit: 0)).total
 if existing == 0 {
   print(
@@ -217,9 +249,9 @@ if existing == 0 {
 }
 // Reopen so the WAL is checkpointed into the main file before measuring its size.
 store = nil
-store = try IndexStore(path: databasePath, sealing: sealing, logger: logger)
+store = try openStore()
 let total = try store!.search(TrackQuery(limit: 0)).total
-let bytes = fileSize(databasePath) + fileSize(databasePath + "-wal")
+let bytes = try storeBytes()
 print("store: \(total) tracks, \(bytes / 1_000_000) MB on disk, \(bytes / Int64(max(1, total))) bytes per track")
 
 // MARK: Queries
