@@ -194,6 +194,9 @@ public final class PostgresEngine: StoreEngine, @unchecked Sendable {  // `conne
   }
 }
 
+/// The connection closed before the query's answer came.
+struct ConnectionLost: Error {}
+
 /// Statements on the engine's connection, inside its transaction.
 struct PostgresTransaction: StoreTransaction {
   let connection: PostgresConnection
@@ -259,8 +262,15 @@ struct PostgresTransaction: StoreTransaction {
       case .blob(let v): binds.append(ByteBuffer(bytes: v))
       }
     }
+    // The answer, or the connection's end: a query sent on a connection the server dropped (a crash, a
+    // lost network) must not wait for ever.
+    let answer = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+    connection.closeFuture.whenComplete { _ in answer.fail(ConnectionLost()) }
+    connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds), logger: logger).cascade(to: answer)
     do {
-      return try connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds), logger: logger).wait()
+      return try answer.futureResult.wait()
+    } catch is ConnectionLost {
+      throw StoreError("\(name): the connection to the database was lost")
     } catch {
       throw StoreError("\(name): \(PostgresEngine.describe(error))")
     }

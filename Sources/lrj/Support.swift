@@ -21,8 +21,12 @@ enum LoggingSetup {
 
 /// Printing to the terminal; only the `lrj` target prints.
 enum Terminal {
+  /// The errors printed so far.
+  static let printedErrors = LockedValue<[String]>([])
+
   /// Prints `error: message` on standard error.
   static func error(_ message: String) {
+    printedErrors.withLock { $0.append(message) }
     FileHandle.standardError.write(Data("error: \(message.escapingControlCharacters)\n".utf8))
   }
 
@@ -57,7 +61,10 @@ enum LogSealing {
       do {
         try installation.sealLog(by: identity)
       } catch {
-        Terminal.note("warning: the consultation log could not be sealed by \(identity.user): \(error)")
+        // The command's own error already said so (the database went away, for instance): one line.
+        let cause = String(describing: error)
+        if Terminal.printedErrors.withLock({ $0.contains { $0.contains(cause) } }) { continue }
+        Terminal.note("warning: the consultation log could not be sealed by \(identity.user): \(cause)")
       }
     }
   }

@@ -18,6 +18,12 @@ public final class TestPostgres: @unchecked Sendable {  // immutable after init
 
   static var script: String { TestPaths.repository.appendingPathComponent("scripts/throwaway-postgres.sh").path }
 
+  /// A server of its own (for a test that stops and restarts it); stop it with ``stop()``.
+  public static func dedicated() throws -> TestPostgres? {
+    guard shared != nil else { return nil }
+    return try TestPostgres()
+  }
+
   private init() throws {
     folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("lrj-pg-\(UUID().uuidString.prefix(8))")
     port = Int.random(in: 20_000...29_999)
@@ -53,8 +59,20 @@ public final class TestPostgres: @unchecked Sendable {  // immutable after init
     return restored.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
-  func stop() {
+  /// Stops the server at once (as a crash or a lost network would), keeping its files.
+  public func halt() {
     _ = try? Run.program(Self.script, ["stop", folder.path])
+  }
+
+  /// Starts a halted server again.
+  public func restart() throws {
+    let started = try Run.program(Self.script, ["restart", folder.path, String(port)])
+    guard started.status == 0 else { throw TestSetupError("PostgreSQL did not restart: \(started.standardError)") }
+  }
+
+  /// Stops the server and removes its files.
+  public func stop() {
+    halt()
     try? FileManager.default.removeItem(at: folder)
   }
 }

@@ -191,6 +191,49 @@ struct ServiceEngineTests {
     #expect(verified.status == 0, "\(verified.standardError) \(verified.standardOutput)")
   }
 
+  /// The server goes away in the middle of an ingest (a crash, a lost network): one line naming the
+  /// database, nothing half-written; once it is back, the ingest is settled as interrupted, the log
+  /// verifies and a retry stores the exhibit.
+  @Test func theDatabaseLostMidIngestIsOneLineAndLeavesNothingHalfWritten() throws {
+    guard let own = try TestPostgres.dedicated() else { return print("PostgreSQL is not installed: a lost database is not tested") }
+    defer { own.stop() }
+    let installation = try TestInstallation.make("lrj-pg-lost", database: try own.database("lost"))
+    defer { installation.remove() }
+    let env = installation.env()
+    let clip = installation.folder.appendingPathComponent("copy.mp4")
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: TestPaths.samplesClip))
+    bytes.append(contentsOf: Array("copy".utf8))
+    try bytes.write(to: clip)
+    @Sendable func ingest(_ path: String) -> [String] { ["ingest", "--procedure", "P1", "--camera", "street", "--no-model", path] }
+    let (first, duration) = try Run.lrjTimed(ingest(TestPaths.samplesClip), environment: env)
+    try #require(first.status == 0, "\(first.standardError)")
+
+    let result = LockedResults()
+    let done = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+      result.set(0, try? Run.lrj(ingest(clip.path), environment: env))
+      done.signal()
+    }
+    Thread.sleep(forTimeInterval: duration * 0.5)
+    own.halt()
+    done.wait()
+    let lost = try #require(result.get(0))
+    #expect(lost.status == 1 && lost.standardError.hasPrefix("error: ") && lost.standardError.split(separator: "\n").count == 1,
+            "\(lost.standardError)")
+    #expect(lost.standardError.contains("127.0.0.1:\(own.port)"), "names the database: \(lost.standardError)")
+
+    try own.restart()
+    let listed = try installation.expect(["search", "--procedure", "P1", "--json"], env)
+    let page = try JSONSerialization.jsonObject(with: listed.outputData) as? [String: Any]
+    let exhibits = Set((page?["results"] as? [[String: Any]] ?? []).compactMap { $0["exhibit"] as? String })
+    #expect(exhibits == ["E1"], "nothing of the lost ingest is visible: \(exhibits)")
+    let interrupted = try Self.entries(installation).filter { $0.operation == "ingest" && $0.outcome != .success && $0.outcome != .started }
+    #expect(interrupted.count == 1, "the lost ingest is logged as ended: \(interrupted.map(\.outcome))")
+    try installation.expect(["log", "verify"], env)
+    try installation.expect(ingest(clip.path), env)
+    try installation.expect(["log", "verify"], env)
+  }
+
   @Test func aDatabaseThatCannotBeReachedIsOneLineNamingIt() throws {
     guard let server = TestPostgres.shared else { return }
     let folder = try TestPaths.temporaryFolder("lrj-pg-faults")
