@@ -17,6 +17,10 @@ public struct AnalysisSettings: Sendable {
   public var idleStrideFactor = 3
   /// Seconds of footage whose per-pixel median starts the background.
   public var bootstrapSeconds = 4.0
+  /// A span that starts inside a file (a worker's, DESIGN.md §13) starts its background from the median
+  /// of one frame a second over this many seconds before it: objects already in the picture, even slow
+  /// ones, are then seen as they are when the whole file is analysed.
+  public var spanPrerollSeconds = 12.0
   /// Tracks shorter than this are dropped.
   public var minimumTrackSeconds = 0.5
   /// Blobs smaller than this fraction of the picture are ignored.
@@ -122,9 +126,22 @@ struct AnalysedFrame: Sendable {
   var source: YUVImage?
 }
 
+/// A part of a file's time line, in seconds from its first frame: `from ≤ time < to`.
+public struct AnalysisWindow: Sendable, Hashable, Codable {
+  public var from: Double
+  public var to: Double
+
+  public init(from: Double, to: Double) {
+    self.from = from
+    self.to = to
+  }
+}
+
 /// What the decoding thread tells the analysis, in order.
 enum DecodingMessage: Sendable {
   case opened(VideoInfo, stride: Int, factor: Int)
+  /// Frames before a span's window, one a second: its first background.
+  case preroll([YUVImage])
   case frame(AnalysedFrame)
   case finished(frames: Int, firstTime: Double, lastTime: Double, skippedPackets: Int, sha256: String)
   case failed(MediaError)
@@ -156,9 +173,11 @@ struct Analyzer {
 
   /// While `idle` is set (nothing moved for a while), only one analysed frame in
   /// `idleStrideFactor` is reduced and sent.
-  static func startDecoding(path: String, settings: AnalysisSettings, cancelled: Flag, idle: Flag = Flag())
-    -> BoundedQueue<DecodingMessage>
-  {
+  /// With `window`, only the frames with `from ≤ time < to` are decoded (times stay those of the whole
+  /// file); the file is still hashed whole.
+  static func startDecoding(
+    path: String, settings: AnalysisSettings, cancelled: Flag, idle: Flag = Flag(), window: AnalysisWindow? = nil
+  ) -> BoundedQueue<DecodingMessage> {
     let queue = BoundedQueue<DecodingMessage>(capacity: 8)
     let thread = Thread {
       do {
@@ -174,6 +193,18 @@ struct Analyzer {
         let wanted = max(1, Int((Double(info.width) / Double(settings.modelWidth)).rounded()))
         let factor = max(1, min(wanted, min(info.width, info.height) / Decoder.minimumSide))
         queue.put(.opened(info, stride: stride, factor: factor))
+        if let window, window.from > 0 {
+          // The first frame fixes the time origin, so that a span's times are those of the whole file.
+          _ = try decoder.skipFrame()
+          var preroll: [YUVImage] = []
+          for time in Swift.stride(from: max(0, window.from - settings.spanPrerollSeconds), to: window.from, by: 1.0) {
+            try decoder.seek(to: time)
+            if let frame = try decoder.nextFrame(), case .yuv(let picture) = frame.image { preroll.append(picture.boxDownscaled(by: factor)) }
+          }
+          if !preroll.isEmpty { queue.put(.preroll(preroll)) }
+          try decoder.seek(to: window.from)
+        }
+        let end = window?.to ?? .infinity
         var frames = 0
         var lastAnalysed = Int.min / 2
         var first: Double?
@@ -181,14 +212,14 @@ struct Analyzer {
         while !cancelled.isSet {
           if frames - lastAnalysed >= (idle.isSet ? stride * settings.idleStrideFactor : stride) {
             lastAnalysed = frames
-            guard let frame = try decoder.nextFrame() else { break }
+            guard let frame = try decoder.nextFrame(), frame.time < end else { break }
             guard case .yuv(let picture) = frame.image else { break }
             queue.put(.frame(AnalysedFrame(index: frame.index, time: frame.time,
                                            model: picture.boxDownscaled(by: factor), source: picture)))
             first = first ?? frame.time
             last = frame.time
           } else {
-            guard let skipped = try decoder.skipFrame() else { break }
+            guard let skipped = try decoder.skipFrame(), skipped.time < end else { break }
             last = skipped.time
           }
           frames += 1
@@ -210,10 +241,10 @@ struct Analyzer {
     return queue
   }
 
-  func analyse(path: String, progress: ((AnalysisProgress) -> Void)? = nil) throws -> AnalysisResult {
+  func analyse(path: String, window: AnalysisWindow? = nil, progress: ((AnalysisProgress) -> Void)? = nil) throws -> AnalysisResult {
     let cancelled = Flag()
     let idle = Flag()
-    let queue = Self.startDecoding(path: path, settings: settings, cancelled: cancelled, idle: idle)
+    let queue = Self.startDecoding(path: path, settings: settings, cancelled: cancelled, idle: idle, window: window)
     // On any exit, stop the decoding thread and let it finish.
     var done = false
     defer {
@@ -390,6 +421,10 @@ struct Analyzer {
       switch queue.take() {
       case .opened:
         continue
+      case .preroll(let pictures):
+        background = BackgroundModel(bootstrap: pictures.map {
+          ModelFrame(width: $0.width, height: $0.height, y: $0.luma.pixels, cb: $0.cb.pixels, cr: $0.cr.pixels)
+        })
       case .failed(let error):
         done = true
         throw error
