@@ -111,6 +111,8 @@ final class ProcedureOpener: @unchecked Sendable {
 /// A procedure's sealing for its index: seals to its public key, opens with its private key when this
 /// process holds it.
 public struct ProcedureSealing: IndexSealing {
+  /// Sealed bytes start with the wrapped data key, then a random nonce, within 93 bytes.
+  public var marksEachSealing: Bool { true }
   let procedure: String
   let sealer: ProcedureSealer?
   let opener: ProcedureOpener?

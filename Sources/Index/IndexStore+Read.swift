@@ -30,30 +30,12 @@ extension IndexStore {
     }
   }
 
-  /// The blocks of the given exhibits that may hold tracks in the query's time range.
-  private func forEachBlock(
-    _ tx: any StoreTransaction, query: TrackQuery, exhibits: [Int64], columns: String, _ body: (StoreRow) throws -> Void
-  ) throws {
-    var sql =
-      "SELECT \(columns) FROM search_block WHERE exhibit_id IN (\(exhibits.map(String.init).joined(separator: ",")))"
-    var arguments: [StoreValue] = []
-    if let to = query.to {
-      sql += " AND min_start_utc < ?"
-      arguments.append(.real(to.timeIntervalSince1970))
-    }
-    if let from = query.from {
-      sql += " AND max_end_utc > ?"
-      arguments.append(.real(from.timeIntervalSince1970))
-    }
-    try tx.forEachRow(sql, arguments, body)
-  }
-
   /// The tracks of the given exhibits that pass the query's attribute filters.
   private func scanBlocks(_ tx: any StoreTransaction, query: TrackQuery, exhibits: [Int64]) throws -> [SearchBlock.Match] {
     let filter = SearchBlock.Filter(query, cells: nil)
     var matches: [SearchBlock.Match] = []
-    try forEachBlock(tx, query: query, exhibits: exhibits, columns: "exhibit_id, block, data") { row in
-      let data = try sealing.opened(try row.get(2), context: SealContext.blockData(exhibit: try row.get(0), block: try row.get(1)))
+    let blocks = try blockReferences(tx, query: query, exhibits: exhibits)
+    try forEachOpened(tx, blocks, part: 0) { _, data in
       try data.withUnsafeBytes { try SearchBlock.scan($0, filter: filter, into: &matches) }
     }
     let unsure = matches.filter(\.needsColourCheck).map(\.id)
@@ -99,16 +81,21 @@ extension IndexStore {
     var evaluated = 0
     let clock = ContinuousClock()
     let started = clock.now
-    try forEachBlock(tx, query: query, exhibits: exhibits, columns: "exhibit_id, block, data, paths") { row in
-      let exhibit: Int64 = try row.get(0)
-      let block: Int64 = try row.get(1)
-      let data = try sealing.opened(try row.get(2), context: SealContext.blockData(exhibit: exhibit, block: block))
-      try data.withUnsafeBytes { records in
-        candidates.removeAll(keepingCapacity: true)
-        try SearchBlock.visit(records, filter: filter) { candidates.append(($0, $1)) }
-        guard !candidates.isEmpty else { return }
-        evaluated += candidates.count
-        let paths = try sealing.opened(try row.get(3), context: SealContext.blockPaths(exhibit: exhibit, block: block))
+    // The records first; the paths only of blocks where a track comes near the zone.
+    let blocks = try blockReferences(tx, query: query, exhibits: exhibits)
+    var near: [(reference: BlockReference, records: Data, candidates: [(base: Int, needsCheck: Bool)])] = []
+    try forEachOpened(tx, blocks, part: 0) { reference, data in
+      candidates.removeAll(keepingCapacity: true)
+      try data.withUnsafeBytes { records in try SearchBlock.visit(records, filter: filter) { candidates.append(($0, $1)) } }
+      if !candidates.isEmpty { near.append((reference, data, candidates)) }
+    }
+    var byBlock: [Int64: [Int64: Int]] = [:]
+    for (index, entry) in near.enumerated() { byBlock[entry.reference.exhibit, default: [:]][entry.reference.block] = index }
+    try forEachOpened(tx, near.map(\.reference), part: 1) { reference, paths in
+      let entry = near[byBlock[reference.exhibit]![reference.block]!]
+      let candidates = entry.candidates
+      evaluated += candidates.count
+      try entry.records.withUnsafeBytes { records in
         try paths.withUnsafeBytes { paths in
           for candidate in candidates {
             try SearchBlock.groundPath(record: records, base: candidate.base, paths: paths, into: &path)

@@ -12,6 +12,14 @@ public protocol IndexSealing: Sendable {
   /// Opens bytes sealed for `context`. - Throws: when they were altered, moved or sealed to another key,
   /// or when this process holds no key that opens them.
   func open(_ data: Data, context: String) throws -> Data
+  /// Whether the first 96 bytes of sealed data hold bytes drawn at random for that sealing (a key, a
+  /// nonce), so that they tell any two sealings apart (the search block cache relies on it). False
+  /// unless said.
+  var marksEachSealing: Bool { get }
+}
+
+extension IndexSealing {
+  public var marksEachSealing: Bool { false }
 }
 
 /// Keeps derived data as it is, unsealed: for tests and benchmarks of the store alone, never for a

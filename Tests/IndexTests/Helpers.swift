@@ -120,3 +120,16 @@ struct FailingSealing: IndexSealing {
   }
   func open(_ data: Data, context: String) throws -> Data { data }
 }
+
+/// Seals by prefixing 48 random bytes (as a real sealing's random key does) and counts what it opens.
+final class CountingSealing: IndexSealing, @unchecked Sendable {  // `opened` is only touched under `lock`
+  private let lock = NSLock()
+  private var opened: [String] = []
+  var blocksOpened: Int { lock.withLock { opened.filter { $0.hasPrefix("search block") }.count } }
+  var marksEachSealing: Bool { true }
+  func seal(_ data: Data, context: String) throws -> Data { Data((0..<48).map { _ in UInt8.random(in: 0...255) }) + data }
+  func open(_ data: Data, context: String) throws -> Data {
+    lock.withLock { opened.append(context) }
+    return data.dropFirst(48)
+  }
+}

@@ -211,3 +211,27 @@ import Testing
     #expect(blockSamples == 41, "one sample per 0.2 s over 8 s, first and last included")
   }
 }
+
+/// Opened blocks kept between searches (the console): the same answers, nothing opened twice, and a
+/// block rewritten since (a track erased) is never answered from the cache.
+@Suite(.serialized) struct BlockCacheTests {
+  @Test(arguments: TestEngine.allCases) func keptBlocksGiveTheSameAnswersAndFollowRewrites(_ engine: TestEngine) throws {
+    let sealing = CountingSealing()
+    guard let store = try engine.store(sealing: sealing) else { return }
+    _ = try store.ingest(metadata(), tracks: (0..<30).map { makeTrack(from: Double($0), to: Double($0) + 5) }, completion: completion)
+    _ = try store.ingest(metadata(sha: "b", camera: "south"), tracks: [makeTrack(.person)], completion: completion)
+    let zone = ZoneQuery(zone: Zone(camera: "north", shape: polygon("0.4,0.8 0.6,0.8 0.6,1 0.4,1")), rule: .inside)
+    let queries = [TrackQuery(limit: 100), TrackQuery(classes: [.person]), TrackQuery(zone: zone, limit: 100)]
+    let uncached = try queries.map { try store.search($0) }
+    IndexStore.keepOpenedBlocks(upTo: 64 << 20)
+    defer { IndexStore.keepOpenedBlocks(upTo: 0) }
+    #expect(try queries.map { try store.search($0) } == uncached)
+    let afterFirst = sealing.blocksOpened
+    #expect(try queries.map { try store.search($0) } == uncached)
+    #expect(sealing.blocksOpened == afterFirst, "the second round opens no block")
+    try store.deleteTrack("T1")
+    let after = try store.search(TrackQuery(limit: 100))
+    #expect(after.total == uncached[0].total - 1 && !after.results.contains { $0.track == "T1" }, "the rewritten block is read again")
+    #expect(try store.search(TrackQuery(zone: zone, limit: 100)).results.contains { $0.track == "T1" } == false)
+  }
+}
