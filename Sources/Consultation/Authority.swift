@@ -235,7 +235,7 @@ extension Installation {
         let authorisations = try ProcedureRegistry.authorisations(procedure: procedure.id, in: tx).map(\.record)
         let visible: Bool = switch identity.role {
         case .controller: true
-        case .administrator: false
+        case .administrator, .worker: false
         case .magistrate: procedure.magistrate == identity.user
         case .investigator: authorisations.contains { $0.registeredAt != nil && $0.investigators.contains(identity.user) }
         }

@@ -7,6 +7,9 @@ import StoreSQLite
 /// What a user may do (DESIGN.md §1, L3).
 public enum Role: String, CaseIterable, Codable, Sendable {
   case investigator, magistrate, controller, administrator
+  /// A processing machine's account (DESIGN.md §13): it processes queued spans of ingests and nothing
+  /// else (no search, no log, no export, no authorisation), and holds no key that opens procedure data.
+  case worker
 }
 
 /// A failure of the installation or of identities: a one-line cause.

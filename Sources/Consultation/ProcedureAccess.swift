@@ -295,6 +295,8 @@ public struct ProcedureAccess: Sendable {
     switch identity.role {
     case .administrator:
       throw ProcedureError("administrators have no access to procedure data")
+    case .worker:
+      throw ProcedureError("workers process queued spans of ingests and nothing else")
     case .controller:
       guard operation.isConsultation || operation == .close else {
         throw ProcedureError("\(operation.rawValue) is for the investigators of the procedure")

@@ -91,6 +91,22 @@ enum RegistrySchema {
         // The public half of each procedure's key pair; the private half is a file under keys/procedures/.
         try tx.execute("ALTER TABLE procedure ADD COLUMN public_key BLOB")
       }
+      migrator.register("v5-worker-role") { tx in
+        // Workers (DESIGN.md §13): a role of its own. SQLite changes a CHECK by copying the table.
+        try tx.execute("""
+          CREATE TABLE user_v5(
+            id TEXT PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+            role TEXT NOT NULL CHECK (role IN ('investigator', 'magistrate', 'controller', 'administrator', 'worker')),
+            public_key TEXT NOT NULL UNIQUE,
+            enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+            enrolled_at REAL NOT NULL,
+            enrolled_by TEXT NOT NULL
+          ) STRICT
+          """)
+        try tx.execute("INSERT INTO user_v5 SELECT id, role, public_key, enabled, enrolled_at, enrolled_by FROM \"user\"")
+        try tx.execute("DROP TABLE \"user\"")
+        try tx.execute("ALTER TABLE user_v5 RENAME TO \"user\"")
+      }
     case .postgres:
       migrator.register("pg-v1") { tx in
         let statements = [
@@ -165,6 +181,13 @@ enum RegistrySchema {
       }
       migrator.register("pg-v2-procedure-key-pairs") { tx in
         try tx.execute("ALTER TABLE procedure ADD COLUMN public_key BYTEA")
+      }
+      migrator.register("pg-v3-worker-role") { tx in
+        try tx.execute("ALTER TABLE \"user\" DROP CONSTRAINT user_role_check")
+        try tx.execute("""
+          ALTER TABLE "user" ADD CONSTRAINT user_role_check
+            CHECK (role IN ('investigator', 'magistrate', 'controller', 'administrator', 'worker'))
+          """)
       }
     }
     return migrator

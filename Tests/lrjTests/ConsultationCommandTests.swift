@@ -313,6 +313,30 @@ struct ConsultationCommandTests {
     #expect(verify.status != 0 && verify.standardOutput.contains("the key of procedure P1 is missing"), "\(verify.standardOutput)")
   }
 
+  /// A worker (DESIGN.md §13) processes queued spans and nothing else: every other command is refused,
+  /// in one line, and logged as refused.
+  @Test func aWorkerCanDoNothingButProcessSpans() throws {
+    let installation = try TestInstallation.make("lrj-worker-role")
+    defer { installation.remove() }
+    try installation.expect(["ingest", "--procedure", "P1", "--camera", "street", "--no-model", TestPaths.samplesClip], installation.env())
+    try Self.enrol(installation, "worker1", role: "worker")
+    let worker = installation.env(as: "worker1")
+    let out = installation.folder.appendingPathComponent("w")
+    for (arguments, message) in [
+      (["search", "--procedure", "P1"], "workers process queued spans of ingests and nothing else"),
+      (["tracks", "--procedure", "P1", "--exhibit", "E1"], "workers process queued spans"),
+      (["show", "--procedure", "P1", "T1", "--out", out.appendingPathComponent("t.png").path], "workers process queued spans"),
+      (["export", "--procedure", "P1", "--out", out.appendingPathComponent("e").path, "T1"], "workers process queued spans"),
+      (["ingest", "--procedure", "P1", "--camera", "street", "--no-model", TestPaths.samplesClip], "workers process queued spans"),
+      (["log", "--procedure", "P1"], "the consultation log is for magistrates and the controller"),
+    ] {
+      try Self.expectRefused(installation, arguments, as: worker, message)
+    }
+    let users = try installation.expect(["user", "list"], installation.env(as: "admin"))
+    #expect(users.standardOutput.contains("worker1\tworker\tenabled"))
+    try installation.expect(["log", "verify"], installation.env())
+  }
+
   /// L9: the magistrate has a track erased during the procedure; the investigator cannot.
   @Test func theMagistrateHasATrackErased() throws {
     let installation = try TestInstallation.make("lrj-erase")
