@@ -54,7 +54,7 @@ struct ProcedureIndexes: Sendable {
       throw ProcedureError("cannot create \(folder.path): \(error.localizedDescription)")
     }
     if service != nil {
-      try registry.write { tx in try tx.execute(try PostgresEngine.createSchema(schema(of: procedure))) }
+      _ = try registry.write { tx in try tx.execute(try PostgresEngine.createSchema(schema(of: procedure))) }
     }
   }
 
@@ -86,7 +86,7 @@ struct ProcedureIndexes: Sendable {
       try? store.eraseAndClose()
     }
     if service != nil {
-      try registry.write { tx in try tx.execute(try PostgresEngine.dropSchema(schema(of: procedure))) }
+      _ = try registry.write { tx in try tx.execute(try PostgresEngine.dropSchema(schema(of: procedure))) }
       guard try !exists(procedure) else { throw ProcedureError("the index of procedure \(procedure) could not be erased (\(name(of: procedure)) remains)") }
     }
     let folder = folder(of: procedure)
@@ -102,5 +102,14 @@ struct ProcedureIndexes: Sendable {
       throw ProcedureError("the vault of procedure \(procedure) could not be erased (\(folder.path) remains)")
     }
     return (files, bytes)
+  }
+}
+
+extension Installation {
+  /// Keeps the search blocks that searches open in memory between searches, up to `bytes`, in this
+  /// process (the console: each later search fetches and opens only blocks it has not seen, or that were
+  /// rewritten since). A one-off command does not need it.
+  public static func keepOpenedSearchBlocks(upTo bytes: Int) {
+    IndexStore.keepOpenedBlocks(upTo: bytes)
   }
 }

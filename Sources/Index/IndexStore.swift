@@ -58,7 +58,7 @@ public struct IndexStore: Sendable {
     if let sqlite = engine as? SQLiteEngine {
       try Self.migrate(sqlite.pool, sealing: sealing, logger: logger)
     } else {
-      try Self.storage { try ServiceSchema.migrator().migrate(engine) }
+      _ = try Self.storage { try ServiceSchema.migrator().migrate(engine) }
     }
   }
 

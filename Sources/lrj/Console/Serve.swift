@@ -3,7 +3,6 @@ import Consultation
 import Foundation
 import Hummingbird
 import HummingbirdTLS
-import Index
 import Logging
 import NIOCore
 import NIOSSL
@@ -36,7 +35,7 @@ struct Serve: ParsableCommand {
     try reportingErrors {
       guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
       // Searches open sealed blocks in memory: the console keeps them between requests (512 MB at most).
-      IndexStore.keepOpenedBlocks(upTo: 512 << 20)
+      Installation.keepOpenedSearchBlocks(upTo: 512 << 20)
       // The server is asynchronous; this command's thread waits for it to stop.
       let outcome = Outcome()
       let done = DispatchSemaphore(value: 0)
