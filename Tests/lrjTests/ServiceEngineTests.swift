@@ -153,6 +153,30 @@ struct ServiceEngineTests {
     #expect(verify.status != 0 && verify.standardOutput.contains("the key of procedure P1 is missing"), "\(verify.standardOutput)")
   }
 
+  /// An insider who owns the database turns the append-only triggers off and removes the log's last
+  /// entries: the checkpoint kept outside the database names it.
+  @Test func theLogsTailRemovedBehindTheTriggersIsNamed() throws {
+    guard let server = TestPostgres.shared else { return }
+    let url = try server.database("tail")
+    let installation = try TestInstallation.make("lrj-pg-tail", database: url)
+    defer { installation.remove() }
+    let env = installation.env()
+    try installation.expect(["search", "--procedure", "P1"], env)
+    try installation.expect(["log", "verify"], env)
+    let insider = try PostgresEngine(location: PostgresLocation(url: url))
+    try insider.write { tx in
+      try tx.execute("ALTER TABLE log_entry DISABLE TRIGGER USER")
+      try tx.execute("DELETE FROM log_body WHERE seq = (SELECT max(seq) FROM log_entry)")
+      try tx.execute("DELETE FROM log_entry WHERE seq = (SELECT max(seq) FROM log_entry)")
+      try tx.execute("ALTER TABLE log_entry ENABLE TRIGGER USER")
+    }
+    try insider.close()
+    let verify = try Run.lrj(["log", "verify"], environment: env)
+    #expect(verify.status != 0, "\(verify.standardOutput)")
+    let said = verify.standardOutput + verify.standardError
+    #expect(verify.status != 0 && said.contains("log truncated: the checkpoint seals"), "\(said)")
+  }
+
   @Test func eightConcurrentProcessesKeepOneChain() throws {
     guard let server = TestPostgres.shared else { return }
     let installation = try TestInstallation.make("lrj-pg-concurrent", database: try server.database("concurrent"))
