@@ -214,6 +214,8 @@ extension ProcedureAccess {
                                  + "close it when they have ended")
           }
           try tx.execute("INSERT INTO closure(procedure, step, operation, closer, report_folder, with_data) VALUES (?, 'claimed', ?, ?, ?, ?)", procedure, id, identity.user, folder.path, withData)
+          // Spans queued or being processed are cancelled: no worker's result is accepted any more.
+          try Installation.cancelQueuedIngests(of: procedure, in: tx)
         } else {
           try tx.execute("UPDATE closure SET operation = ?, closer = ?, report_folder = ?, with_data = ? WHERE procedure = ?", id, identity.user, folder.path, withData, procedure)
         }
@@ -299,6 +301,7 @@ extension ProcedureAccess {
       ) { tx in
         try tx.execute("UPDATE procedure SET status = 'closed', closed_at = ?, closed_by = ? WHERE id = ?", now.timeIntervalSince1970, identity.user, procedure)
         try tx.execute("DELETE FROM closure WHERE procedure = ?", procedure)
+        try Installation.removeQueuedIngests(of: procedure, in: tx)
       }
     } catch {
       try failed(error, step: "erase")

@@ -18,9 +18,13 @@ public enum ProcedureOperation: String, Sendable, CaseIterable {
   case export
   case erase
   case close = "procedure.close"
+  /// Queuing exhibits for workers (`lrj ingest --queue`); what they find is published by an `ingest`.
+  case queue = "ingest.queue"
+  /// Reading the progress of queued ingests.
+  case jobs
 
   /// Operations that only read (and export) what was ingested.
-  var isConsultation: Bool { [.search, .show, .extract, .export, .tracks, .synopsis, .overview, .still].contains(self) }
+  var isConsultation: Bool { [.search, .show, .extract, .export, .tracks, .synopsis, .overview, .still, .jobs].contains(self) }
 }
 
 /// A file an operation wrote under a temporary name, published under its final name only once
@@ -78,14 +82,15 @@ final class OperationContext {
     return PendingFile(temporary: url, final: URL(fileURLWithPath: output))
   }
 
-  /// Logs the operation's success now (its last steps follow), with `parameters` added.
-  func logSuccess(parameters: [String: String], resultCount: Int?) throws {
+  /// Logs the operation's success now (its last steps follow), with `parameters` added; `body` runs in the
+  /// same transaction as the entry's append (what the entry records is written with it, or neither is).
+  func logSuccess(parameters: [String: String], resultCount: Int?, in body: ((any StoreTransaction) throws -> Void)? = nil) throws {
     guard let running else { return }
     try access.installation.endOperation(
       running,
       entry: access.entry(ProcedureOperation(rawValue: running.kind) ?? .ingest, parameters: parameters.merging(["finishing": "true"]) { $1 },
                           resultCount: resultCount, outcome: .success, now: access.clock()),
-      finishing: true)
+      finishing: true, in: body)
     outcomeLogged = true
   }
 }
@@ -285,6 +290,13 @@ public struct ProcedureAccess: Sendable {
 
   /// The authorisation rules (L1–L3).
   func checkAuthorisation(_ operation: ProcedureOperation, record: ProcedureRecord, in tx: any StoreTransaction, now: Date) throws {
+    try checkAuthorisation(operation, record: record, user: identity.user, role: identity.role, in: tx, now: now)
+  }
+
+  /// The authorisation rules for `user` acting as `role` (a worker checks those of the investigator whose ingest it processes).
+  func checkAuthorisation(
+    _ operation: ProcedureOperation, record: ProcedureRecord, user: String, role: Role, in tx: any StoreTransaction, now: Date
+  ) throws {
     guard !record.isClosed else {
       throw ProcedureError("procedure \(procedure) was closed and its data erased on \(AuthorisationClaims.format(record.closedAt ?? now))")
     }
@@ -292,7 +304,7 @@ public struct ProcedureAccess: Sendable {
       throw ProcedureError("procedure \(procedure) is being closed; it accepts nothing but its closure")
     }
     let authorisations = try ProcedureRegistry.authorisations(procedure: procedure, in: tx)
-    switch identity.role {
+    switch role {
     case .administrator:
       throw ProcedureError("administrators have no access to procedure data")
     case .worker:
@@ -302,8 +314,8 @@ public struct ProcedureAccess: Sendable {
         throw ProcedureError("\(operation.rawValue) is for the investigators of the procedure")
       }
     case .magistrate:
-      guard record.magistrate == identity.user else {
-        throw ProcedureError("magistrate \(identity.user) is not the magistrate in charge of procedure \(procedure)")
+      guard record.magistrate == user else {
+        throw ProcedureError("magistrate \(user) is not the magistrate in charge of procedure \(procedure)")
       }
       guard operation.isConsultation || operation == .close || operation == .erase else {
         throw ProcedureError("\(operation.rawValue) is for the investigators of the procedure")
@@ -323,13 +335,13 @@ public struct ProcedureAccess: Sendable {
           guard record.issuer == (try ProcedureRegistry.procedure(procedure, in: tx))?.magistrate else {
             throw AuthorisationError.invalidClaims("signed by \(record.issuer), who is no longer in charge of procedure \(procedure)")
           }
-          try claims.requireInvestigator(identity.user)
+          try claims.requireInvestigator(user)
           return
         } catch let error as AuthorisationError {
           reasons.append(error)
         }
       }
-      throw reasons.last { $0 != .investigatorNotNamed(identity.user) } ?? .investigatorNotNamed(identity.user)
+      throw reasons.last { $0 != .investigatorNotNamed(user) } ?? .investigatorNotNamed(user)
     }
   }
 

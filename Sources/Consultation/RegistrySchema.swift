@@ -107,6 +107,9 @@ enum RegistrySchema {
         try tx.execute("DROP TABLE \"user\"")
         try tx.execute("ALTER TABLE user_v5 RENAME TO \"user\"")
       }
+      migrator.register("v6-ingest-queue") { tx in
+        for statement in IngestQueueSchema.statements(.sqlite) { try tx.execute(statement) }
+      }
     case .postgres:
       migrator.register("pg-v1") { tx in
         let statements = [
@@ -189,6 +192,9 @@ enum RegistrySchema {
             CHECK (role IN ('investigator', 'magistrate', 'controller', 'administrator', 'worker'))
           """)
       }
+      migrator.register("pg-v4-ingest-queue") { tx in
+        for statement in IngestQueueSchema.statements(.postgres) { try tx.execute(statement) }
+      }
     }
     return migrator
   }
@@ -198,7 +204,7 @@ enum RegistrySchema {
     guard engine.dialect == .postgres else { return }
     try engine.write { tx in
       try tx.execute("""
-        DROP TABLE IF EXISTS log_body, log_entry, log_checkpoint, operation, closure, authorisation, procedure, maintenance,
+        DROP TABLE IF EXISTS ingest_span, ingest_job, log_body, log_entry, log_checkpoint, operation, closure, authorisation, procedure, maintenance,
           "user", store_migrations CASCADE
         """)
       try tx.execute("DROP FUNCTION IF EXISTS lrj_append_only()")

@@ -64,7 +64,7 @@ public struct PathSample: Sendable, Hashable, Codable {
 }
 
 /// An encoded image of a track (for example a PNG, or sealed bytes written by Consultation).
-public struct Thumbnail: Sendable, Hashable {
+public struct Thumbnail: Sendable, Hashable, Codable {
   /// What the bytes are, for example `png` or `sealed-png`: 1…32 characters.
   public var format: String
   public var data: Data
@@ -155,7 +155,7 @@ public struct Exhibit: Sendable, Hashable, Codable {
 /// The path must hold the first and the last observation of the object (they give its start, end, first and
 /// last box) and samples in between at 4 Hz or more; it may hold every frame's box, which makes the MOT
 /// export complete. Times and frame indices must increase.
-public struct NewTrack: Sendable, Hashable {
+public struct NewTrack: Sendable, Hashable, Codable {
   public var objectClass: ObjectClass
   /// 0…1.
   public var classConfidence: Double

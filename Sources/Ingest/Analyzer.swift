@@ -85,6 +85,8 @@ struct AnalysisResult {
   var motionOnlyTracks = 0
   var sha256: String
   var frames: Int
+  /// Frames from the window's `ownFrom` on (all of them without a window).
+  var ownFrames: Int
   var firstTime: Double
   var lastTime: Double
   var skippedPackets: Int
@@ -127,13 +129,19 @@ struct AnalysedFrame: Sendable {
 }
 
 /// A part of a file's time line, in seconds from its first frame: `from ≤ time < to`.
+///
+/// A span that overlaps the one before it owns only the frames from `ownFrom` on: the frames of
+/// consecutive spans' own parts add up to the file's.
 public struct AnalysisWindow: Sendable, Hashable, Codable {
   public var from: Double
   public var to: Double
+  /// Where the frames this window counts as its own begin (`from` unless it overlaps the window before).
+  public var ownFrom: Double
 
-  public init(from: Double, to: Double) {
+  public init(from: Double, to: Double, ownFrom: Double? = nil) {
     self.from = from
     self.to = to
+    self.ownFrom = ownFrom ?? from
   }
 }
 
@@ -143,7 +151,7 @@ enum DecodingMessage: Sendable {
   /// Frames before a span's window, one a second: its first background.
   case preroll([YUVImage])
   case frame(AnalysedFrame)
-  case finished(frames: Int, firstTime: Double, lastTime: Double, skippedPackets: Int, sha256: String)
+  case finished(frames: Int, ownFrames: Int, firstTime: Double, lastTime: Double, skippedPackets: Int, sha256: String)
   case failed(MediaError)
 }
 
@@ -205,7 +213,9 @@ struct Analyzer {
           try decoder.seek(to: window.from)
         }
         let end = window?.to ?? .infinity
+        let ownFrom = window?.ownFrom ?? -Double.infinity
         var frames = 0
+        var ownFrames = 0
         var lastAnalysed = Int.min / 2
         var first: Double?
         var last = 0.0
@@ -223,13 +233,14 @@ struct Analyzer {
             last = skipped.time
           }
           frames += 1
+          if last >= ownFrom { ownFrames += 1 }
         }
         guard frames > 0 else { throw MediaError(.decodeFailed, path: path, "no frame could be decoded") }
         let sha256: String
         do { sha256 = try hasher.finish(path: path) } catch {
           throw MediaError(.unreadable, path: path, "cannot be read to the end: \(error.localizedDescription)")
         }
-        queue.put(.finished(frames: frames, firstTime: first ?? 0, lastTime: last,
+        queue.put(.finished(frames: frames, ownFrames: ownFrames, firstTime: first ?? 0, lastTime: last,
                             skippedPackets: decoder.skippedPackets, sha256: sha256))
       } catch let error as MediaError {
         queue.put(.failed(error))
@@ -416,7 +427,7 @@ struct Analyzer {
       }
     }
 
-    var outcome: (frames: Int, firstTime: Double, lastTime: Double, skippedPackets: Int, sha256: String)?
+    var outcome: (frames: Int, ownFrames: Int, firstTime: Double, lastTime: Double, skippedPackets: Int, sha256: String)?
     while outcome == nil {
       switch queue.take() {
       case .opened:
@@ -428,9 +439,9 @@ struct Analyzer {
       case .failed(let error):
         done = true
         throw error
-      case .finished(let frames, let firstTime, let lastTime, let skippedPackets, let sha256):
+      case .finished(let frames, let ownFrames, let firstTime, let lastTime, let skippedPackets, let sha256):
         done = true
-        outcome = (frames, firstTime, lastTime, skippedPackets, sha256)
+        outcome = (frames, ownFrames, firstTime, lastTime, skippedPackets, sha256)
       case .frame(var frame):
         let modelFrame = ModelFrame(
           width: frame.model.width, height: frame.model.height, y: frame.model.luma.pixels,
@@ -475,7 +486,7 @@ struct Analyzer {
     }
     return AnalysisResult(
       info: info, runtime: detector?.runtime, detectorFrames: detectorFrames, detectorCrops: detectorCrops,
-      motionOnlyTracks: motionOnlyTracks, sha256: result.sha256, frames: result.frames,
+      motionOnlyTracks: motionOnlyTracks, sha256: result.sha256, frames: result.frames, ownFrames: result.ownFrames,
       firstTime: result.firstTime, lastTime: result.lastTime, skippedPackets: result.skippedPackets, tracks: described)
   }
 

@@ -43,6 +43,35 @@ public struct IngestReport: Sendable, Codable {
   public var detectorCrops: Int?
   /// Tracks found by motion alone (no detection explained them), classed by geometry.
   public var motionOnlyTracks: Int?
+
+  public init(
+    exhibit: String, file: String, sha256: String, camera: String, start: String, frames: Int, width: Int, height: Int, fps: Double,
+    tracks: [String: Int], seconds: Double, framesPerSecond: Double, skippedPackets: Int, alreadyIngested: Bool,
+    classifier: String? = nil, modelSHA256: String? = nil, classifiedCrops: Int? = nil, detectorRuntime: String? = nil,
+    detectorFrames: Int? = nil, detectorCrops: Int? = nil, motionOnlyTracks: Int? = nil
+  ) {
+    self.exhibit = exhibit
+    self.file = file
+    self.sha256 = sha256
+    self.camera = camera
+    self.start = start
+    self.frames = frames
+    self.width = width
+    self.height = height
+    self.fps = fps
+    self.tracks = tracks
+    self.seconds = seconds
+    self.framesPerSecond = framesPerSecond
+    self.skippedPackets = skippedPackets
+    self.alreadyIngested = alreadyIngested
+    self.classifier = classifier
+    self.modelSHA256 = modelSHA256
+    self.classifiedCrops = classifiedCrops
+    self.detectorRuntime = detectorRuntime
+    self.detectorFrames = detectorFrames
+    self.detectorCrops = detectorCrops
+    self.motionOnlyTracks = motionOnlyTracks
+  }
 }
 
 /// Ingests exhibit files into a procedure's index: analysis, then one atomic write per file.

@@ -15,15 +15,22 @@ public enum Spans {
   /// Windows of about `length` seconds covering `duration`, each after the first starting `overlap`
   /// seconds before the previous one ends. A last piece shorter than half a span is added to the one
   /// before it. Parameters are in seconds, whatever the frame rate.
-  public static func plan(duration: Double, length: Double, overlap: Double) -> [AnalysisWindow] {
+  ///
+  /// With `keyframes` (times from the container's index), each window after the first begins at the
+  /// last keyframe at or before where it would begin, when one is at most `overlap` earlier: decoding
+  /// starts there without frames to throw away. Each window's own frames begin where the one before ends.
+  public static func plan(duration: Double, length: Double, overlap: Double, keyframes: [Double] = []) -> [AnalysisWindow] {
     guard duration.isFinite, duration > 0, length > 0 else { return [AnalysisWindow(from: 0, to: .infinity)] }
     let overlap = min(max(0, overlap), length / 2)
     var starts: [Double] = [0]
     while starts.last! + length < duration - length / 2 { starts.append(starts.last! + length) }
     return starts.indices.map { index in
-      let from = index == 0 ? 0 : starts[index] - overlap
+      var from = index == 0 ? 0 : starts[index] - overlap
+      if index > 0, let keyframe = keyframes.last(where: { $0 <= from + 1e-6 }), keyframe >= from - overlap, keyframe > 0 {
+        from = keyframe
+      }
       let to = index + 1 < starts.count ? starts[index + 1] : .infinity
-      return AnalysisWindow(from: from, to: to)
+      return AnalysisWindow(from: from, to: to, ownFrom: starts[index])
     }
   }
 
@@ -140,34 +147,5 @@ public enum Spans {
     merged.maxBoxAreaFraction = [a.maxBoxAreaFraction, b.maxBoxAreaFraction].compactMap { $0 }.max()
     if (b.maxBoxAreaFraction ?? 0) > (a.maxBoxAreaFraction ?? 0), b.thumbnail != nil { merged.thumbnail = b.thumbnail }
     return merged
-  }
-}
-
-/// What the analysis of one span of an exhibit found.
-public struct SpanAnalysis: Sendable {
-  public var window: AnalysisWindow
-  /// Its tracks, thumbnails cut at source quality.
-  public var tracks: [NewTrack]
-  /// Frames decoded in the window, and the times of the first and last.
-  public var frames: Int
-  public var firstTime: Double
-  public var lastTime: Double
-  public var skippedPackets: Int
-  /// The SHA-256 of the whole file, read while decoding (L8: every span re-checks it).
-  public var sha256: String
-  public var info: VideoInfo
-}
-
-extension Spans {
-  /// Analyses the part of `path` in `window`.
-  /// - Throws: `MediaError` for unreadable or bad footage.
-  public static func analyse(path: String, window: AnalysisWindow, settings: AnalysisSettings = AnalysisSettings()) throws
-    -> SpanAnalysis
-  {
-    var result = try Analyzer(settings: settings).analyse(path: path, window: window)
-    result.tracks = SourceThumbnails.refine(result.tracks, path: path, threads: settings.threads)
-    return SpanAnalysis(
-      window: window, tracks: result.tracks.map(\.track), frames: result.frames, firstTime: result.firstTime,
-      lastTime: result.lastTime, skippedPackets: result.skippedPackets, sha256: result.sha256, info: result.info)
   }
 }

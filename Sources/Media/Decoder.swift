@@ -293,6 +293,20 @@ public final class Decoder {
     discardBefore = seconds - halfFrame
   }
 
+  /// The times of the keyframes the container's index lists (an MP4's sync samples), measured like
+  /// `VideoFrame.time`, in order; empty when the container has no index.
+  public var indexedKeyframeTimes: [Double] {
+    guard let formatContext else { return [] }
+    let stream = formatContext.pointee.streams[Int(streamIndex)]!
+    let base = startPTS ?? 0
+    var times: [Double] = []
+    for i in 0..<avformat_index_get_entries_count(stream) {
+      guard let entry = avformat_index_get_entry(stream, i), entry.pointee.flags & AVINDEX_KEYFRAME != 0 else { continue }
+      times.append(Double(entry.pointee.timestamp - base) * timeBase.doubleValue)
+    }
+    return times.sorted()
+  }
+
   /// Decodes the frames with `from ≤ time < to`, seeking first, and passes each to `body`.
   public func decodeSpan(from: Double, to: Double, _ body: (VideoFrame) throws -> Void) throws {
     try seek(to: from)

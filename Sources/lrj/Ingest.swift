@@ -55,6 +55,18 @@ struct IngestCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Analysed frames per second (tuning).", visibility: .hidden))
   var analysisRate: Double?
 
+  @Flag(help: "Queue the files for workers (lrj worker) instead of analysing them here; prints each job and returns.")
+  var queue = false
+
+  @Flag(help: "With --queue: show the workers' progress until every span is done, then publish the exhibits.")
+  var wait = false
+
+  @Option(help: "With --queue: seconds of footage per span.")
+  var spanSeconds: Double = 300
+
+  @Option(help: "With --queue: seconds by which consecutive spans overlap (tracks crossing a boundary are joined there).")
+  var overlapSeconds: Double = 10
+
   @Argument(help: "Exhibit files.")
   var files: [String]
 
@@ -91,6 +103,10 @@ struct IngestCommand: ParsableCommand {
       // file keeps its one-line error).
       var notice = detector.notice
       let access = try key.access(procedure)
+      if queue {
+        return try runQueued(access, start: startTime, detector: detector)
+      }
+      if wait { throw ValidationError("--wait goes with --queue") }
       var failed = 0
       for file in files {
         let bar = ProgressBar(label: (file as NSString).lastPathComponent)
@@ -121,6 +137,69 @@ struct IngestCommand: ParsableCommand {
       }
       if failed > 0 { throw ExitCode.failure }
     }
+  }
+
+  /// `--queue`: each file checked, hashed and cut into spans for workers; with `--wait`, their progress, then the exhibits published.
+  private func runQueued(_ access: ProcedureAccess, start: WallClockTime?, detector: DetectorSetup) throws {
+    let tuning: [Any?] = [runtime, detectorSize, crops, detectorThreads, cropInterval, modelWidth, analysisRate]
+    guard tuning.allSatisfy({ $0 == nil }) else { throw ValidationError("--queue takes no tuning option: workers analyse with the defaults") }
+    guard (10...3600).contains(spanSeconds) else { throw ValidationError("--span-seconds must be in 10...3600") }
+    guard overlapSeconds >= 0, overlapSeconds <= spanSeconds / 2 else {
+      throw ValidationError("--overlap-seconds must be between 0 and half of --span-seconds")
+    }
+    if let notice = detector.notice { Terminal.note("warning: \(notice)") }
+    var jobs: [String] = []
+    var failed = 0
+    for file in files {
+      do {
+        let queued = try access.queueIngest(path: file, camera: camera, start: start, classifier: detector.model,
+                                            spanSeconds: spanSeconds, overlapSeconds: overlapSeconds)
+        if json {
+          Terminal.say(Terminal.json(queued))
+        } else if let exhibit = queued.exhibit {
+          Terminal.say("\(file): already ingested as exhibit \(exhibit) (same SHA-256 \(queued.sha256)); nothing queued")
+        } else {
+          Terminal.say("\(file) → job \(queued.job ?? "?")\(queued.alreadyQueued ? " (queued before; its failed spans queued again)" : ""): "
+                + "\(queued.spans) spans, SHA-256 \(queued.sha256)")
+        }
+        if let job = queued.job { jobs.append(job) }
+      } catch {
+        Terminal.error(String(describing: error))
+        failed += 1
+      }
+    }
+    if wait && !jobs.isEmpty {
+      let started = Date()
+      let tty = isatty(2) != 0
+      while true {
+        let statuses = try access.progress(of: jobs)
+        let spans = statuses.map(\.spans).reduce(0, +)
+        let done = statuses.map(\.done).reduce(0, +)
+        let running = statuses.map(\.running).reduce(0, +)
+        let failedSpans = statuses.map(\.failed).reduce(0, +)
+        let frames = statuses.map(\.frames).reduce(0, +)
+        if tty {
+          let filled = spans > 0 ? done * 30 / spans : 0
+          let rate = Double(frames) / max(Date().timeIntervalSince(started), 1e-3)
+          FileHandle.standardError.write(Data(("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] "
+            + "\(done)/\(spans) spans, \(running) running, \(failedSpans) failed, \(Int(rate)) frames/s\u{1B}[K").utf8))
+        }
+        if statuses.allSatisfy({ $0.state != "queued" || $0.queued + $0.running == 0 }) {
+          if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+          for status in statuses where status.state != "queued" || status.failed > 0 {
+            Terminal.error("\(status.file): job \(status.job) \(status.state == "queued" ? "has failed spans" : status.state): "
+                           + (status.reasons.first ?? "no reason recorded"))
+            failed += 1
+          }
+          break
+        }
+        Thread.sleep(forTimeInterval: 1)
+      }
+      for report in try access.publishQueued(jobs: jobs) {
+        Terminal.say(json ? Terminal.json(report) : Self.summary(report))
+      }
+    }
+    if failed > 0 { throw ExitCode.failure }
   }
 
   /// How objects were found and classed.

@@ -30,6 +30,11 @@ enum Terminal {
     FileHandle.standardError.write(Data("error: \(message.escapingControlCharacters)\n".utf8))
   }
 
+  /// Prints a line on standard output at once (long-running commands: not held in a buffer until exit).
+  static func say(_ line: String) {
+    FileHandle.standardOutput.write(Data("\(line)\n".utf8))
+  }
+
   /// Prints a line on standard error (progress, notes).
   static func note(_ message: String) {
     FileHandle.standardError.write(Data("\(message)\n".utf8))

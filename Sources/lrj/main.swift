@@ -10,7 +10,7 @@ struct LRJ: ParsableCommand {
     commandName: "lrj",
     abstract: "Forensic video search under judicial authorisation (no biometric capability).",
     version: LRJVersionText.current,
-    subcommands: [About.self, Init.self, Key.self, User.self, Authorise.self, ProcedureCommand.self, Log.self, Probe.self, IngestCommand.self, Search.self, Show.self, Extract.self, Export.self, Verify.self, SynopsisCommand.self, Tracks.self, ZoneCommand.self, Erase.self, Serve.self, Demo.self])
+    subcommands: [About.self, Init.self, Key.self, User.self, Authorise.self, ProcedureCommand.self, Log.self, Probe.self, IngestCommand.self, Jobs.self, Worker.self, Search.self, Show.self, Extract.self, Export.self, Verify.self, SynopsisCommand.self, Tracks.self, ZoneCommand.self, Erase.self, Serve.self, Demo.self])
 }
 
 extension LRJ {
