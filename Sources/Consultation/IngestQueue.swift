@@ -442,6 +442,14 @@ extension Installation {
     try tx.execute("UPDATE ingest_job SET state = 'cancelled', reason = 'the procedure was closed' WHERE procedure = ? AND state = 'queued'", procedure)
   }
 
+  /// How many rows of the queue (jobs and spans) `procedure` has: none once it is closed.
+  public func queueRows(procedure: String) throws -> Int {
+    try registry.read { tx in
+      (try tx.value(Int.self, "SELECT count(*) FROM ingest_span WHERE job IN (SELECT id FROM ingest_job WHERE procedure = ?)", procedure) ?? 0)
+        + (try tx.value(Int.self, "SELECT count(*) FROM ingest_job WHERE procedure = ?", procedure) ?? 0)
+    }
+  }
+
   /// Removes every row of a closed procedure's queue (the closure's last transaction).
   static func removeQueuedIngests(of procedure: String, in tx: any StoreTransaction) throws {
     try tx.execute("DELETE FROM ingest_span WHERE job IN (SELECT id FROM ingest_job WHERE procedure = ?)", procedure)

@@ -258,6 +258,33 @@ struct ServiceEngineTests {
     try installation.expect(["log", "verify"], env)
   }
 
+  /// A worker whose database goes away mid-span says so, retries with backoff, and once the server is
+  /// back the span is done again (the first attempt committed nothing) and the exhibit published.
+  @Test func aWorkerRetriesWhileTheDatabaseIsAwayAndNothingIsHalfCommitted() throws {
+    guard let own = try TestPostgres.dedicated() else { return print("PostgreSQL is not installed: a worker's lost database is not tested") }
+    defer { own.stop() }
+    let installation = try TestInstallation.make("lrj-pg-worker-lost", database: try own.database("workerlost"))
+    defer { installation.remove() }
+    try installation.enrol("w1", role: "worker")
+    try installation.expect(QueueTests.queue(TestPaths.samplesClip), installation.env())
+    let worker = try WorkerProcess(installation, user: "w1", arguments: ["--lease", "3"])
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, (try QueueTests.jobs(installation).first?["running"] as? Int ?? 0) == 0 { usleep(100_000) }
+    own.halt()
+    Thread.sleep(forTimeInterval: 8)
+    try own.restart()
+    let finished = Date().addingTimeInterval(300)
+    while Date() < finished, (try? QueueTests.jobs(installation).first?["state"] as? String) != "published" { Thread.sleep(forTimeInterval: 1) }
+    worker.kill9()
+    #expect(worker.standardError.contains("retrying in"), "\(worker.standardError)")
+    let status = try #require(try QueueTests.jobs(installation).first)
+    #expect(status["state"] as? String == "published" && status["done"] as? Int == 4, "\(status)")
+    let spans = try Self.entries(installation).filter { $0.operation == "ingest.span" && $0.outcome == .success }.compactMap { $0.parameters["span"] }
+    #expect(spans.sorted() == ["1/4", "2/4", "3/4", "4/4"], "\(spans)")
+    #expect(try QueueTests.tracks(installation, procedure: "P1").count == 13)
+    try installation.expect(["log", "verify"], installation.env())
+  }
+
   @Test func aDatabaseThatCannotBeReachedIsOneLineNamingIt() throws {
     guard let server = TestPostgres.shared else { return }
     let folder = try TestPaths.temporaryFolder("lrj-pg-faults")
