@@ -251,7 +251,8 @@ public final class SpanWorker: @unchecked Sendable {  // mutable state is only t
         _ = try installation.log.append(entry(claim, outcome: .failed, parameters: ["reason": reason]), in: tx)
         return true
       }
-      return report(claim, recorded ? .failed : .lost, seconds: Date().timeIntervalSince(started), reason: reason)
+      if !recorded { try logLost(claim) }
+      return report(claim, recorded ? .failed : .lost, seconds: Date().timeIntervalSince(started), reason: recorded ? reason : Self.lostReason)
     }
     endHeartbeat()
 
@@ -274,9 +275,18 @@ public final class SpanWorker: @unchecked Sendable {  // mutable state is only t
       _ = try installation.log.append(entry(claim, outcome: .success, parameters: parameters, resultCount: result.tracks.count), in: tx)
       return true
     }
+    if !recorded { try logLost(claim) }
     return report(claim, recorded ? .done : .lost, tracks: result.tracks.count, frames: result.ownFrames,
-                  seconds: Date().timeIntervalSince(started),
-                  reason: recorded ? nil : "its claim was gone when it finished (procedure closing, or lease expired and taken over)")
+                  seconds: Date().timeIntervalSince(started), reason: recorded ? nil : Self.lostReason)
+  }
+
+  static let lostReason = "its claim was gone when it finished (the span was cancelled by a closure, or its lease expired and another worker took it over); nothing was recorded"
+
+  /// Logs a span processed in vain: the footage was read, what it found was dropped.
+  private func logLost(_ claim: Claim) throws {
+    try installation.registry.write { tx in
+      _ = try installation.log.append(entry(claim, outcome: .failed, parameters: ["reason": Self.lostReason]), in: tx)
+    }
   }
 
   /// Checks the exhibit file and analyses the span (L8: the file's SHA-256 must be the one queued).

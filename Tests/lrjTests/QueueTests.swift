@@ -200,6 +200,9 @@ struct QueueTests {
     #expect(busy.wait() == 0, "\(busy.standardError)")
     #expect(busy.standardOutput.contains(": lost: "), "\(busy.standardOutput)")
     #expect(!busy.standardOutput.contains(": done, "), "a span of a closed procedure was recorded: \(busy.standardOutput)")
+    let lost = try CrashTests.entries(installation).filter { $0.procedure == "P3" && $0.operation == "ingest.span" }
+    #expect(lost.count == 1 && lost[0].outcome == .failed && lost[0].parameters["reason"]?.contains("cancelled by a closure") == true,
+            "the span processed in vain is logged: \(lost)")
     let rows = try Installation.open(home: installation.home).queueRows(procedure: "P3")
     #expect(rows == 0, "\(rows) rows of the queue left after the closure")
     try installation.expect(["log", "verify"], installation.env(as: "judge"))
