@@ -8,9 +8,11 @@
 # person --class two-wheeler: lrj makes a person riding or pushing a bicycle one two-wheeler track
 # with the person's box). Then class accuracy on the labelled shared clips
 # (Benchmarks/classifier-eval.sh).
-# Usage: Benchmarks/accuracy-bench.sh [--no-classes] [--lrj-only] [lrj ingest options...]
+# Usage: Benchmarks/accuracy-bench.sh [--no-classes] [--lrj-only] [--queued SPAN-SECONDS] [lrj ingest options...]
 #   e.g. Benchmarks/accuracy-bench.sh --no-classes --analysis-rate 6 --crops 0
 #   --lrj-only scores lrj alone (no peer run; for the trade-off table of ingest-bench.sh).
+#   --queued S ingests through the queue instead (lrj ingest --queue --wait, spans of S seconds
+#   overlapping by 10, two lrj worker --drain): the tracks joined across spans, scored the same way.
 # Environment: PEERS_VENV (default /tmp/peers-venv, made with ../shared/peers/setup.sh when absent),
 # LRJ_BENCH_DIR (default /tmp/lrj-accuracy).
 set -euo pipefail
@@ -27,6 +29,8 @@ classes=yes
 peer=yes
 if [ "${1:-}" = "--no-classes" ]; then classes=no; shift; fi
 if [ "${1:-}" = "--lrj-only" ]; then peer=no; shift; fi
+queued=""
+if [ "${1:-}" = "--queued" ]; then queued=$2; shift 2; fi
 venv=${PEERS_VENV:-/tmp/peers-venv}
 [ -x "$venv/bin/python" ] || "$peers/setup.sh" "$venv" >/dev/null
 work=${LRJ_BENCH_DIR:-/tmp/lrj-accuracy}
@@ -41,9 +45,20 @@ for pair in $sequences; do
   clip=$footage/${pair%%:*} gt=$footage/${pair#*:} name=$(dirname "${pair%%:*}")
   out=$work/$name
   mkdir -p "$out"
-  bench_home "$out/home"
-  "$lrj" ingest --procedure BENCH --camera "$name" --start 2026-03-01T10:00:00+01:00 --model "$model" --json "$@" \
-    "$clip" > "$out/ingest.json"
+  if [ -n "$queued" ]; then
+    bench_home "$out/home" "" w1 w2
+    "$lrj" ingest --queue --wait --span-seconds "$queued" --overlap-seconds 10 --procedure BENCH --camera "$name" \
+      --start 2026-03-01T10:00:00+01:00 --model "$model" --json "$@" "$clip" > "$out/queued.json" &
+    waiting=$!
+    sleep 2
+    for w in w1 w2; do "$lrj" worker --drain --model "$model" --key "$bench_keys/$w.key" > "$out/$w.out" 2>&1 & done
+    wait
+    tail -1 "$out/queued.json" > "$out/ingest.json"
+  else
+    bench_home "$out/home"
+    "$lrj" ingest --procedure BENCH --camera "$name" --start 2026-03-01T10:00:00+01:00 --model "$model" --json "$@" \
+      "$clip" > "$out/ingest.json"
+  fi
   "$lrj" search --procedure BENCH --class person --class two-wheeler --limit 10000 --json > "$out/persons.json"
   "$lrj" tracks --procedure BENCH --exhibit E1 --format mot > "$out/all.mot"
   python3 - "$out/persons.json" "$out/all.mot" "$out/lrj.mot" <<'PY'

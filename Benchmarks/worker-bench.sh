@@ -46,20 +46,8 @@ fresh() {
     psql "$database" -q -At -c "SELECT 'DROP SCHEMA ' || nspname || ' CASCADE;' FROM pg_namespace WHERE nspname LIKE 'lrj\\_p\\_%'" \
       | psql "$database" -q >/dev/null 2>&1 || true
   fi
-  local home=$work/worker-home keys=$work/worker-home.keys
-  rm -rf "$home" "$keys"; mkdir -p "$keys"
-  export LRJ_HOME=$home LRJ_PASSPHRASE=bench
-  "$lrj" init --admin-key "$keys/admin.key" ${database:+--database "$database"} >/dev/null
-  local user role
-  for user in judge:magistrate opj:investigator w1:worker w2:worker; do
-    role=${user#*:}; user=${user%%:*}
-    "$lrj" user add "$user" --role "$role" --key "$keys/admin.key" \
-      --public-key "$("$lrj" key generate --id "$user" --out "$keys/$user.key" | tail -1)" >/dev/null
-  done
-  "$lrj" authorise --procedure BENCH --kind preliminary --investigator opj --until 2099-12-31 \
-    --out "$keys/bench.token" --key "$keys/judge.key" >/dev/null
-  "$lrj" procedure open --token "$keys/bench.token" --key "$keys/opj.key" >/dev/null
-  keys_dir=$keys
+  bench_home "$work/worker-home" "$database" w1 w2
+  keys_dir=$bench_keys
 }
 tracks() { "$lrj" search --procedure BENCH --key "$keys_dir/opj.key" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Index
 import Ingest
@@ -61,6 +62,7 @@ enum IngestQueueSchema {
         last_time \(real),
         tracks \(integer),
         result \(blob),
+        signature \(blob),
         reason TEXT,
         PRIMARY KEY (job, idx)
       )\(strict)
@@ -147,6 +149,13 @@ struct SpanResult: Codable {
   var detectorRuntime: String?
 
   static func context(job: Int64, span: Int) -> String { "span \(IngestQueueSchema.jobID(job)).\(span)" }
+
+  /// What the worker's signature covers: which span of which exhibit, and the sealed bytes it recorded.
+  /// Sealing to the public key hides the result but anyone can seal; the signature of an enrolled worker
+  /// is what a forged result lacks.
+  static func statement(installation: String, procedure: String, job: Int64, span: Int, sha256: String, sealed: Data) -> Data {
+    Data("lrj span result\n\(installation)\n\(procedure)\n\(IngestQueueSchema.jobID(job))\n\(span)\n\(sha256)\n\(SHA256Hex.of(sealed))\n".utf8)
+  }
 
   func encoded() throws -> Data {
     let encoder = PropertyListEncoder()
@@ -323,6 +332,9 @@ extension ProcedureAccess {
           queued.job = IngestQueueSchema.jobID(row)
         }
         logged["job"] = queued.job
+        var recorded = ["job": queued.job ?? ""]
+        if queued.alreadyQueued { recorded["requeued"] = "true" }
+        return recorded
       }
       return OperationOutcome(value: queued, resultCount: queued.spans, parameters: logged)
     }
@@ -353,6 +365,22 @@ extension ProcedureAccess {
   }
 
   private func publish(_ status: IngestJobStatus) throws -> IngestReport {
+    do {
+      return try publishUnchecked(status)
+    } catch let forged as ForgedSpan {
+      // Nothing of it is used: the span is done again by a worker.
+      try installation.registry.write { tx in
+        try tx.execute("""
+          UPDATE ingest_span SET state = 'queued', result = NULL, signature = NULL, worker = NULL, claim = NULL, attempts = 0,
+            reason = 'its recorded result was not signed by an enabled worker; queued again'
+          WHERE job = ? AND idx = ? AND state = 'done'
+          """, forged.job, forged.span)
+      }
+      throw forged
+    }
+  }
+
+  private func publishUnchecked(_ status: IngestJobStatus) throws -> IngestReport {
     guard let row = IngestQueueSchema.jobRow(status.job) else { throw ProcedureError("no job \(status.job)") }
     let parameters = ["file": status.file, "camera": status.camera, "job": status.job, "queued-by": status.queuedBy]
     return try perform(.ingest, parameters: parameters, writes: true) { workspace, context in
@@ -366,8 +394,24 @@ extension ProcedureAccess {
         guard !spans.isEmpty, spans.allSatisfy({ $0.state == "done" }) else {
           throw ProcedureError("job \(status.job) has spans not done yet")
         }
-        let results = try tx.values(Data.self, "SELECT result FROM ingest_span WHERE job = ? ORDER BY idx", row)
-        return (job, spans, results)
+        let results = try tx.rows("SELECT idx, worker, result, signature FROM ingest_span WHERE job = ? ORDER BY idx", row)
+        var opened: [Data] = []
+        for result in results {
+          let index: Int = try result.get("idx")
+          let sealed: Data? = try result.get("result")
+          let worker: String? = try result.get("worker")
+          let signature: Data? = try result.get("signature")
+          guard let sealed, let worker, let signature,
+            let text = try tx.value(String.self, "SELECT public_key FROM \"user\" WHERE id = ? AND role = 'worker' AND enabled = 1", worker),
+            let raw = Data(base64Encoded: text), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw),
+            key.isValidSignature(signature, for: SpanResult.statement(
+              installation: installation.id, procedure: procedure, job: row, span: index, sha256: job.sha256, sealed: sealed))
+          else {
+            throw ForgedSpan(job: row, span: index, worker: worker)
+          }
+          opened.append(sealed)
+        }
+        return (job, spans, opened)
       }
       guard results.count == spans.count else { throw ProcedureError("job \(status.job) lacks the result of a span") }
       let opened = try zip(spans, results).map { span, sealed in
@@ -400,7 +444,7 @@ extension ProcedureAccess {
                              exhibit, now, row) == 1
         else { throw ProcedureError("job \(status.job) was published by another process meanwhile") }
         // The sealed results served their purpose: the index holds the exhibit now.
-        _ = try tx.execute("UPDATE ingest_span SET result = NULL WHERE job = ?", row)
+        _ = try tx.execute("UPDATE ingest_span SET result = NULL, signature = NULL WHERE job = ?", row)
       }
       if let existing = try workspace.store.exhibit(withSHA256: job.sha256), existing.isComplete {
         // Published before (its process ended before recording it), or ingested by hand meanwhile.
@@ -420,7 +464,10 @@ extension ProcedureAccess {
           parameters: parameters.merging(Self.ingestParameters(staged.digest, sha256: job.sha256)) { $1 }
             .merging(["spans": String(spans.count), "workers": workers.joined(separator: ","), "classifier": job.classifier]) { $1 },
           resultCount: staged.digest.trackIDs.count
-        ) { tx in try markPublished(staged.exhibit, in: tx) }
+        ) { tx in
+          try markPublished(staged.exhibit, in: tx)
+          return [:]
+        }
       } catch {
         try? workspace.store.removeStagedExhibit(staged.exhibit)
         throw error
@@ -428,6 +475,18 @@ extension ProcedureAccess {
       try workspace.store.publishExhibit(staged.exhibit, digest: staged.digest.digest)
       return OperationOutcome(value: report(exhibit: staged.exhibit, duplicate: false), resultCount: joined.count)
     }
+  }
+}
+
+/// A span's recorded result that no enabled worker signed: altered or forged in the database.
+struct ForgedSpan: Error, CustomStringConvertible {
+  let job: Int64
+  let span: Int
+  let worker: String?
+
+  var description: String {
+    "the result of span \(span + 1) of job \(IngestQueueSchema.jobID(job)) does not carry the signature of an enabled worker"
+      + (worker.map { " (recorded as \($0)'s)" } ?? "") + ": altered or forged in the database; the span is queued again"
   }
 }
 

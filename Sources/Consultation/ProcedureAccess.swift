@@ -84,13 +84,16 @@ final class OperationContext {
 
   /// Logs the operation's success now (its last steps follow), with `parameters` added; `body` runs in the
   /// same transaction as the entry's append (what the entry records is written with it, or neither is).
-  func logSuccess(parameters: [String: String], resultCount: Int?, in body: ((any StoreTransaction) throws -> Void)? = nil) throws {
+  /// `body` may return parameters to add to the entry (what it wrote).
+  func logSuccess(
+    parameters: [String: String], resultCount: Int?, in body: ((any StoreTransaction) throws -> [String: String])? = nil
+  ) throws {
     guard let running else { return }
-    try access.installation.endOperation(
+    try access.installation.endOperationRecording(
       running,
       entry: access.entry(ProcedureOperation(rawValue: running.kind) ?? .ingest, parameters: parameters.merging(["finishing": "true"]) { $1 },
                           resultCount: resultCount, outcome: .success, now: access.clock()),
-      finishing: true, in: body)
+      finishing: true, body)
     outcomeLogged = true
   }
 }

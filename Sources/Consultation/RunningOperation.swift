@@ -197,12 +197,22 @@ extension Installation {
   func endOperation(
     _ operation: RunningOperation, entry: LogEntry, finishing: Bool = false, in body: ((any StoreTransaction) throws -> Void)? = nil
   ) throws -> Int64 {
+    try endOperationRecording(operation, entry: entry, finishing: finishing, body.map { body in { tx in try body(tx); return [:] } })
+  }
+
+  /// Like `endOperation(_:entry:finishing:in:)`, with the parameters `recording` returns (what it wrote: a new
+  /// row's id, for instance) added to the entry.
+  @discardableResult
+  func endOperationRecording(
+    _ operation: RunningOperation, entry: LogEntry, finishing: Bool = false,
+    _ recording: ((any StoreTransaction) throws -> [String: String])?
+  ) throws -> Int64 {
     var entry = entry
     entry.parameters[OperationParameter.id] = operation.id
     entry.parameters[OperationParameter.started] = String(operation.startedSeq)
     let continuing = entry.parameters[OperationParameter.continues] == "true"
     return try registry.write { tx in
-      try body?(tx)
+      if let recording { entry.parameters.merge(try recording(tx)) { $1 } }
       let seq = try log.append(entry, in: tx)
       if continuing {
         // A step of a longer operation (a closure): it goes on, still recorded as running.

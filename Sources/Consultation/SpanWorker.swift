@@ -259,14 +259,17 @@ public final class SpanWorker: @unchecked Sendable {  // mutable state is only t
     let publicKey = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: claim.publicKey)
     let sealer = try ProcedureSealer(procedure: claim.job.procedure, publicKey: publicKey)
     let sealed = try sealer.seal(try result.encoded(), context: SpanResult.context(job: claim.job.row, span: claim.span.index))
+    let signature = try identity.signingKey.key.signature(for: SpanResult.statement(
+      installation: installation.id, procedure: claim.job.procedure, job: claim.job.row, span: claim.span.index,
+      sha256: claim.job.sha256, sealed: sealed))
     let recorded = try installation.registry.write { tx -> Bool in
       let now = IngestQueueSchema.now(tx.dialect)
       guard try tx.execute(
         """
-        UPDATE ingest_span SET state = 'done', result = ?, frames = ?, own_frames = ?, skipped = ?, first_time = ?, last_time = ?,
+        UPDATE ingest_span SET state = 'done', result = ?, signature = ?, frames = ?, own_frames = ?, skipped = ?, first_time = ?, last_time = ?,
           tracks = ?, finished_at = \(now), lease_until = NULL, claim = NULL
         WHERE job = ? AND idx = ? AND claim = ? AND state = 'running'
-        """, sealed, result.frames, result.ownFrames, result.skippedPackets, result.firstTime, result.lastTime, result.tracks.count,
+        """, sealed, signature, result.frames, result.ownFrames, result.skippedPackets, result.firstTime, result.lastTime, result.tracks.count,
         claim.job.row, claim.span.index, claim.token) == 1
       else { return false }
       var parameters = ["tracks": String(result.tracks.count), "frames": String(result.ownFrames),

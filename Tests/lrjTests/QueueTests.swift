@@ -1,5 +1,8 @@
-import Consultation
+@testable import Consultation
+import Crypto
 import Foundation
+import GRDB
+import Index
 import TestSupport
 import Testing
 
@@ -205,6 +208,42 @@ struct QueueTests {
             "the span processed in vain is logged: \(lost)")
     let rows = try Installation.open(home: installation.home).queueRows(procedure: "P3")
     #expect(rows == 0, "\(rows) rows of the queue left after the closure")
+    try installation.expect(["log", "verify"], installation.env(as: "judge"))
+  }
+
+  /// An insider who can write the registry replaces a span's result by one sealed to the procedure's public
+  /// key (anyone can seal to it): publication refuses it, naming the span, and a worker does the span again.
+  @Test func aForgedSpanResultIsRefusedAndTheSpanIsDoneAgain() throws {
+    guard let installation = try Self.installation(.sqlite, "lrj-queue-forged", workers: ["w1"]) else { return }
+    defer { installation.remove() }
+    try installation.expect(Self.queue(TestPaths.samplesClip), installation.env())
+    #expect(try WorkerProcess(installation, user: "w1", arguments: ["--drain"]).wait() == 0)
+
+    let registry = try DatabaseQueue(path: installation.home.appendingPathComponent("registry.sqlite").path)
+    let publicKey = try #require(try registry.read { try Data.fetchOne($0, sql: "SELECT public_key FROM procedure WHERE id = 'P1'") })
+    let box = Box(x: 600, y: 300, width: 80, height: 60)
+    let planted = NewTrack(
+      objectClass: .car, classConfidence: 0.99, colours: [ColourFraction(.red, 0.9)], direction: .left, speed: 0.1,
+      path: (0..<50).map { PathSample(time: 12 + Double($0) * 0.1, frameIndex: 300 + $0 * 2, box: box) })
+    let forged = SpanResult(tracks: [planted], frames: 400, ownFrames: 250, firstTime: 5, lastTime: 19.96, skippedPackets: 0,
+                            detectorRuntime: nil)
+    let sealer = try ProcedureSealer(procedure: "P1", publicKey: try Curve25519.KeyAgreement.PublicKey(rawRepresentation: publicKey))
+    let sealed = try sealer.seal(try forged.encoded(), context: SpanResult.context(job: 1, span: 1))
+    try registry.write { try $0.execute(sql: "UPDATE ingest_span SET result = ? WHERE job = 1 AND idx = 1", arguments: [sealed]) }
+    try registry.close()
+
+    let refused = try Run.lrj(["jobs", "--procedure", "P1"], environment: installation.env())
+    #expect(refused.status != 0 && refused.standardError.contains("span 2 of job J1 does not carry the signature of an enabled worker"),
+            "\(refused.standardError)")
+    let status = try #require(try? Self.jobs(installation).first)
+    #expect(status["state"] as? String == "queued" && status["queued"] as? Int == 1 && status["done"] as? Int == 3, "\(status)")
+    #expect(try WorkerProcess(installation, user: "w1", arguments: ["--drain"]).wait() == 0)
+    #expect(try Self.jobs(installation).first?["state"] as? String == "published")
+    let tracks = try Self.tracks(installation, procedure: "P1")
+    #expect(tracks.count == 13 && !tracks.contains { ($0["colours"] as? [[String: Any]])?.first?["colour"] as? String == "red"
+      && $0["class"] as? String == "car" && ($0["startOffset"] as? Double ?? 0) == 12 }, "the planted track is not there")
+    let failed = try CrashTests.entries(installation).filter { $0.operation == "ingest" && $0.outcome == .failed }
+    #expect(failed.count == 1 && failed[0].parameters["error"]?.contains("not carry the signature") == true)
     try installation.expect(["log", "verify"], installation.env(as: "judge"))
   }
 
