@@ -141,6 +141,8 @@ public struct IngestJobStatus: Sendable, Codable, Equatable {
 /// What a worker found in one span, sealed to the procedure's public key in the span's row.
 struct SpanResult: Codable {
   var tracks: [NewTrack]
+  /// Indices of tracks kept only because the span's edge cuts them (see `Spans.join`).
+  var provisional: [Int]? = nil
   var frames: Int
   var ownFrames: Int
   var firstTime: Double
@@ -304,7 +306,7 @@ extension ProcedureAccess {
                               height: survey.info.height, fps: survey.info.frameRate)
       let videoJSON = String(decoding: try JSONEncoder().encode(video), as: UTF8.self)
       queued.spans = windows.count
-      var logged = ["sha256": survey.sha256, "spans": String(windows.count)]
+      let logged = ["sha256": survey.sha256, "spans": String(windows.count)]
       try context.logSuccess(parameters: parameters.merging(logged) { $1 }, resultCount: windows.count) { tx in
         let now = try tx.value(Double.self, "SELECT \(IngestQueueSchema.now(tx.dialect))") ?? context.now.timeIntervalSince1970
         if let row = try tx.value(Int64.self, "SELECT id FROM ingest_job WHERE procedure = ? AND sha256 = ? AND state = 'queued'",
@@ -331,12 +333,12 @@ extension ProcedureAccess {
           }
           queued.job = IngestQueueSchema.jobID(row)
         }
-        logged["job"] = queued.job
         var recorded = ["job": queued.job ?? ""]
         if queued.alreadyQueued { recorded["requeued"] = "true" }
         return recorded
       }
-      return OperationOutcome(value: queued, resultCount: queued.spans, parameters: logged)
+      // Its success entry is logged above, with the job.
+      return OperationOutcome(value: queued, resultCount: queued.spans)
     }
   }
 
@@ -417,7 +419,7 @@ extension ProcedureAccess {
       let opened = try zip(spans, results).map { span, sealed in
         try SpanResult.decoded(opener.open(sealed, context: SpanResult.context(job: row, span: span.index)))
       }
-      let joined = Spans.join(zip(spans, opened).map { ($0.window, $1.tracks) }, frameWidth: job.video.width)
+      let joined = Spans.join(zip(spans, opened).map { ($0.window, $1.tracks, Set($1.provisional ?? [])) }, frameWidth: job.video.width)
       let startTime = try WallClockTime(iso8601: job.start)
       let metadata = ExhibitMetadata(
         fileName: job.file, sha256: job.sha256, sizeBytes: job.sizeBytes, container: job.video.container, codec: job.video.codec,

@@ -309,7 +309,7 @@ public final class SpanWorker: @unchecked Sendable {  // mutable state is only t
       throw ProcedureError("\(path) changed since it was queued: SHA-256 \(analysis.sha256), queued with \(claim.job.sha256)")
     }
     return SpanResult(
-      tracks: analysis.tracks, frames: analysis.frames, ownFrames: analysis.ownFrames, firstTime: analysis.firstTime,
+      tracks: analysis.tracks, provisional: analysis.provisional.sorted(), frames: analysis.frames, ownFrames: analysis.ownFrames, firstTime: analysis.firstTime,
       lastTime: analysis.lastTime, skippedPackets: analysis.skippedPackets, detectorRuntime: analysis.detectorRuntime)
   }
 }

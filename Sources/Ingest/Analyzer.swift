@@ -309,9 +309,9 @@ struct Analyzer {
     var firstAnalysedTime: Double?
     func finish(_ ended: [TrackState], atEnd: Bool = false) throws {
       for var state in ended {
-        if atEnd || state.observations.first.map({ $0.time <= (firstAnalysedTime ?? 0) + 1e-6 }) == true {
-          state.cutByFootage = true
-        }
+        let atStart = state.observations.first.map({ $0.time <= (firstAnalysedTime ?? 0) + 1e-6 }) == true
+        if atEnd || atStart { state.cutByFootage = true }
+        if let window, (atStart && window.from > 0) || (atEnd && window.to.isFinite) { state.cutBySpan = true }
         let gathered = evidence[state.id] ?? TrackEvidence()
         if let track = describer.describe(state, evidence: gathered) {
           if detector != nil && state.detectionHits == 0 { motionOnlyTracks += 1 }

@@ -30,6 +30,8 @@ struct DescribedTrack {
   var boxes: [(frameIndex: Int, box: Box)]
   /// Where its thumbnail comes from, to cut it at source quality.
   var thumbnailSource: ThumbnailSource? = nil
+  /// Kept only because a span's edge cuts it though it did not move in the span (see `Spans.join`).
+  var provisional = false
 }
 
 /// Turns a followed track into its description: class, colours, direction, speed, path, thumbnail.
@@ -70,7 +72,10 @@ struct Describer {
     // A person the detector saw standing still is kept (people who wait are of interest); a
     // vehicle that never moved is parked, and motion alone that goes nowhere is noise.
     let moved = displacement >= max(0.3 * medianHeight, 0.015 * Double(sourceWidth))
-    guard moved || voted?.0 == .person else { return nil }
+    // A piece of a track cut by a span's edge is kept when the detector saw it: whether the whole
+    // moved is known once the pieces are joined (`Spans.join`).
+    let provisional = !moved && voted != nil && voted?.0 != .person && state.cutBySpan
+    guard moved || voted?.0 == .person || provisional else { return nil }
     if voted == nil {
       // Leaves and flicker jitter in place: their feet travel far more than they get anywhere.
       // Measured on 1-second steps, an object that goes somewhere covers at least a third of its
@@ -116,7 +121,7 @@ struct Describer {
       objectClass: objectClass, classConfidence: confidence, colours: Self.topColours(evidence.colourCounts),
       direction: direction, speed: speed, path: path,
       maxBoxAreaFraction: min(1, maxArea / Double(sourceWidth * sourceHeight)), thumbnail: thumbnail)
-    return DescribedTrack(track: track, boxes: everyFrame, thumbnailSource: evidence.thumbnailSource)
+    return DescribedTrack(track: track, boxes: everyFrame, thumbnailSource: evidence.thumbnailSource, provisional: provisional)
   }
 
   private func source(_ rect: Rect) -> Box {

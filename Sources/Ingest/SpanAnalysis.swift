@@ -7,6 +7,8 @@ public struct SpanAnalysis: Sendable {
   public var window: AnalysisWindow
   /// Its tracks, thumbnails cut at source quality.
   public var tracks: [NewTrack]
+  /// Indices of the tracks kept only because the span's edge cuts them (not seen moving in the span).
+  public var provisional: Set<Int>
   /// Frames decoded in the window, and the times of the first and last.
   public var frames: Int
   /// Frames from the window's `ownFrom` on: what this span adds to the exhibit's count.
@@ -30,7 +32,8 @@ extension Spans {
     var result = try Analyzer(settings: settings).analyse(path: path, window: window)
     result.tracks = SourceThumbnails.refine(result.tracks, path: path, threads: settings.threads)
     return SpanAnalysis(
-      window: window, tracks: result.tracks.map(\.track), frames: result.frames, ownFrames: result.ownFrames, firstTime: result.firstTime,
+      window: window, tracks: result.tracks.map(\.track),
+      provisional: Set(result.tracks.indices.filter { result.tracks[$0].provisional }), frames: result.frames, ownFrames: result.ownFrames, firstTime: result.firstTime,
       lastTime: result.lastTime, skippedPackets: result.skippedPackets, sha256: result.sha256, info: result.info,
       detectorRuntime: result.runtime?.description)
   }

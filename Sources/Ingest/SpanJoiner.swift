@@ -36,9 +36,15 @@ public enum Spans {
 
   /// Joins the tracks of consecutive spans (in time order; `windows[i]` is the window `tracks[i]` were
   /// found in), in the order of their start.
+  ///
+  /// A track kept only because a span's edge cut it though it did not move in its span (`provisional`,
+  /// by index in its span) stays when it is joined to a piece that moved, or when the joined whole moved;
+  /// alone and still, it is a parked vehicle, dropped as a one-process analysis drops it.
   /// - Parameter frameWidth: the footage's width in pixels (speeds are fractions of it per second).
-  public static func join(_ spans: [(window: AnalysisWindow, tracks: [NewTrack])], frameWidth: Int) -> [NewTrack] {
-    guard var joined = spans.first?.tracks else { return [] }
+  public static func join(_ spans: [(window: AnalysisWindow, tracks: [NewTrack], provisional: Set<Int>)], frameWidth: Int) -> [NewTrack] {
+    guard let first = spans.first else { return [] }
+    var joined = first.tracks
+    var provisional = first.tracks.indices.map { first.provisional.contains($0) }
     for (previous, next) in zip(spans, spans.dropFirst()) {
       let overlap = (from: next.window.from, to: previous.window.to)
       // Tracks of the previous spans still alive in the overlap, and tracks of this span present in it.
@@ -58,14 +64,48 @@ public enum Spans {
         usedArriving.insert(pair.arriving)
         joined[pair.open] = merge(joined[pair.open], next.tracks[pair.arriving], cut: (overlap.from + overlap.to) / 2,
                                   frameWidth: frameWidth)
+        provisional[pair.open] = provisional[pair.open] && next.provisional.contains(pair.arriving)
       }
       for b in next.tracks.indices where !usedArriving.contains(b) {
         // Wholly inside the overlap and matched to nothing: the previous span saw that time already.
         if next.tracks[b].path.last!.time < overlap.to { continue }
         joined.append(next.tracks[b])
+        provisional.append(next.provisional.contains(b))
       }
     }
-    return joined.sorted { ($0.path[0].time, $0.path[0].box.x) < ($1.path[0].time, $1.path[0].box.x) }
+    return joined.indices
+      .filter { !provisional[$0] || moved(joined[$0].path, frameWidth: frameWidth) }
+      .map { joined[$0] }
+      .sorted { ($0.path[0].time, $0.path[0].box.x) < ($1.path[0].time, $1.path[0].box.x) }
+  }
+
+  /// Joins spans without provisional tracks.
+  public static func join(_ spans: [(window: AnalysisWindow, tracks: [NewTrack])], frameWidth: Int) -> [NewTrack] {
+    join(spans.map { ($0.window, $0.tracks, Set<Int>()) }, frameWidth: frameWidth)
+  }
+
+  /// Whether a path's feet got somewhere, as the describer decides it: the mean of its first three and
+  /// last three feet at least 0.3 median heights and 1.5 % of the picture's width apart.
+  static func moved(_ path: [PathSample], frameWidth: Int) -> Bool {
+    displacement(path).distance >= max(0.3 * medianHeight(path), 0.015 * Double(frameWidth))
+  }
+
+  static func displacement(_ path: [PathSample]) -> (dx: Double, dy: Double, distance: Double) {
+    func foot(_ box: Box) -> (Double, Double) { (box.x + box.width / 2, box.y + box.height) }
+    func mean(_ samples: ArraySlice<PathSample>) -> (Double, Double) {
+      let feet = samples.map { foot($0.box) }
+      return (feet.map(\.0).reduce(0, +) / Double(feet.count), feet.map(\.1).reduce(0, +) / Double(feet.count))
+    }
+    let start = mean(path.prefix(3))
+    let end = mean(path.suffix(3))
+    let dx = end.0 - start.0
+    let dy = end.1 - start.1
+    return (dx, dy, (dx * dx + dy * dy).squareRoot())
+  }
+
+  static func medianHeight(_ path: [PathSample]) -> Double {
+    let heights = path.map(\.box.height).sorted()
+    return heights[heights.count / 2]
   }
 
   /// Samples at most this far apart in time are compared.
@@ -130,19 +170,9 @@ public enum Spans {
       .prefix(max(a.colours.count, b.colours.count)).map { ColourFraction($0.key, min(1, $0.value)) }
 
     // Direction and speed of the feet over the whole path, as the describer measures a track.
-    func foot(_ box: Box) -> (Double, Double) { (box.x + box.width / 2, box.y + box.height) }
-    func mean(_ samples: ArraySlice<PathSample>) -> (Double, Double) {
-      let feet = samples.map { foot($0.box) }
-      return (feet.map(\.0).reduce(0, +) / Double(feet.count), feet.map(\.1).reduce(0, +) / Double(feet.count))
-    }
-    let start = mean(path.prefix(3))
-    let end = mean(path.suffix(3))
-    let dx = end.0 - start.0
-    let dy = end.1 - start.1
-    let displacement = (dx * dx + dy * dy).squareRoot()
-    let heights = path.map(\.box.height).sorted()
-    let moved = displacement >= max(0.3 * heights[heights.count / 2], 0.015 * Double(frameWidth))
-    merged.direction = moved ? Describer.direction(dx: dx, dy: dy) : (a.direction == b.direction ? a.direction : .stationary)
+    let (dx, dy, displacement) = Self.displacement(path)
+    merged.direction = moved(path, frameWidth: frameWidth)
+      ? Describer.direction(dx: dx, dy: dy) : (a.direction == b.direction ? a.direction : .stationary)
     merged.speed = displacement / Double(max(1, frameWidth)) / max(path.last!.time - path[0].time, 1e-3)
     merged.maxBoxAreaFraction = [a.maxBoxAreaFraction, b.maxBoxAreaFraction].compactMap { $0 }.max()
     if (b.maxBoxAreaFraction ?? 0) > (a.maxBoxAreaFraction ?? 0), b.thumbnail != nil { merged.thumbnail = b.thumbnail }

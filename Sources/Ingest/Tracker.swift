@@ -29,6 +29,9 @@ struct TrackState {
   /// Whether the footage's start or end cuts the track (the object was there before or after):
   /// such a track is kept however short, when the detector saw it.
   var cutByFootage = false
+  /// Whether a span's edge inside the footage cuts the track (see `AnalysisWindow`): its other pieces are in
+  /// the span next to it, and whether it moved is decided once they are joined.
+  var cutBySpan = false
 
   /// The box moved to where the object should be at `time`.
   func predicted(at time: Double) -> Rect {

@@ -17,6 +17,33 @@ struct SpanTests {
     #expect(Spans.plan(duration: 5, length: 300, overlap: 5).count == 1)
   }
 
+  /// A vehicle that stops for a whole span: its still middle piece was kept only because the span's edges
+  /// cut it (provisional); joined to the pieces that moved it is one track. A still piece alone is a parked
+  /// vehicle, dropped as a whole-file analysis drops it.
+  @Test func aStillPieceBetweenMovingOnesIsJoinedAndAStillOneAloneIsDropped() {
+    func track(_ from: Double, _ to: Double, x: (Double) -> Double) -> NewTrack {
+      let path = stride(from: from, to: to, by: 0.04).map { t in
+        PathSample(time: t, frameIndex: Int((t * 25).rounded()), box: Box(x: x(t), y: 300, width: 120, height: 80))
+      }
+      return NewTrack(objectClass: .car, classConfidence: 0.9, colours: [], direction: .right, speed: 0.05, path: path)
+    }
+    let windows = [AnalysisWindow(from: 0, to: 10), AnalysisWindow(from: 5, to: 20, ownFrom: 10), AnalysisWindow(from: 15, to: .infinity, ownFrom: 20)]
+    // Drives in until 6 s, stands until 19 s, drives off: the middle span sees it still.
+    func position(_ t: Double) -> Double { t < 6 ? 100 + 50 * t : (t < 19 ? 400 : 400 + 50 * (t - 19)) }
+    let moving = [
+      (windows[0], [track(0, 10, x: position)], Set<Int>()),
+      (windows[1], [track(5, 20, x: position)], Set([0])),
+      (windows[2], [track(15, 25, x: position)], Set<Int>()),
+    ]
+    let joined = Spans.join(moving, frameWidth: 1280)
+    #expect(joined.count == 1 && joined[0].path.first!.time == 0 && joined[0].path.last!.time > 24.9)
+    // Parked the whole time: each span's piece is still; joined, it is still: dropped.
+    let parked = windows.map { ($0, [track($0.from, min($0.to, 25), x: { _ in 400 })], Set([0])) }
+    #expect(Spans.join(parked, frameWidth: 1280).isEmpty)
+    // Still in its span but not provisional (a person, say): kept.
+    #expect(Spans.join([(windows[1], [track(5, 20, x: { _ in 400 })], Set<Int>())], frameWidth: 1280).count == 1)
+  }
+
   /// Boxes of the stored tracks, as `SamplesIngestTests` judges them.
   static func boxes(_ store: IndexStore, exhibit: String) throws -> [TrackBox] {
     try store.boxes(ofExhibit: exhibit).map { b in
@@ -35,7 +62,7 @@ struct SpanTests {
     let windows = Spans.plan(duration: 40, length: 10, overlap: 5)
     let spans = try windows.map { try Spans.analyse(path: TestPaths.samplesClip, window: $0) }
     #expect(spans.allSatisfy { $0.sha256 == spans[0].sha256 }, "every span hashed the whole file")
-    let joined = Spans.join(spans.map { ($0.window, $0.tracks) }, frameWidth: spans[0].info.width)
+    let joined = Spans.join(spans.map { ($0.window, $0.tracks, $0.provisional) }, frameWidth: spans[0].info.width)
     let store = try IndexStore.inMemory()
     let metadata = ExhibitMetadata(
       fileName: "street.mp4", sha256: spans[0].sha256, sizeBytes: spans[0].info.fileSize, container: "mp4", codec: "h264",
