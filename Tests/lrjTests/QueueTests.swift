@@ -247,6 +247,23 @@ struct QueueTests {
     try installation.expect(["log", "verify"], installation.env(as: "judge"))
   }
 
+  /// Ctrl-C on a worker mid-span gives the span back at once (no lease to wait for); another worker does it.
+  @Test func ctrlCGivesTheSpanBack() throws {
+    guard let installation = try Self.installation(.sqlite, "lrj-queue-interrupt", workers: ["w1"]) else { return }
+    defer { installation.remove() }
+    try installation.expect(Self.queue(TestPaths.samplesClip), installation.env())
+    let worker = try WorkerProcess(installation, user: "w1", arguments: ["--lease", "600"])
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, (try Self.jobs(installation).first?["running"] as? Int ?? 0) == 0 { usleep(100_000) }
+    worker.interrupt()
+    #expect(worker.wait() == 128 + SIGINT, "\(worker.standardError)")
+    let status = try #require(try Self.jobs(installation).first)
+    #expect(status["running"] as? Int == 0 && (status["queued"] as? Int ?? 0) + (status["done"] as? Int ?? 0) == 4,
+            "the span is queued again at once: \(status)")
+    #expect(try WorkerProcess(installation, user: "w1", arguments: ["--drain"]).wait() == 0)
+    #expect(try Self.jobs(installation).first?["state"] as? String == "published")
+  }
+
   /// Each role keeps to its part: workers queue and read nothing, others cannot work.
   @Test func onlyWorkersWorkAndWorkersOnlyWork() throws {
     guard let installation = try Self.installation(.sqlite, "lrj-queue-roles", workers: ["w1"]) else { return }
@@ -299,6 +316,11 @@ class BackgroundLRJ {
   deinit {
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     try? FileManager.default.removeItem(at: folder)
+  }
+
+  /// Sends it SIGINT (Ctrl-C).
+  func interrupt() {
+    if process.isRunning { kill(process.processIdentifier, SIGINT) }
   }
 
   /// Kills it with SIGKILL and waits for it.
