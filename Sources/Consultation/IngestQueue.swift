@@ -361,14 +361,29 @@ extension ProcedureAccess {
   /// span boundaries, stores the exhibit invisible, logs it with its digest, then makes it visible. Only an
   /// investigator of the procedure publishes; for anyone else this does nothing.
   public func publishQueued(jobs: [String]? = nil) throws -> [IngestReport] {
-    guard identity.role == .investigator else { return [] }
-    let ready = try installation.jobStatuses(procedure: procedure, jobs: jobs).filter(\.isReady)
-    return try ready.map { try publish($0) }
+    try readyJobs(jobs).map { try publish(job: $0) }
   }
 
-  private func publish(_ status: IngestJobStatus) throws -> IngestReport {
+  /// The jobs (of `jobs`, or all) whose spans are all done and that this user may publish (an investigator).
+  public func readyJobs(_ jobs: [String]? = nil) throws -> [String] {
+    guard identity.role == .investigator else { return [] }
+    return try installation.jobStatuses(procedure: procedure, jobs: jobs).filter(\.isReady).map(\.job)
+  }
+
+  /// Publishes one job whose spans are all done (see `publishQueued`).
+  public func publish(job: String) throws -> IngestReport {
+    guard let status = try installation.jobStatuses(procedure: procedure, jobs: [job]).first else {
+      throw ProcedureError("no job \(job) in procedure \(procedure)")
+    }
     do {
       return try publishUnchecked(status)
+    } catch let altered as AlteredJob {
+      // Published never: the job stops, with its reason (`lrj jobs` shows it; the failed ingest is logged).
+      try installation.registry.write { tx in
+        try tx.execute("UPDATE ingest_job SET state = 'failed', reason = ? WHERE id = ? AND state = 'queued'", altered.description,
+                       altered.job)
+      }
+      throw altered
     } catch let forged as ForgedSpan {
       // Nothing of it is used: the span is done again by a worker.
       try installation.registry.write { tx in
@@ -379,6 +394,23 @@ extension ProcedureAccess {
           """, forged.job, forged.span)
       }
       throw forged
+    }
+  }
+
+  /// The job as the database holds it must be the one its queuing logged (the log is tamper-evident, the
+  /// queue's rows are not): file, SHA-256, camera and who queued it.
+  private func checkAgainstLog(_ job: IngestJobRecord) throws {
+    let id = IngestQueueSchema.jobID(job.row)
+    guard let queued = try installation.log.entries(LogFilter(procedure: procedure)).lazy.compactMap(\.entry).first(where: {
+      $0.operation == ProcedureOperation.queue.rawValue && $0.outcome == .success && $0.parameters["job"] == id
+    }) else {
+      throw AlteredJob(job: job.row, description: "job \(id) was never logged as queued: altered in the database; nothing of it is published")
+    }
+    let differing = [("file", job.file), ("sha256", job.sha256), ("camera", job.camera)]
+      .filter { queued.parameters[$0.0] != $0.1 }.map(\.0) + (queued.user == job.queuedBy ? [] : ["queued-by"])
+    guard differing.isEmpty else {
+      throw AlteredJob(job: job.row, description: "job \(id) differs from what its queuing logged (\(differing.joined(separator: ", "))): "
+                       + "altered in the database; nothing of it is published")
     }
   }
 
@@ -416,6 +448,7 @@ extension ProcedureAccess {
         return (job, spans, opened)
       }
       guard results.count == spans.count else { throw ProcedureError("job \(status.job) lacks the result of a span") }
+      try checkAgainstLog(job)
       let opened = try zip(spans, results).map { span, sealed in
         try SpanResult.decoded(opener.open(sealed, context: SpanResult.context(job: row, span: span.index)))
       }
@@ -478,6 +511,12 @@ extension ProcedureAccess {
       return OperationOutcome(value: report(exhibit: staged.exhibit, duplicate: false), resultCount: joined.count)
     }
   }
+}
+
+/// A job whose row no longer says what its queuing logged.
+struct AlteredJob: Error, CustomStringConvertible {
+  let job: Int64
+  let description: String
 }
 
 /// A span's recorded result that no enabled worker signed: altered or forged in the database.

@@ -19,15 +19,25 @@ struct Jobs: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let access = try key.access(procedure)
-      let published = try access.publishQueued()
+      // Each finished job is published on its own: one that cannot be is one error line, the others go on.
+      var failed = 0
+      for job in try access.readyJobs() {
+        do {
+          let report = try access.publish(job: job)
+          Terminal.note("published: " + IngestCommand.summary(report).split(separator: "\n")[0])
+        } catch {
+          Terminal.error("\(job): \(error)")
+          failed += 1
+        }
+      }
       let statuses = try access.jobs()
       if json {
         print(Terminal.json(statuses))
-        return
+      } else {
+        if statuses.isEmpty { print("no queued ingest in procedure \(procedure)") }
+        for status in statuses { print(Self.line(status)) }
       }
-      for report in published { Terminal.note("published: " + IngestCommand.summary(report).split(separator: "\n")[0]) }
-      if statuses.isEmpty { print("no queued ingest in procedure \(procedure)") }
-      for status in statuses { print(Self.line(status)) }
+      if failed > 0 { throw ExitCode.failure }
     }
   }
 

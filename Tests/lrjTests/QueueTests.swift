@@ -247,6 +247,32 @@ struct QueueTests {
     try installation.expect(["log", "verify"], installation.env(as: "judge"))
   }
 
+  /// An insider who points a queued job at another file (path and SHA-256 changed together, so workers find
+  /// them consistent and sign what they read): publication compares the job with its logged queuing and refuses.
+  @Test func aJobRedirectedInTheDatabaseIsNotPublished() throws {
+    guard let installation = try Self.installation(.sqlite, "lrj-queue-redirected", workers: ["w1"]) else { return }
+    defer { installation.remove() }
+    let clips = try CrashTests.Clips(installation.folder)
+    let queuedClip = try clips.copy(1)
+    let other = try clips.copy(2)
+    try installation.expect(Self.queue(queuedClip), installation.env())
+    let registry = try DatabaseQueue(path: installation.home.appendingPathComponent("registry.sqlite").path)
+    let sha = try Run.program("sha256sum", [other]).standardOutput.prefix(64)
+    let size = try FileManager.default.attributesOfItem(atPath: other)[.size] as? Int ?? 0
+    try registry.write {
+      try $0.execute(sql: "UPDATE ingest_job SET file = ?, sha256 = ?, size_bytes = ? WHERE id = 1", arguments: [other, String(sha), size])
+    }
+    try registry.close()
+    #expect(try WorkerProcess(installation, user: "w1", arguments: ["--drain"]).wait() == 0)
+    let refused = try Run.lrj(["jobs", "--procedure", "P1"], environment: installation.env())
+    #expect(refused.status != 0 && refused.standardError.contains("job J1 differs from what its queuing logged (file, sha256)"),
+            "\(refused.standardError)")
+    #expect(try Self.tracks(installation, procedure: "P1").isEmpty, "nothing of the redirected job is published")
+    let status = try #require(try Self.jobs(installation).first)
+    #expect(status["state"] as? String == "failed" && (status["reasons"] as? [String])?.first?.contains("altered in the database") == true,
+            "\(status)")
+  }
+
   /// Ctrl-C on a worker mid-span gives the span back at once (no lease to wait for); another worker does it.
   @Test func ctrlCGivesTheSpanBack() throws {
     guard let installation = try Self.installation(.sqlite, "lrj-queue-interrupt", workers: ["w1"]) else { return }
