@@ -64,8 +64,8 @@ struct IngestCommand: ParsableCommand {
   @Option(help: "With --queue: seconds of footage per span.")
   var spanSeconds: Double = 300
 
-  @Option(help: "With --queue: seconds by which consecutive spans overlap (tracks crossing a boundary are joined there).")
-  var overlapSeconds: Double = 10
+  @Option(help: "With --queue: seconds by which consecutive spans overlap, tracks crossing a boundary being joined there (default: 10, at most half a span).")
+  var overlapSeconds: Double?
 
   @Argument(help: "Exhibit files.")
   var files: [String]
@@ -144,6 +144,7 @@ struct IngestCommand: ParsableCommand {
     let tuning: [Any?] = [runtime, detectorSize, crops, detectorThreads, cropInterval, modelWidth, analysisRate]
     guard tuning.allSatisfy({ $0 == nil }) else { throw ValidationError("--queue takes no tuning option: workers analyse with the defaults") }
     guard (10...3600).contains(spanSeconds) else { throw ValidationError("--span-seconds must be in 10...3600") }
+    let overlapSeconds = self.overlapSeconds ?? min(10, spanSeconds / 2)
     guard overlapSeconds >= 0, overlapSeconds <= spanSeconds / 2 else {
       throw ValidationError("--overlap-seconds must be between 0 and half of --span-seconds")
     }

@@ -309,6 +309,10 @@ struct QueueTests {
     }
     let bad = try Run.lrj(Self.queue(TestPaths.samplesClip) + ["--span-seconds", "5"], environment: installation.env())
     #expect(bad.status != 0 && bad.standardError.contains("--span-seconds must be in 10...3600"), "\(bad.standardError)")
+    // Short spans without --overlap-seconds overlap by half a span at most.
+    let short = try Run.lrj(["ingest", "--procedure", "P1", "--camera", "street", "--start", "2026-03-01T10:00:00+01:00", "--no-model",
+                             "--queue", "--span-seconds", "10", TestPaths.samplesClip], environment: installation.env())
+    #expect(short.status == 0 && short.standardOutput.contains("→ job J1: 4 spans"), "\(short.standardError)")
   }
 }
 
