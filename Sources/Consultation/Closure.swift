@@ -224,6 +224,7 @@ extension ProcedureAccess {
       try refuse(error)
     }
     defer { running.release(home: installation.home) }
+    CrashPoint.reach("closure.claimed")
     let interruption = Interruption.begin { [self] in
       _ = try? installation.endOperation(
         running, entry: entry(operation, parameters: parameters.merging(["error": "interrupted; lrj procedure close finishes it"]) { $1 },
@@ -252,6 +253,7 @@ extension ProcedureAccess {
         let (written, report) = try writeReport(folder: folder, withData: withData, running: running, now: now)
         manifest = report
         closure.files = written
+        CrashPoint.reach("closure.staged")
         try installation.endOperation(
           running,
           entry: entry(operation, parameters: ["step": ClosureStep.reported.rawValue, OperationParameter.continues: "true",
@@ -262,6 +264,7 @@ extension ProcedureAccess {
           try tx.execute("UPDATE closure SET step = 'reported', files = ? WHERE procedure = ?", String(decoding: try JSONEncoder().encode(written), as: UTF8.self), procedure)
         }
         closure.step = .reported
+        CrashPoint.reach("closure.reported")
         guard try publishRecordedReport(closure) else { throw ProcedureError("the closure report could not be published in \(folder.path)") }
       } catch {
         try failed(error, step: "report")
@@ -279,9 +282,11 @@ extension ProcedureAccess {
           // The key file goes first: the entry committed with this transaction never claims more than happened,
           // and a closure resumed after a kill destroys it again (idempotent).
           try installation.procedureKeys.destroy(procedure: procedure)
+          CrashPoint.reach("closure.key-file-destroyed")
           try tx.execute("UPDATE procedure SET wrapped_key = NULL WHERE id = ?", procedure)
           try tx.execute("UPDATE closure SET step = 'key-destroyed' WHERE procedure = ?", procedure)
         }
+        CrashPoint.reach("closure.key-destroyed")
         try installation.registry.purgeFreedPages()
         closure.step = .keyDestroyed
       } catch {
@@ -293,6 +298,7 @@ extension ProcedureAccess {
     let erasure: ClosureManifest.Erasure
     do {
       erasure = try ProcedureWorkspace.eraseVault(of: procedure, indexes: installation.indexes, now: now)
+      CrashPoint.reach("closure.vault-erased")
       try installation.endOperation(
         running,
         entry: entry(operation, parameters: ["step": ClosureStep.erased.rawValue, "vault-files": String(erasure.vaultFiles.count),
@@ -303,6 +309,7 @@ extension ProcedureAccess {
         try tx.execute("DELETE FROM closure WHERE procedure = ?", procedure)
         try Installation.removeQueuedIngests(of: procedure, in: tx)
       }
+      CrashPoint.reach("closure.erased")
     } catch {
       try failed(error, step: "erase")
     }
@@ -351,7 +358,8 @@ extension ProcedureAccess {
   }
 
   /// Publishes the report files a closure logged: each must be in place or staged with its logged
-  /// SHA-256. Returns false when one is gone (the report must then be written anew).
+  /// SHA-256. Returns false when one is gone: the report must then be written anew, so the rest of it
+  /// is removed (staged files, and files already published that are the logged ones).
   private func publishRecordedReport(_ closure: ClosureRecord) throws -> Bool {
     for file in closure.files {
       if FileManager.default.fileExists(atPath: file.final) {
@@ -362,10 +370,14 @@ extension ProcedureAccess {
         continue
       }
       guard FileManager.default.fileExists(atPath: file.temporary), try SHA256Hex.ofFile(file.temporary) == file.sha256 else {
-        for other in closure.files { ExportFile.removeStaged(URL(fileURLWithPath: other.temporary)) }
+        for other in closure.files {
+          ExportFile.removeStaged(URL(fileURLWithPath: other.temporary))
+          if (try? SHA256Hex.ofFile(other.final)) == other.sha256 { try? FileManager.default.removeItem(atPath: other.final) }
+        }
         return false
       }
       try ExportFile.publish(PendingFile(temporary: URL(fileURLWithPath: file.temporary), final: URL(fileURLWithPath: file.final)))
+      CrashPoint.reach("closure.published-one")
     }
     return true
   }

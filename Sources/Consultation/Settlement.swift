@@ -12,7 +12,8 @@ extension Installation {
   ///   have the SHA-256 the log recorded), its exhibit made visible (when it still has the logged digest).
   /// - Otherwise it is undone and logged as interrupted: staged files removed, a staged exhibit removed;
   ///   an erasure that did happen is logged as done.
-  /// - A closure is left to a retry of `procedure close` (its leftovers in the report folder are removed).
+  /// - A closure is left to a retry of `procedure close`: what it staged is removed, except the report it
+  ///   logged, which the retry publishes.
   func settleInterruptedOperations(noticedBy identity: Identity, now: Date) throws {
     for operation in try interruptedOperations() {
       try settle(operation, noticedBy: identity, now: now)
@@ -35,7 +36,14 @@ extension Installation {
       "noticed-by": identity.user,
       "error": "interrupted: its process ended before the operation finished; what it had begun was undone",
     ]
-    for file in operation.staging { ExportFile.removeStaged(URL(fileURLWithPath: file.temporary)) }
+    // A closure's logged report stays staged: the closure's retry publishes it (it is the one logged).
+    let loggedReport = ProcedureOperation(rawValue: operation.kind) == .close
+      ? Set(try registry.read { tx in try operation.procedure.flatMap { try ClosureRecord.read($0, in: tx) } }?
+        .files.map(\.temporary) ?? [])
+      : []
+    for file in operation.staging where !loggedReport.contains(file.temporary) {
+      ExportFile.removeStaged(URL(fileURLWithPath: file.temporary))
+    }
     switch ProcedureOperation(rawValue: operation.kind) {
     case .ingest:
       if let store = try vaultStore(operation.procedure) {

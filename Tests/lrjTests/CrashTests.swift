@@ -208,24 +208,64 @@ struct CrashTests {
       if run.killed { killed += 1 }
       // A retry (by the controller every other time) finishes it; after a complete run, a retry is refused.
       let closer = point % 2 == 0 ? "controller" : "judge"
-      let retry = try Run.lrj(close(procedure, report), environment: installation.env(as: closer))
-      #expect(retry.status == 0 || retry.standardError.contains("was closed and its data erased"),
-              "point \(point) (\(delay) s): retry: \(retry.standardError)")
-      // The report is whole and is the one logged; the vault is gone.
-      let log = try Self.entries(installation)
-      let reported = try #require(log.last { $0.procedure == procedure && $0.parameters["step"] == "reported" })
-      let files = try FileManager.default.contentsOfDirectory(atPath: report.path).sorted()
-      #expect(files == ["closure-\(procedure)-data.tar", "closure-\(procedure).html", "closure-\(procedure).json",
-                        "closure-\(procedure).md", "closure-\(procedure).pdf"],
-              "point \(point): \(files)")
-      for file in files {
-        #expect(reported.filesWritten.contains(try SHA256Hex.ofFile(report.appendingPathComponent(file).path)), "\(file) is the logged one")
-      }
-      #expect(log.contains { $0.procedure == procedure && $0.parameters["step"] == "erased" && $0.outcome == .success })
-      #expect(!FileManager.default.fileExists(atPath: installation.home.appendingPathComponent("procedures/\(procedure)").path))
-      try Self.expectClean(installation, folders: [report], "closure killed after \(String(format: "%.2f", delay)) s")
+      try Self.expectRetryFinishes(installation, procedure: procedure, report: report, as: closer,
+                                   "point \(point), killed after \(String(format: "%.2f", delay)) s")
     }
     print("crash tests (\(engine)): procedure close killed at \(killed) of \(points) points over a \(String(format: "%.2f", duration)) s run; every retry finished it")
     #expect(killed >= points / 2)
+  }
+
+  /// The instants between a closure's steps, where a kill timed from outside lands only by chance.
+  static let closurePoints = [
+    "closure.claimed", "closure.staged", "closure.reported", "closure.published-one", "closure.key-file-destroyed",
+    "closure.key-destroyed", "closure.vault-erased", "closure.erased",
+  ]
+
+  @Test(arguments: Engine.allCases) func closureKilledBetweenItsStepsIsFinishedByARetry(_ engine: Engine) throws {
+    guard Reference.available, let installation = try engine.installation("lrj-crash-steps") else { return }
+    defer { installation.remove() }
+    let clips = try Clips(installation.folder)
+    for (n, point) in Self.closurePoints.enumerated() {
+      let procedure = "S\(n)"
+      try installation.openProcedure(procedure)
+      try installation.expect(Self.ingest(try clips.copy(n), procedure: procedure), installation.env())
+      let report = installation.folder.appendingPathComponent("report-\(procedure)")
+      let close = ["procedure", "close", "--procedure", procedure, "--report", report.path, "--with-data"]
+      let killed = try Run.lrj(close, environment: installation.env(as: "judge").merging(["LRJ_CRASH_AT": point]) { $1 })
+      #expect(killed.status == SIGKILL, "\(point): the crash point was not reached: \(killed.status) \(killed.standardError)")
+      try Self.expectRetryFinishes(installation, procedure: procedure, report: report, as: n % 2 == 0 ? "judge" : "controller",
+                                   "killed at \(point)")
+      // The report the killed run logged is the one published, not written anew.
+      let reports = try Self.entries(installation).filter {
+        $0.procedure == procedure && $0.parameters["step"] == "reported" && $0.outcome == .success
+      }
+      #expect(reports.count == 1, "killed at \(point): \(reports.count) reports logged")
+    }
+  }
+
+  /// A retry of `procedure close` finishes a killed closure (or says it was finished): the report in
+  /// the folder is whole and is the one logged, the vault and key are gone, nothing is left staged.
+  static func expectRetryFinishes(_ installation: TestInstallation, procedure: String, report: URL, as closer: String,
+                                  _ context: String) throws {
+    let close = ["procedure", "close", "--procedure", procedure, "--report", report.path, "--with-data"]
+    let retry = try Run.lrj(close, environment: installation.env(as: closer))
+    #expect(retry.status == 0 || retry.standardError.contains("was closed and its data erased"),
+            "\(context): retry: \(retry.standardError)")
+    let log = try entries(installation)
+    // The report's entry (a resumed closure's started entry also names the step it resumes).
+    let reported = try #require(
+      log.last { $0.procedure == procedure && $0.parameters["step"] == "reported" && $0.outcome == .success }, "\(context)")
+    let files = try FileManager.default.contentsOfDirectory(atPath: report.path).sorted()
+    #expect(files == ["closure-\(procedure)-data.tar", "closure-\(procedure).html", "closure-\(procedure).json",
+                      "closure-\(procedure).md", "closure-\(procedure).pdf"],
+            "\(context): \(files)")
+    for file in files {
+      #expect(reported.filesWritten.contains(try SHA256Hex.ofFile(report.appendingPathComponent(file).path)),
+              "\(context): \(file) is the logged one")
+    }
+    #expect(log.contains { $0.procedure == procedure && $0.parameters["step"] == "erased" && $0.outcome == .success }, "\(context)")
+    #expect(!FileManager.default.fileExists(atPath: installation.home.appendingPathComponent("procedures/\(procedure)").path),
+            "\(context)")
+    try expectClean(installation, folders: [report], context)
   }
 }
