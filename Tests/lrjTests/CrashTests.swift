@@ -113,7 +113,7 @@ struct CrashTests {
     defer { installation.remove() }
     let clips = try Clips(installation.folder)
     let env = installation.env()
-    let (first, duration) = try Run.lrjTimed(Self.ingest(try clips.copy(0)), environment: env)
+    var (first, duration) = try Run.lrjTimed(Self.ingest(try clips.copy(0)), environment: env)
     try #require(first.status == 0, "\(first.standardError)")
     var killed = 0
     for point in 1...points {
@@ -122,8 +122,10 @@ struct CrashTests {
       let run = try Run.lrjKilled(Self.ingest(clip), environment: env, after: delay)
       if run.killed { killed += 1 }
       // Nothing stored by a killed ingest is visible: every exhibit searched is one the log says was stored.
-      let retry = try Run.lrj(Self.ingest(clip), environment: env)
+      let (retry, retryDuration) = try Run.lrjTimed(Self.ingest(clip), environment: env)
       #expect(retry.status == 0, "point \(point) (\(delay) s): retry: \(retry.standardError)")
+      // The retry is a whole run: when the machine got faster (a shared one), the next kill is timed on it.
+      duration = min(duration, retryDuration)
       try Self.expectClean(installation, folders: [], "ingest killed after \(String(format: "%.2f", delay)) s")
     }
     // Every started ingest ended, in success or as interrupted; every exhibit is named once as stored.
