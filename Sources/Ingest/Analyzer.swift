@@ -21,6 +21,13 @@ public struct AnalysisSettings: Sendable {
   /// of one frame a second over this many seconds before it: objects already in the picture, even slow
   /// ones, are then seen as they are when the whole file is analysed.
   public var spanPrerollSeconds = 12.0
+  /// Over this many seconds at the start of such a span, the detector looks at every analysed frame and
+  /// a detection `spanStartTrackScore` confident starts a track: what already stands still there (a
+  /// parked truck, cars at a red light) is in the preroll's background and would otherwise be taken up
+  /// only when it moves, while the span before follows it through their overlap. Such a piece that does
+  /// not move is kept only if it joins the span before's (`Spans.join`).
+  public var spanStartSeconds = 1.0
+  public var spanStartTrackScore = 0.4
   /// Tracks shorter than this are dropped.
   public var minimumTrackSeconds = 0.5
   /// Blobs smaller than this fraction of the picture are ignored.
@@ -216,22 +223,21 @@ struct Analyzer {
         let ownFrom = window?.ownFrom ?? -Double.infinity
         var frames = 0
         var ownFrames = 0
-        var lastAnalysed = Int.min / 2
         var first: Double?
         var last = 0.0
         while !cancelled.isSet {
-          if frames - lastAnalysed >= (idle.isSet ? stride * settings.idleStrideFactor : stride) {
-            lastAnalysed = frames
-            guard let frame = try decoder.nextFrame(), frame.time < end else { break }
-            guard case .yuv(let picture) = frame.image else { break }
+          // The frames looked at are chosen by their index in the file, so a span looks at the very
+          // frames the whole file's analysis looks at (and at the next one when damage hid the first).
+          let every = idle.isSet ? stride * settings.idleStrideFactor : stride
+          let wanted = { (index: Int) in index % every == 0 || (first == nil && frames >= stride) }
+          guard let frame = try decoder.nextFrame(converting: wanted), frame.time < end else { break }
+          if let image = frame.image {
+            guard case .yuv(let picture) = image else { break }
             queue.put(.frame(AnalysedFrame(index: frame.index, time: frame.time,
                                            model: picture.boxDownscaled(by: factor), source: picture)))
             first = first ?? frame.time
-            last = frame.time
-          } else {
-            guard let skipped = try decoder.skipFrame(), skipped.time < end else { break }
-            last = skipped.time
           }
+          last = frame.time
           frames += 1
           if last >= ownFrom { ownFrames += 1 }
         }
@@ -321,10 +327,16 @@ struct Analyzer {
       }
     }
 
+    /// Whether `time` is in the first seconds of a span that starts inside the file.
+    func atSpanStart(_ time: Double) -> Bool {
+      guard let window, window.from > 0 else { return false }
+      return time < window.from + settings.spanStartSeconds
+    }
+
     /// Detector-first: the detector on the whole frame (and crops around small movers) when
     /// something moves or a track needs it, fused with the blobs.
     func detect(_ frame: AnalysedFrame, blobs: [Blob], detector: any Detector) throws -> [FusionTracker.Observed]? {
-      guard let source = frame.source, !blobs.isEmpty || fusion.needsDetector else { return nil }
+      guard let source = frame.source, !blobs.isEmpty || fusion.needsDetector || atSpanStart(frame.time) else { return nil }
       let full = NetworkInput.make(
         from: source, x: 0, y: 0, width: source.width, height: source.height, longSide: settings.detectorInputSize)
       var found = try detector.detect(full, minimumScore: settings.fusion.lowScore)
@@ -388,7 +400,8 @@ struct Analyzer {
       }
       if let detector {
         let observed = try detect(frame, blobs: blobs, detector: detector)
-        try finish(fusion.step(detections: observed, blobs: blobs, frameIndex: frame.index, time: frame.time))
+        try finish(fusion.step(detections: observed, blobs: blobs, frameIndex: frame.index, time: frame.time,
+                               newTrackScore: atSpanStart(frame.time) ? settings.spanStartTrackScore : nil))
         // Nothing moving and nothing followed for a second: the decoder sends fewer frames until
         // something moves again (footage where nothing happens is read at close to decoding speed).
         if blobs.isEmpty && fusion.tracks.isEmpty {

@@ -116,9 +116,12 @@ struct FusionTracker {
     tracks.map { $0.kalman.predicted(after: time - $0.time) }
   }
 
-  /// Advances to an analysed frame. `detections` is nil when the detector did not run on it.
-  /// Returns the tracks that ended and are kept (confirmed).
-  mutating func step(detections: [Observed]?, blobs: [Blob], frameIndex: Int, time: Double) -> [TrackState] {
+  /// Advances to an analysed frame. `detections` is nil when the detector did not run on it;
+  /// `newTrackScore`, when given, replaces the settings' for this frame. Returns the tracks that
+  /// ended and are kept (confirmed).
+  mutating func step(detections: [Observed]?, blobs: [Blob], frameIndex: Int, time: Double, newTrackScore: Double? = nil)
+    -> [TrackState]
+  {
     for t in tracks.indices {
       tracks[t].kalman.predict(dt: time - tracks[t].time)
       tracks[t].time = time
@@ -233,7 +236,7 @@ struct FusionTracker {
     }
 
     // New detector tracks from confident detections nobody took (not on a live track's box).
-    for (d, detection) in confident.enumerated() where !confidentTaken[d] && detection.score >= settings.newTrackScore {
+    for (d, detection) in confident.enumerated() where !confidentTaken[d] && detection.score >= (newTrackScore ?? settings.newTrackScore) {
       let duplicate = survivors.contains { $0.kalman.box.iou(detection.box) > 0.7 }
       if duplicate { continue }
       var track = Track(

@@ -141,15 +141,15 @@ public enum Spans {
   }
 
   /// One track from two pieces of it: the earlier piece's samples before `cut`, the later's from there;
-  /// class, colours and thumbnail from the pieces weighted by how long each lasted; direction and speed
-  /// from the whole path.
+  /// class, colours and thumbnail from the pieces weighted by how long each lasts in the joined path
+  /// (the overlap counted once); direction and speed from the whole path.
   static func merge(_ a: NewTrack, _ b: NewTrack, cut: Double, frameWidth: Int) -> NewTrack {
     var path = a.path.filter { $0.time < cut }
     let lastFrame = path.last?.frameIndex ?? Int.min
     path += b.path.filter { $0.time >= cut && $0.frameIndex > lastFrame }
     if path.isEmpty { path = a.path }
-    let durationA = max(1e-3, a.path.last!.time - a.path[0].time)
-    let durationB = max(1e-3, b.path.last!.time - b.path[0].time)
+    let durationA = max(1e-3, min(a.path.last!.time, cut) - a.path[0].time)
+    let durationB = max(1e-3, b.path.last!.time - max(b.path[0].time, cut))
 
     var merged = a
     merged.path = path

@@ -221,7 +221,17 @@ public final class Decoder {
     try decodeNext(convert: false).map { ($0.index, $0.time) }
   }
 
+  /// The next frame, its picture converted only when `wanted` says so of its index (frames looked at
+  /// by their place in the file, wherever decoding began).
+  public func nextFrame(converting wanted: (Int) -> Bool) throws(MediaError) -> (index: Int, time: Double, image: FrameImage?)? {
+    try decodeNext(convert: wanted)
+  }
+
   private func decodeNext(convert: Bool) throws(MediaError) -> (index: Int, time: Double, image: FrameImage?)? {
+    try decodeNext(convert: { _ in convert })
+  }
+
+  private func decodeNext(convert: (Int) -> Bool) throws(MediaError) -> (index: Int, time: Double, image: FrameImage?)? {
     guard let codecContext, let frame, let packet, let formatContext else { return nil }
     while !finished {
       let received = avcodec_receive_frame(codecContext, frame)
@@ -325,7 +335,7 @@ public final class Decoder {
   // MARK: - Frames
 
   /// Turns a decoded AVFrame into a `VideoFrame`, or `nil` when it is to be dropped.
-  private func accept(_ frame: UnsafeMutablePointer<AVFrame>, convert wanted: Bool) throws(MediaError)
+  private func accept(_ frame: UnsafeMutablePointer<AVFrame>, convert wanted: (Int) -> Bool) throws(MediaError)
     -> (index: Int, time: Double, image: FrameImage?)?
   {
     let damaged = lrj_frame_is_corrupt(frame) != 0 || frame.pointee.decode_error_flags != 0
@@ -359,7 +369,7 @@ public final class Decoder {
       return nil
     }
     if time < discardBefore { return nil }
-    return (index, time, wanted ? try convert(frame) : nil)
+    return (index, time, wanted(index) ? try convert(frame) : nil)
   }
 
   private func convert(_ frame: UnsafeMutablePointer<AVFrame>) throws(MediaError) -> FrameImage {

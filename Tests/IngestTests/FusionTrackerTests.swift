@@ -37,6 +37,26 @@ struct FusionTrackerTests {
     }
   }
 
+  @Test func aSpansStartTakesUpWhatStandsThereWithALowerThreshold() {
+    // A parked car the detector finds at 0.65: below the threshold that starts tracks, not below a
+    // span's start threshold (its first second, where what stands still is in the background).
+    let car = Observed(box: Rect(x: 200, y: 100, width: 80, height: 40), score: 0.65, objectClass: .car)
+    func tracks(startScore: Double?) -> [TrackState] {
+      var tracker = FusionTracker(settings: .init())
+      var ended: [TrackState] = []
+      for i in 0..<16 {
+        let time = Double(i) / 8
+        ended += tracker.step(detections: [car], blobs: [], frameIndex: i * 3, time: time,
+                              newTrackScore: time < 1 ? startScore : nil)
+      }
+      return ended + tracker.finish()
+    }
+    #expect(tracks(startScore: nil).isEmpty)
+    let started = tracks(startScore: 0.4)
+    #expect(started.count == 1)
+    #expect(started.first?.observations.first?.time == 0)
+  }
+
   @Test func aStopAndAShortOcclusionKeepOneTrack() {
     let tracks = run(steps: 60) { i in
       let x = i < 20 ? 20 + Double(i) * 5 : (i < 32 ? 120 : 120 + Double(i - 32) * 5)  // stops 1.5 s
