@@ -37,10 +37,10 @@ extension Installation {
       "error": "interrupted: its process ended before the operation finished; what it had begun was undone",
     ]
     // A closure's logged report stays staged: the closure's retry publishes it (it is the one logged).
-    let loggedReport = ProcedureOperation(rawValue: operation.kind) == .close
-      ? Set(try registry.read { tx in try operation.procedure.flatMap { try ClosureRecord.read($0, in: tx) } }?
-        .files.map(\.temporary) ?? [])
-      : []
+    // Before its report step the closure logged none, and the retry writes a new one.
+    let closure = ProcedureOperation(rawValue: operation.kind) == .close
+      ? try registry.read { tx in try operation.procedure.flatMap { try ClosureRecord.read($0, in: tx) } } : nil
+    let loggedReport = Set(closure.flatMap { $0.step == .claimed ? nil : $0.files.map(\.temporary) } ?? [])
     for file in operation.staging where !loggedReport.contains(file.temporary) {
       ExportFile.removeStaged(URL(fileURLWithPath: file.temporary))
     }

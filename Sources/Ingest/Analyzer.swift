@@ -22,12 +22,13 @@ public struct AnalysisSettings: Sendable {
   /// ones, are then seen as they are when the whole file is analysed.
   public var spanPrerollSeconds = 12.0
   /// Over this many seconds at the start of such a span, the detector looks at every analysed frame and
-  /// a detection `spanStartTrackScore` confident starts a track: what already stands still there (a
-  /// parked truck, cars at a red light) is in the preroll's background and would otherwise be taken up
-  /// only when it moves, while the span before follows it through their overlap. Such a piece that does
-  /// not move is kept only if it joins the span before's (`Spans.join`).
+  /// a detection `spanStartTrackScore` confident (rather than the tracker's usual 0.7) starts a track:
+  /// what already stands still there (a parked truck, cars at a red light) is in the preroll's
+  /// background and would otherwise be taken up only when it moves, while the span before follows it
+  /// through their overlap. Such a piece that does not move is kept only if it joins the span before's
+  /// (`Spans.join`). Below 0.6, the tracker's confident score, the value changes nothing.
   public var spanStartSeconds = 1.0
-  public var spanStartTrackScore = 0.4
+  public var spanStartTrackScore = 0.6
   /// Tracks shorter than this are dropped.
   public var minimumTrackSeconds = 0.5
   /// Blobs smaller than this fraction of the picture are ignored.
@@ -229,8 +230,8 @@ struct Analyzer {
           // The frames looked at are chosen by their index in the file, so a span looks at the very
           // frames the whole file's analysis looks at (and at the next one when damage hid the first).
           let every = idle.isSet ? stride * settings.idleStrideFactor : stride
-          let wanted = { (index: Int) in index % every == 0 || (first == nil && frames >= stride) }
-          guard let frame = try decoder.nextFrame(converting: wanted), frame.time < end else { break }
+          let waited = first == nil && frames >= stride
+          guard let frame = try decoder.nextFrame(converting: { $0 % every == 0 || waited }), frame.time < end else { break }
           if let image = frame.image {
             guard case .yuv(let picture) = image else { break }
             queue.put(.frame(AnalysedFrame(index: frame.index, time: frame.time,

@@ -52,7 +52,7 @@ struct FusionTrackerTests {
       return ended + tracker.finish()
     }
     #expect(tracks(startScore: nil).isEmpty)
-    let started = tracks(startScore: 0.4)
+    let started = tracks(startScore: 0.6)
     #expect(started.count == 1)
     #expect(started.first?.observations.first?.time == 0)
   }
