@@ -8,11 +8,15 @@
 # person --class two-wheeler: lrj makes a person riding or pushing a bicycle one two-wheeler track
 # with the person's box). Then class accuracy on the labelled shared clips
 # (Benchmarks/classifier-eval.sh).
-# Usage: Benchmarks/accuracy-bench.sh [--no-classes] [--lrj-only] [--queued SPAN-SECONDS] [lrj ingest options...]
+# Usage: Benchmarks/accuracy-bench.sh [--no-classes] [--lrj-only] [--queued SPAN-SECONDS] [--loop MINUTES]
+#                                     [lrj ingest options...]
 #   e.g. Benchmarks/accuracy-bench.sh --no-classes --analysis-rate 6 --crops 0
 #   --lrj-only scores lrj alone (no peer run; for the trade-off table of ingest-bench.sh).
 #   --queued S ingests through the queue instead (lrj ingest --queue --wait, spans of S seconds
 #   overlapping by 10, two lrj worker --drain): the tracks joined across spans, scored the same way.
+#   --loop M plays each sequence over and over for M minutes (ffmpeg -stream_loop, packets copied)
+#   against its ground truth repeated, each round's people new identities: footage long enough for
+#   spans of minutes, to compare a queued ingest with a one-process one on ground truth (issue 17).
 # Environment: PEERS_VENV (default /tmp/peers-venv, made with ../shared/peers/setup.sh when absent),
 # LRJ_BENCH_DIR (default /tmp/lrj-accuracy).
 set -euo pipefail
@@ -31,6 +35,8 @@ if [ "${1:-}" = "--no-classes" ]; then classes=no; shift; fi
 if [ "${1:-}" = "--lrj-only" ]; then peer=no; shift; fi
 queued=""
 if [ "${1:-}" = "--queued" ]; then queued=$2; shift 2; fi
+loop=""
+if [ "${1:-}" = "--loop" ]; then loop=$2; shift 2; fi
 venv=${PEERS_VENV:-/tmp/peers-venv}
 [ -x "$venv/bin/python" ] || "$peers/setup.sh" "$venv" >/dev/null
 work=${LRJ_BENCH_DIR:-/tmp/lrj-accuracy}
@@ -45,6 +51,25 @@ for pair in $sequences; do
   clip=$footage/${pair%%:*} gt=$footage/${pair#*:} name=$(dirname "${pair%%:*}")
   out=$work/$name
   mkdir -p "$out"
+  if [ -n "$loop" ]; then
+    frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$clip")
+    duration=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$clip")
+    rounds=$(python3 -c "import math,sys; print(math.ceil($loop * 60 / $duration))")
+    ffmpeg -v error -y -stream_loop $((rounds - 1)) -i "$clip" -c copy -an "$out/loop.mp4"
+    python3 - "$gt" "$frames" "$rounds" "$out/loop-gt.txt" <<'PY'
+import sys
+rows = [line.strip().split(",") for line in open(sys.argv[1]) if line.strip()]
+frames, rounds = int(sys.argv[2]), int(sys.argv[3])
+identities = max(int(r[1]) for r in rows) + 1
+with open(sys.argv[4], "w") as out:
+    for k in range(rounds):
+        for r in rows:
+            out.write(",".join([str(int(r[0]) + k * frames), str(int(r[1]) + k * identities)] + r[2:]) + "\n")
+PY
+    looped=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$out/loop.mp4")
+    [ "$looped" -eq $((frames * rounds)) ] || { echo "error: $out/loop.mp4 has $looped frames, not $rounds x $frames"; exit 1; }
+    clip=$out/loop.mp4 gt=$out/loop-gt.txt
+  fi
   if [ -n "$queued" ]; then
     bench_home "$out/home" "" w1 w2
     "$lrj" ingest --queue --wait --span-seconds "$queued" --overlap-seconds 10 --procedure BENCH --camera "$name" \
