@@ -17,9 +17,10 @@ public struct AnalysisSettings: Sendable {
   public var idleStrideFactor = 3
   /// Seconds of footage whose per-pixel median starts the background.
   public var bootstrapSeconds = 4.0
-  /// A span that starts inside a file (a worker's, DESIGN.md §13) starts its background from the median
-  /// of one frame a second over this many seconds before it: objects already in the picture, even slow
-  /// ones, are then seen as they are when the whole file is analysed.
+  /// A span that starts inside a file (a worker's, DESIGN.md §13) starts its background from the
+  /// frames the whole file's analysis looks at over this many seconds before it (their median, then
+  /// learnt from in order): objects already in the picture, even slow ones, are then seen as they
+  /// are when the whole file is analysed.
   public var spanPrerollSeconds = 12.0
   /// Over this many seconds at the start of such a span, the detector looks at every analysed frame and
   /// a detection `spanStartTrackScore` confident (rather than the tracker's usual 0.7) starts a track:
@@ -156,7 +157,7 @@ public struct AnalysisWindow: Sendable, Hashable, Codable {
 /// What the decoding thread tells the analysis, in order.
 enum DecodingMessage: Sendable {
   case opened(VideoInfo, stride: Int, factor: Int)
-  /// Frames before a span's window, one a second: its first background.
+  /// Frames before a span's window, those the whole file's analysis looks at: its first background.
   case preroll([YUVImage])
   case frame(AnalysedFrame)
   case finished(frames: Int, ownFrames: Int, firstTime: Double, lastTime: Double, skippedPackets: Int, sha256: String)
@@ -212,10 +213,13 @@ struct Analyzer {
         if let window, window.from > 0 {
           // The first frame fixes the time origin, so that a span's times are those of the whole file.
           _ = try decoder.skipFrame()
+          // The pre-roll's frames that the whole file's analysis looks at (busy footage's rate).
           var preroll: [YUVImage] = []
-          for time in Swift.stride(from: max(0, window.from - settings.spanPrerollSeconds), to: window.from, by: 1.0) {
-            try decoder.seek(to: time)
-            if let frame = try decoder.nextFrame(), case .yuv(let picture) = frame.image { preroll.append(picture.boxDownscaled(by: factor)) }
+          try decoder.seek(to: max(0, window.from - settings.spanPrerollSeconds))
+          while !cancelled.isSet, let frame = try decoder.nextFrame(converting: { $0 % stride == 0 }),
+            frame.time < window.from
+          {
+            if case .yuv(let picture)? = frame.image { preroll.append(picture.boxDownscaled(by: factor)) }
           }
           if !preroll.isEmpty { queue.put(.preroll(preroll)) }
           try decoder.seek(to: window.from)
@@ -447,9 +451,14 @@ struct Analyzer {
       case .opened:
         continue
       case .preroll(let pictures):
-        background = BackgroundModel(bootstrap: pictures.map {
+        // Started from their median, then taught them in order, as the whole file's analysis would
+        // have been by the span's start: what stands still is absorbed, noisy pixels widened.
+        let frames = pictures.map {
           ModelFrame(width: $0.width, height: $0.height, y: $0.luma.pixels, cb: $0.cb.pixels, cr: $0.cr.pixels)
-        })
+        }
+        var model = BackgroundModel(bootstrap: frames)
+        for frame in frames { _ = model.apply(frame) }
+        background = model
       case .failed(let error):
         done = true
         throw error
