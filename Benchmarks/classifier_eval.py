@@ -152,8 +152,11 @@ def score(work, labels_dir, clips):
             found = labelled_tracks(labels, read_mot(os.path.join(work, name, f"{mode}.mot")))
             objects = {}
             for track, classes in found.items():
-                objects[track] = max(set(classes), key=classes.count)
-                if len(set(classes)) > 1:
+                # An object's label outweighs "none" (a track that is an object part of its life is
+                # that object); ties go to the label listed first.
+                named = [c for c in classes if c in CLASSES] or classes
+                objects[track] = max(named, key=named.count)
+                if len(set(named)) > 1:
                     print(f"   {track}: labels disagree ({', '.join(classes)}): one track over two objects?")
             unlabelled = sorted(set(predicted) - set(found), key=lambda t: int(t[1:]))
             pointless = sum(1 for _, _, point in labels) - sum(len(c) for c in found.values())
