@@ -97,7 +97,8 @@ def iou(a, b):
     width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
     inter = max(0, width) * max(0, height)
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0
 
 
 def labelled_tracks(labels, tracks):

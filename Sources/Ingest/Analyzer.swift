@@ -210,6 +210,8 @@ struct Analyzer {
         let wanted = max(1, Int((Double(info.width) / Double(settings.modelWidth)).rounded()))
         let factor = max(1, min(wanted, min(info.width, info.height) / Decoder.minimumSide))
         queue.put(.opened(info, stride: stride, factor: factor))
+        // Packets skipped before the window are the span before's to report.
+        var skippedBefore = 0
         if let window, window.from > 0 {
           // The first frame fixes the time origin, so that a span's times are those of the whole file.
           _ = try decoder.skipFrame()
@@ -222,6 +224,7 @@ struct Analyzer {
             if case .yuv(let picture)? = frame.image { preroll.append(picture.boxDownscaled(by: factor)) }
           }
           if !preroll.isEmpty { queue.put(.preroll(preroll)) }
+          skippedBefore = decoder.skippedPackets
           try decoder.seek(to: window.from)
         }
         let end = window?.to ?? .infinity
@@ -252,7 +255,7 @@ struct Analyzer {
           throw MediaError(.unreadable, path: path, "cannot be read to the end: \(error.localizedDescription)")
         }
         queue.put(.finished(frames: frames, ownFrames: ownFrames, firstTime: first ?? 0, lastTime: last,
-                            skippedPackets: decoder.skippedPackets, sha256: sha256))
+                            skippedPackets: decoder.skippedPackets - skippedBefore, sha256: sha256))
       } catch let error as MediaError {
         queue.put(.failed(error))
       } catch {
