@@ -45,6 +45,7 @@ extension Installation {
     let logged = RegistryState.replay(entries, installation: id)
     let found = try registry.read { tx in try RegistryState.stored(in: tx) }
     audit.problems += logged.differences(from: found).map { $0 + " [registry.sqlite]" }
+    audit.problems += Self.closureRewinds(entries)
     audit.problems += try tokenProblems(state: logged)
     let (problems, notes) = try vaultProblems(procedures: found.procedures, entries: entries, purged: chain.purgedCount > 0)
     audit.problems += problems
@@ -54,6 +55,27 @@ extension Installation {
                          + "the next command of an authenticated user settles it")
     }
     return audit
+  }
+
+  /// Closures whose registry row was set back behind lrj's back: a retry found its row behind the log
+  /// (and resumed as the log says), or, before lrj checked, resumed at an earlier step than the log had.
+  static func closureRewinds(_ entries: [(seq: Int64, entry: LogEntry?)]) -> [String] {
+    var furthest: [String: ClosureStep] = [:]
+    var problems: [String] = []
+    for (seq, entry) in entries {
+      guard let entry, let procedure = entry.procedure, entry.operation == ProcedureOperation.close.rawValue,
+        entry.outcome == .success || entry.outcome == .started,
+        let step = entry.parameters["step"].flatMap(ClosureStep.init(rawValue:))
+      else { continue }
+      if let rewound = entry.parameters["rewound"] {
+        problems.append("procedure \(procedure)'s closure was set back in the registry: entry \(seq) found \(rewound) [registry.sqlite]")
+      } else if let before = furthest[procedure], step < before {
+        problems.append("procedure \(procedure)'s closure was set back in the registry: entry \(seq) resumed it at \(step.rawValue) "
+                        + "after the log had recorded \(before.rawValue) [registry.sqlite]")
+      }
+      furthest[procedure] = max(step, furthest[procedure] ?? step)
+    }
+    return problems
   }
 
   /// Every presented token must verify under its issuer's enrolled key and say what its row says.

@@ -118,12 +118,69 @@ struct ClosureRecord {
     var sha256: String
   }
 
+  /// The closure as the registry's `closure` row holds it (nil when there is none).
   static func read(_ procedure: String, in tx: any StoreTransaction) throws -> ClosureRecord? {
     guard let row = try tx.row("SELECT * FROM closure WHERE procedure = ?", procedure) else { return nil }
     let files = (try row["files"] as String?).flatMap { try? JSONDecoder().decode([ReportFile].self, from: Data($0.utf8)) } ?? []
     return try ClosureRecord(
       step: ClosureStep(rawValue: row["step"]) ?? .claimed, operation: row["operation"], closer: row["closer"],
       reportFolder: row["report_folder"], withData: row["with_data"] as Int == 1, files: files)
+  }
+
+  /// The closure as the consultation log records it: its furthest step, with the report that step logged.
+  /// The registry's row is a copy an insider can edit; the log is tamper-evident, so a closure never
+  /// resumes behind it. Nil when the log records no closure of the procedure.
+  static func logged(_ procedure: String, in log: ConsultationLog) throws -> (record: ClosureRecord, seq: Int64)? {
+    var furthest: (record: ClosureRecord, seq: Int64)?
+    for stored in try log.entries(LogFilter(procedure: procedure)) {
+      guard let entry = stored.entry, entry.operation == ProcedureOperation.close.rawValue,
+        entry.outcome == .success || entry.outcome == .started,
+        let step = entry.parameters["step"].flatMap(ClosureStep.init(rawValue:)),
+        step >= (furthest?.record.step ?? .claimed)
+      else { continue }
+      let p = entry.parameters
+      var record = furthest?.record
+        ?? ClosureRecord(step: step, operation: "", closer: entry.user, reportFolder: "", withData: false, files: [])
+      record.step = step
+      record.operation = p[OperationParameter.id] ?? record.operation
+      if entry.outcome == .started { record.closer = entry.user }
+      if let folder = p["report"] { record.reportFolder = folder }
+      if let withData = p["with-data"] { record.withData = withData == "true" }
+      if step == .reported, entry.outcome == .success {
+        record.files = p[Self.filesParameter].flatMap { try? JSONDecoder().decode([ReportFile].self, from: Data($0.utf8)) } ?? []
+      }
+      furthest = (record, stored.seq)
+    }
+    return furthest
+  }
+
+  /// The closure to resume: the registry's row, corrected by the log where they differ. A row behind the
+  /// log (edited back, or deleted) is named in `rewound`; the report files are always the logged ones
+  /// (the row's only for a closure logged by an earlier lrj, which did not list them).
+  static func resumable(_ procedure: String, row: ClosureRecord?, log: ConsultationLog) throws
+    -> (record: ClosureRecord?, rewound: String?)
+  {
+    guard let (logged, seq) = try logged(procedure, in: log) else { return (row, nil) }
+    var record = row ?? logged
+    var rewound: String?
+    if record.step < logged.step || row == nil {
+      rewound = "the registry's closure row says \(row?.step.rawValue ?? "none"), the log says \(logged.step.rawValue) "
+        + "(entry \(seq)): edited behind lrj's back; resumed as the log says"
+      record.step = logged.step
+      record.reportFolder = logged.reportFolder
+      record.withData = logged.withData
+    }
+    if logged.step >= .reported, !logged.files.isEmpty { record.files = logged.files }
+    return (record, rewound)
+  }
+
+  /// The reported entry's parameter listing the report's files (staging name, final name, SHA-256).
+  static let filesParameter = "report-files"
+}
+
+extension ClosureStep: Comparable {
+  static func < (lhs: ClosureStep, rhs: ClosureStep) -> Bool {
+    allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
   }
 }
 
@@ -161,16 +218,19 @@ extension ProcedureAccess {
       throw error
     }
     // Who may close, and whether a closure is under way (decided again in the claiming transaction).
+    let row: ClosureRecord?
     let existing: ClosureRecord?
+    let rewound: String?
     do {
       try ProcedureWorkspace.validateID(procedure)
-      existing = try installation.registry.read { tx -> ClosureRecord? in
+      row = try installation.registry.read { tx -> ClosureRecord? in
         guard let record = try ProcedureRegistry.procedure(procedure, in: tx) else {
           throw ProcedureError("no procedure \(procedure) in this installation")
         }
         try checkAuthorisation(operation, record: record, in: tx, now: now)
         return try ClosureRecord.read(procedure, in: tx)
       }
+      (existing, rewound) = try ClosureRecord.resumable(procedure, row: row, log: installation.log)
     } catch {
       try refuse(error)
     }
@@ -194,6 +254,7 @@ extension ProcedureAccess {
     let claimParameters = ["report": folder.path, "with-data": String(withData),
                            "step": (existing?.step ?? .claimed).rawValue]
       .merging(existing.map { ["resumes": $0.step.rawValue] } ?? [:]) { $1 }
+      .merging(rewound.map { ["rewound": $0] } ?? [:]) { $1 }
     let running: RunningOperation
     do {
       running = try installation.beginOperation(
@@ -204,20 +265,25 @@ extension ProcedureAccess {
         guard let record = try ProcedureRegistry.procedure(procedure, in: tx) else { throw ProcedureError("no procedure \(procedure)") }
         try checkAuthorisation(operation, record: record, in: tx, now: now)
         let current = try ClosureRecord.read(procedure, in: tx)
-        guard current?.operation == existing?.operation else {
+        guard current?.operation == row?.operation else {
           throw ProcedureError("procedure \(procedure) is being closed by another process; only one closure runs")
         }
+        let files = String(decoding: try JSONEncoder().encode(existing?.files ?? []), as: UTF8.self)
+        let step = (existing?.step ?? .claimed).rawValue
         if current == nil {
           let others = try OperationRecord.all(in: tx).filter { $0.procedure == procedure }
           guard others.isEmpty else {
             throw ProcedureError("procedure \(procedure) has operations running (\(others.map { "\($0.kind) by \($0.user)" }.joined(separator: ", "))); "
                                  + "close it when they have ended")
           }
-          try tx.execute("INSERT INTO closure(procedure, step, operation, closer, report_folder, with_data) VALUES (?, 'claimed', ?, ?, ?, ?)", procedure, id, identity.user, folder.path, withData)
+          try tx.execute("INSERT INTO closure(procedure, step, operation, closer, report_folder, with_data, files) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         procedure, step, id, identity.user, folder.path, withData, files)
           // Spans queued or being processed are cancelled: no worker's result is accepted any more.
           try Installation.cancelQueuedIngests(of: procedure, in: tx)
         } else {
-          try tx.execute("UPDATE closure SET operation = ?, closer = ?, report_folder = ?, with_data = ? WHERE procedure = ?", id, identity.user, folder.path, withData, procedure)
+          // The row says again what the log says (a row edited behind lrj's back is corrected).
+          try tx.execute("UPDATE closure SET step = ?, operation = ?, closer = ?, report_folder = ?, with_data = ?, files = ? WHERE procedure = ?",
+                         step, id, identity.user, folder.path, withData, files, procedure)
         }
       }
     } catch let error as ProcedureError {
@@ -243,7 +309,7 @@ extension ProcedureAccess {
     // 2. The report, published with its hashes logged, while the key still exists.
     var manifest: ClosureManifest?
     var lostReport = false
-    if closure.step == .reported, !(try publishRecordedReport(closure)) {
+    if closure.step == .reported, try closure.files.isEmpty || !publishRecordedReport(closure) {
       closure.step = .claimed  // the report it logged is gone: write it anew, and say so
       closure.files = []
       lostReport = true
@@ -257,7 +323,8 @@ extension ProcedureAccess {
         try installation.endOperation(
           running,
           entry: entry(operation, parameters: ["step": ClosureStep.reported.rawValue, OperationParameter.continues: "true",
-                                              "report": folder.path]
+                                              "report": folder.path, "with-data": String(withData),
+                                              ClosureRecord.filesParameter: String(decoding: try JSONEncoder().encode(written), as: UTF8.self)]
                                   .merging(lostReport ? ["note": "the report logged before was gone; written anew"] : [:]) { $1 },
                        resultCount: report.consultations.count, outcome: .success, files: written.map(\.sha256), now: clock())
         ) { tx in

@@ -170,8 +170,10 @@ struct RegistryState: Codable, Equatable, Sendable {
       else { return }
       procedures[procedure]?.magistrate = to
     case .procedureClose:
+      // A closure never goes back: a retry that resumed behind the log (its row edited) is named by the audit.
       if let procedure = entry.procedure, let step = p["step"].flatMap(ClosureStep.init(rawValue:)) {
-        procedures[procedure]?.closure = step
+        let before = procedures[procedure]?.closure ?? step
+        procedures[procedure]?.closure = max(step, before)
       }
     case .baseline:
       break  // a snapshot: replay starts from it

@@ -38,8 +38,12 @@ extension Installation {
     ]
     // A closure's logged report stays staged: the closure's retry publishes it (it is the one logged).
     // Before its report step the closure logged none, and the retry writes a new one.
-    let closure = ProcedureOperation(rawValue: operation.kind) == .close
-      ? try registry.read { tx in try operation.procedure.flatMap { try ClosureRecord.read($0, in: tx) } } : nil
+    // The log decides which report was logged: a row edited behind lrj's back neither keeps nor loses one.
+    var closure: ClosureRecord?
+    if ProcedureOperation(rawValue: operation.kind) == .close, let procedure = operation.procedure {
+      let row = try registry.read { tx in try ClosureRecord.read(procedure, in: tx) }
+      closure = try ClosureRecord.resumable(procedure, row: row, log: log).record
+    }
     let loggedReport = Set(closure.flatMap { $0.step == .claimed ? nil : $0.files.map(\.temporary) } ?? [])
     for file in operation.staging where !loggedReport.contains(file.temporary) {
       ExportFile.removeStaged(URL(fileURLWithPath: file.temporary))

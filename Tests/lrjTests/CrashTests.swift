@@ -245,6 +245,48 @@ struct CrashTests {
     }
   }
 
+  /// An insider who can write `LRJ_HOME` sets a killed closure's registry row back (to `claimed`, or
+  /// deletes it) so that the retry writes a second report, or is stuck behind a published one. The retry
+  /// resumes where the log says the closure stood: one report (the logged one), vault and key gone; and
+  /// `lrj log verify` names the edit, before the retry and after it.
+  @Test func aClosureRowSetBackBehindLrjsBackIsResumedAsTheLogSaysAndNamed() throws {
+    guard Reference.available, let installation = try Engine.sqlite.installation("lrj-closure-rewound") else { return }
+    defer { installation.remove() }
+    let clips = try Clips(installation.folder)
+    let registry = installation.home.appendingPathComponent("registry.sqlite")
+    let edits = [
+      ("closure.reported", "UPDATE closure SET step = 'claimed' WHERE procedure = 'R0'"),
+      ("closure.published-one", "DELETE FROM closure WHERE procedure = 'R1'"),
+      ("closure.key-destroyed", "UPDATE closure SET step = 'claimed', files = NULL WHERE procedure = 'R2'"),
+    ]
+    for (n, (point, sql)) in edits.enumerated() {
+      let procedure = "R\(n)"
+      try installation.openProcedure(procedure)
+      try installation.expect(Self.ingest(try clips.copy(n), procedure: procedure), installation.env())
+      let report = installation.folder.appendingPathComponent("report-\(procedure)")
+      let close = ["procedure", "close", "--procedure", procedure, "--report", report.path, "--with-data"]
+      let killed = try Run.lrj(close, environment: installation.env(as: "judge").merging(["LRJ_CRASH_AT": point]) { $1 })
+      try #require(killed.status == SIGKILL, "\(point): the crash point was not reached: \(killed.status) \(killed.standardError)")
+      try GovernanceAttackTests.tamper(registry, sql)
+      try GovernanceAttackTests.expectVerifyNames(installation, "procedure \(procedure)")
+
+      let retry = try Run.lrj(close, environment: installation.env(as: "controller"))
+      #expect(retry.status == 0, "\(point): retry: \(retry.standardError)")
+      let log = try Self.entries(installation).filter { $0.procedure == procedure }
+      let reports = log.filter { $0.parameters["step"] == "reported" && $0.outcome == .success }
+      #expect(reports.count == 1, "\(point): \(reports.count) reports logged")
+      let files = try FileManager.default.contentsOfDirectory(atPath: report.path).sorted()
+      #expect(files.count == 5, "\(point): \(files)")
+      for file in files {
+        #expect(reports.first?.filesWritten.contains(try SHA256Hex.ofFile(report.appendingPathComponent(file).path)) == true,
+                "\(point): \(file) is the logged one")
+      }
+      #expect(log.contains { $0.parameters["step"] == "erased" && $0.outcome == .success }, "\(point)")
+      #expect(!FileManager.default.fileExists(atPath: installation.home.appendingPathComponent("procedures/\(procedure)").path))
+      try GovernanceAttackTests.expectVerifyNames(installation, "procedure \(procedure)'s closure was set back in the registry")
+    }
+  }
+
   /// A retry of `procedure close` finishes a killed closure (or says it was finished): the report in
   /// the folder is whole and is the one logged, the vault and key are gone, nothing is left staged.
   static func expectRetryFinishes(_ installation: TestInstallation, procedure: String, report: URL, as closer: String,
