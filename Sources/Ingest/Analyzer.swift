@@ -231,6 +231,9 @@ struct Analyzer {
         let ownFrom = window?.ownFrom ?? -Double.infinity
         var frames = 0
         var ownFrames = 0
+        // Damaged packets are counted from the first frame of the span's own part on: those before it
+        // are the span before's (it reads up to that frame), so the spans' counts add up to the file's.
+        var skippedBeforeOwn: Int? = (window.map { $0.ownFrom > $0.from } ?? false) ? nil : skippedBefore
         var first: Double?
         var last = 0.0
         while !cancelled.isSet {
@@ -247,7 +250,10 @@ struct Analyzer {
           }
           last = frame.time
           frames += 1
-          if last >= ownFrom { ownFrames += 1 }
+          if last >= ownFrom {
+            ownFrames += 1
+            skippedBeforeOwn = skippedBeforeOwn ?? decoder.skippedPackets
+          }
         }
         guard frames > 0 else { throw MediaError(.decodeFailed, path: path, "no frame could be decoded") }
         let sha256: String
@@ -255,7 +261,7 @@ struct Analyzer {
           throw MediaError(.unreadable, path: path, "cannot be read to the end: \(error.localizedDescription)")
         }
         queue.put(.finished(frames: frames, ownFrames: ownFrames, firstTime: first ?? 0, lastTime: last,
-                            skippedPackets: decoder.skippedPackets - skippedBefore, sha256: sha256))
+                            skippedPackets: decoder.skippedPackets - (skippedBeforeOwn ?? decoder.skippedPackets), sha256: sha256))
       } catch let error as MediaError {
         queue.put(.failed(error))
       } catch {

@@ -44,6 +44,21 @@ struct SpanTests {
     #expect(Spans.join([(windows[1], [track(5, 20, x: { _ in 400 })], Set<Int>())], frameWidth: 1280).count == 1)
   }
 
+  /// Damaged packets where two spans overlap are counted once: by the span whose own part they are in.
+  @Test func damagedPacketsInAnOverlapAreCountedOnce() throws {
+    let files = try BadFiles()
+    defer { files.remove() }
+    let whole = try Spans.analyse(path: files.corruptMiddle, window: AnalysisWindow(from: 0, to: .infinity))
+    try #require(whole.skippedPackets > 0, "the damaged clip has damaged packets")
+    // The damage (40 to 60 % of the file's bytes) lies where the second span overlaps the first.
+    let windows = [AnalysisWindow(from: 0, to: 32), AnalysisWindow(from: 6, to: .infinity, ownFrom: 32)]
+    let spans = try windows.map { try Spans.analyse(path: files.corruptMiddle, window: $0) }
+    #expect(spans[1].skippedPackets == 0, "the overlap's damage is the first span's: \(spans.map(\.skippedPackets))")
+    #expect(spans.map(\.skippedPackets).reduce(0, +) == whole.skippedPackets,
+            "\(spans.map(\.skippedPackets)) against \(whole.skippedPackets) for the whole file")
+    #expect(spans.map(\.ownFrames).reduce(0, +) == whole.frames)
+  }
+
   /// Boxes of the stored tracks, as `SamplesIngestTests` judges them.
   static func boxes(_ store: IndexStore, exhibit: String) throws -> [TrackBox] {
     try store.boxes(ofExhibit: exhibit).map { b in
