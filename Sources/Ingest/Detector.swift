@@ -74,27 +74,38 @@ struct NetworkInput {
     let chromaWidth = picture.cb.width
     let chromaHeight = picture.cb.height
     let chromaX = columns.map { min(chromaWidth - 1, ($0.0 + $0.1) / 2 * chromaWidth / max(1, picture.width)) }
+    // The sampled rows of an input row are first summed column by column over the region (a loop the
+    // compiler vectorises), then each input pixel adds up its sampled columns of that sum.
+    let firstColumn = columns.first?.0 ?? x0
+    let regionWidth = max(1, (columns.last?.1 ?? x0 + 1) - firstColumn)
+    let sampledColumns = columns.map { ($0.1 - $0.0 + $0.2 - 1) / $0.2 }
+    var rowSums = [Int32](repeating: 0, count: regionWidth)
     picture.luma.pixels.withUnsafeBufferPointer { luma in
       picture.cb.pixels.withUnsafeBufferPointer { cb in
         picture.cr.pixels.withUnsafeBufferPointer { cr in
           values.withUnsafeMutableBufferPointer { out in
+            rowSums.withUnsafeMutableBufferPointer { sums in
             for (oy, row) in rows.enumerated() {
               let chromaRow = min(chromaHeight - 1, (row.0 + row.1) / 2 * chromaHeight / max(1, picture.height)) * chromaWidth
+              for x in 0..<regionWidth { sums[x] = 0 }
+              var sampledRows = 0
+              var yy = row.0
+              while yy < row.1 {
+                let base = yy * lumaWidth + firstColumn
+                for x in 0..<regionWidth { sums[x] &+= Int32(luma[base + x]) }
+                sampledRows += 1
+                yy += row.2
+              }
               for (ox, column) in columns.enumerated() {
-                var sum = 0
-                var n = 0
-                var yy = row.0
-                while yy < row.1 {
-                  let base = yy * lumaWidth
-                  var xx = column.0
-                  while xx < column.1 {
-                    sum += Int(luma[base + xx])
-                    n += 1
-                    xx += column.2
-                  }
-                  yy += row.2
+                var sum: Int32 = 0
+                var xx = column.0 - firstColumn
+                let end = column.1 - firstColumn
+                while xx < end {
+                  sum &+= sums[xx]
+                  xx += column.2
                 }
-                let l = 1.164 * Float(sum / max(1, n) - 16)
+                let n = sampledRows * sampledColumns[ox]
+                let l = 1.164 * Float(Int(sum) / max(1, n) - 16)
                 let ci = chromaRow + chromaX[ox]
                 let u = Float(Int(cb[ci]) - 128)
                 let v = Float(Int(cr[ci]) - 128)
@@ -103,6 +114,7 @@ struct NetworkInput {
                 out[plane + i] = max(0, min(255, l - 0.392 * u - 0.813 * v))
                 out[2 * plane + i] = max(0, min(255, l + 1.596 * v))
               }
+            }
             }
           }
         }

@@ -64,6 +64,62 @@ struct YOLOXLayoutTests {
     let edge = NetworkInput.make(from: picture, x: 190, y: 95, width: 64, height: 64, longSide: 64)
     #expect(edge.originX == 190 && edge.originY == 95)
   }
+
+  /// The network input equals, value for value, the plain definition: each input pixel the mean of
+  /// the luma samples it covers (every `step`-th row and column of its span), chroma at its centre.
+  @Test func networkInputIsTheMeanOfTheSamplesItCovers() {
+    var generator = SystemRandomNumberGenerator()
+    let width = 331
+    let height = 197
+    let picture = YUVImage(
+      luma: GrayImage(width: width, height: height, pixels: (0..<(width * height)).map { _ in UInt8.random(in: 0...255, using: &generator) }),
+      cb: GrayImage(width: (width + 1) / 2, height: (height + 1) / 2,
+                    pixels: (0..<((width + 1) / 2 * (height + 1) / 2)).map { _ in UInt8.random(in: 16...240, using: &generator) }),
+      cr: GrayImage(width: (width + 1) / 2, height: (height + 1) / 2,
+                    pixels: (0..<((width + 1) / 2 * (height + 1) / 2)).map { _ in UInt8.random(in: 16...240, using: &generator) }))
+    for (x, y, w, h, side) in [(0, 0, width, height, 96), (0, 0, width, height, 64), (0, 0, width, height, 32), (40, 30, 100, 100, 96),
+                               (40, 30, 64, 64, 64), (300, 180, 64, 64, 64), (0, 0, width, height, 320)] {
+      let input = NetworkInput.make(from: picture, x: x, y: y, width: w, height: h, longSide: side)
+      let x0 = Int(input.originX)
+      let y0 = Int(input.originY)
+      let cw = min(width - x0, w)
+      let ch = min(height - y0, h)
+      let contentWidth = Int((Double(cw) / input.scale).rounded(.down))
+      let contentHeight = Int((Double(ch) / input.scale).rounded(.down))
+      func span(_ i: Int, origin: Int, limit: Int) -> (start: Int, end: Int, step: Int) {
+        let a = origin + Int((Double(i) * input.scale).rounded(.down))
+        let b = max(a + 1, origin + Int((Double(i + 1) * input.scale).rounded(.down)))
+        let start = min(limit - 1, a)
+        let end = min(limit, b)
+        return (start, max(start + 1, end), max(1, (end - start + 2) / 3))
+      }
+      var mismatches = 0
+      for oy in 0..<contentHeight {
+        let rows = span(oy, origin: y0, limit: height)
+        for ox in 0..<contentWidth {
+          let columns = span(ox, origin: x0, limit: width)
+          var samples: [Int] = []
+          for yy in stride(from: rows.start, to: rows.end, by: rows.step) {
+            for xx in stride(from: columns.start, to: columns.end, by: columns.step) { samples.append(Int(picture.luma.pixels[yy * width + xx])) }
+          }
+          let l = 1.164 * Float(samples.reduce(0, +) / samples.count - 16)
+          let chroma = min(picture.cb.height - 1, (rows.start + rows.end) / 2 * picture.cb.height / height) * picture.cb.width
+            + min(picture.cb.width - 1, (columns.start + columns.end) / 2 * picture.cb.width / width)
+          let u = Float(Int(picture.cb.pixels[chroma]) - 128)
+          let v = Float(Int(picture.cr.pixels[chroma]) - 128)
+          let i = oy * input.width + ox
+          let plane = input.width * input.height
+          if input.values[i] != max(0, min(255, l + 2.017 * u)) || input.values[plane + i] != max(0, min(255, l - 0.392 * u - 0.813 * v))
+            || input.values[2 * plane + i] != max(0, min(255, l + 1.596 * v))
+          {
+            mismatches += 1
+          }
+        }
+      }
+      #expect(contentWidth > 0 && contentHeight > 0)
+      #expect(mismatches == 0, "region \(x),\(y) \(w)x\(h) at \(side): \(mismatches) input pixels differ")
+    }
+  }
 }
 
 /// Both runtimes on a real frame: the same detections within tolerance (skipped without OpenVINO).
