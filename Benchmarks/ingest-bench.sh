@@ -70,7 +70,7 @@ if [ "${1:-}" = "--tradeoff" ]; then
   echo "trade-off: detector rate (analysed frames/s) and crops per frame against search recall and busy frames/s"
   printf "%-34s %14s %14s %12s %12s %10s\n" setting "tud recall" "oxford recall" "tud MOTA" "oxford MOTA" "busy fps"
   for setting in "--analysis-rate 8 --crops 4 (default)" "--analysis-rate 4" "--analysis-rate 6" "--analysis-rate 12.5" \
-    "--crops 0" "--crops 2" "--crops 6" "--detector-size 320" "--detector-size 512"; do
+    "--crops 0" "--crops 2" "--crops 6" "--crop-size 192" "--crop-interval 0.25" "--detector-size 320" "--detector-size 512"; do
     setting=${setting% (default)}
     # shellcheck disable=SC2086
     LRJ_BENCH_DIR=$work/tradeoff Benchmarks/accuracy-bench.sh --no-classes --lrj-only $setting > "$work/tradeoff.txt" 2>&1

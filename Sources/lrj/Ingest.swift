@@ -49,6 +49,9 @@ struct IngestCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Seconds between two analysed frames with crops (tuning).", visibility: .hidden))
   var cropInterval: Double?
 
+  @Option(help: ArgumentHelp("Side of a motion-centred crop's network input (tuning).", visibility: .hidden))
+  var cropSize: Int?
+
   @Option(help: ArgumentHelp("Width of the background model in pixels (tuning).", visibility: .hidden))
   var modelWidth: Int?
 
@@ -88,6 +91,9 @@ struct IngestCommand: ParsableCommand {
         throw ValidationError("--detector-size must be a multiple of 32 in 64...1024")
       }
       if let crops, crops < 0 || crops > 16 { throw ValidationError("--crops must be in 0...16") }
+      if let cropSize, cropSize < 64 || cropSize > 1024 || cropSize % 32 != 0 {
+        throw ValidationError("--crop-size must be a multiple of 32 in 64...1024")
+      }
       let requestedRuntime = try runtime.map { name -> DetectorRuntime in
         guard let value = DetectorRuntime(rawValue: name) else {
           throw ValidationError("unknown runtime \"\(name)\"; valid: openvino, opencv")
@@ -118,6 +124,7 @@ struct IngestCommand: ParsableCommand {
           if requestedRuntime == .openCV && detector.model != nil { settings.detectorRuntime = .openCV }
           if let detectorSize { settings.detectorInputSize = detectorSize }
           if let crops { settings.maximumCrops = crops }
+          if let cropSize { settings.cropInputSize = cropSize }
           if let detectorThreads { settings.detectorThreads = detectorThreads }
           if let cropInterval { settings.cropInterval = max(0, min(10, cropInterval)) }
           let report = try access.ingest(path: file, camera: camera, start: startTime, settings: settings) {
@@ -141,7 +148,7 @@ struct IngestCommand: ParsableCommand {
 
   /// `--queue`: each file checked, hashed and cut into spans for workers; with `--wait`, their progress, then the exhibits published.
   private func runQueued(_ access: ProcedureAccess, start: WallClockTime?, detector: DetectorSetup) throws {
-    let tuning: [Any?] = [runtime, detectorSize, crops, detectorThreads, cropInterval, modelWidth, analysisRate]
+    let tuning: [Any?] = [runtime, detectorSize, crops, detectorThreads, cropInterval, cropSize, modelWidth, analysisRate]
     guard tuning.allSatisfy({ $0 == nil }) else { throw ValidationError("--queue takes no tuning option: workers analyse with the defaults") }
     guard (10...3600).contains(spanSeconds) else { throw ValidationError("--span-seconds must be in 10...3600") }
     let overlapSeconds = self.overlapSeconds ?? min(10, spanSeconds / 2)
