@@ -45,7 +45,7 @@ extension Installation {
     let logged = RegistryState.replay(entries, installation: id)
     let found = try registry.read { tx in try RegistryState.stored(in: tx) }
     audit.problems += logged.differences(from: found).map { $0 + " [registry.sqlite]" }
-    audit.problems += Self.closureRewinds(entries)
+    audit.problems += Self.closureEdits(entries)
     audit.problems += try tokenProblems(state: logged)
     let (problems, notes) = try vaultProblems(procedures: found.procedures, entries: entries, purged: chain.purgedCount > 0)
     audit.problems += problems
@@ -57,9 +57,10 @@ extension Installation {
     return audit
   }
 
-  /// Closures whose registry row was set back behind lrj's back: a retry found its row behind the log
-  /// (and resumed as the log says), or, before lrj checked, resumed at an earlier step than the log had.
-  static func closureRewinds(_ entries: [(seq: Int64, entry: LogEntry?)]) -> [String] {
+  /// Closures whose registry row was edited behind lrj's back: a retry found its row differing from
+  /// the log (and resumed as the log says), or, before lrj checked, resumed at an earlier step than the
+  /// log had recorded.
+  static func closureEdits(_ entries: [(seq: Int64, entry: LogEntry?)]) -> [String] {
     var furthest: [String: ClosureStep] = [:]
     var problems: [String] = []
     for (seq, entry) in entries {
@@ -67,10 +68,10 @@ extension Installation {
         entry.outcome == .success || entry.outcome == .started,
         let step = entry.parameters["step"].flatMap(ClosureStep.init(rawValue:))
       else { continue }
-      if let rewound = entry.parameters["rewound"] {
-        problems.append("procedure \(procedure)'s closure was set back in the registry: entry \(seq) found \(rewound) [registry.sqlite]")
+      if let edited = entry.parameters[ClosureRecord.editedParameter] {
+        problems.append("procedure \(procedure)'s closure was edited in the registry: entry \(seq) found \(edited) [registry.sqlite]")
       } else if let before = furthest[procedure], step < before {
-        problems.append("procedure \(procedure)'s closure was set back in the registry: entry \(seq) resumed it at \(step.rawValue) "
+        problems.append("procedure \(procedure)'s closure was edited in the registry: entry \(seq) resumed it at \(step.rawValue) "
                         + "after the log had recorded \(before.rawValue) [registry.sqlite]")
       }
       furthest[procedure] = max(step, furthest[procedure] ?? step)

@@ -154,25 +154,29 @@ struct ClosureRecord {
     return furthest
   }
 
-  /// The closure to resume: the registry's row, corrected by the log where they differ. A row behind the
-  /// log (edited back, or deleted) is named in `rewound`; the report files are always the logged ones
-  /// (the row's only for a closure logged by an earlier lrj, which did not list them).
+  /// The closure to resume: the registry's row, corrected by the log where they differ (each step
+  /// changes both in one transaction, so a difference is an edit behind lrj's back). A row set back,
+  /// forward or deleted is named in `edited`; the report files are always the logged ones (the row's
+  /// only for a closure logged by an earlier lrj, which did not list them).
   static func resumable(_ procedure: String, row: ClosureRecord?, log: ConsultationLog) throws
-    -> (record: ClosureRecord?, rewound: String?)
+    -> (record: ClosureRecord?, edited: String?)
   {
     guard let (logged, seq) = try logged(procedure, in: log) else { return (row, nil) }
     var record = row ?? logged
-    var rewound: String?
-    if record.step < logged.step || row == nil {
-      rewound = "the registry's closure row says \(row?.step.rawValue ?? "none"), the log says \(logged.step.rawValue) "
+    var edited: String?
+    if record.step != logged.step || row == nil {
+      edited = "the registry's closure row says \(row?.step.rawValue ?? "none"), the log says \(logged.step.rawValue) "
         + "(entry \(seq)): edited behind lrj's back; resumed as the log says"
       record.step = logged.step
       record.reportFolder = logged.reportFolder
       record.withData = logged.withData
     }
     if logged.step >= .reported, !logged.files.isEmpty { record.files = logged.files }
-    return (record, rewound)
+    return (record, edited)
   }
+
+  /// The started entry's parameter saying that the row differed from the log.
+  static let editedParameter = "row-edited"
 
   /// The reported entry's parameter listing the report's files (staging name, final name, SHA-256).
   static let filesParameter = "report-files"
@@ -220,7 +224,7 @@ extension ProcedureAccess {
     // Who may close, and whether a closure is under way (decided again in the claiming transaction).
     let row: ClosureRecord?
     let existing: ClosureRecord?
-    let rewound: String?
+    let edited: String?
     do {
       try ProcedureWorkspace.validateID(procedure)
       row = try installation.registry.read { tx -> ClosureRecord? in
@@ -230,7 +234,7 @@ extension ProcedureAccess {
         try checkAuthorisation(operation, record: record, in: tx, now: now)
         return try ClosureRecord.read(procedure, in: tx)
       }
-      (existing, rewound) = try ClosureRecord.resumable(procedure, row: row, log: installation.log)
+      (existing, edited) = try ClosureRecord.resumable(procedure, row: row, log: installation.log)
     } catch {
       try refuse(error)
     }
@@ -254,7 +258,7 @@ extension ProcedureAccess {
     let claimParameters = ["report": folder.path, "with-data": String(withData),
                            "step": (existing?.step ?? .claimed).rawValue]
       .merging(existing.map { ["resumes": $0.step.rawValue] } ?? [:]) { $1 }
-      .merging(rewound.map { ["rewound": $0] } ?? [:]) { $1 }
+      .merging(edited.map { [ClosureRecord.editedParameter: $0] } ?? [:]) { $1 }
     let running: RunningOperation
     do {
       running = try installation.beginOperation(

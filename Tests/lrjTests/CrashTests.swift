@@ -246,10 +246,11 @@ struct CrashTests {
   }
 
   /// An insider who can write `LRJ_HOME` sets a killed closure's registry row back (to `claimed`, or
-  /// deletes it) so that the retry writes a second report, or is stuck behind a published one. The retry
+  /// deletes it) so that the retry writes a second report, or is stuck behind a published one, or sets it
+  /// forward so that the retry skips the report and the key's destruction. The retry
   /// resumes where the log says the closure stood: one report (the logged one), vault and key gone; and
   /// `lrj log verify` names the edit, before the retry and after it.
-  @Test func aClosureRowSetBackBehindLrjsBackIsResumedAsTheLogSaysAndNamed() throws {
+  @Test func aClosureRowEditedBehindLrjsBackIsResumedAsTheLogSaysAndNamed() throws {
     guard Reference.available, let installation = try Engine.sqlite.installation("lrj-closure-rewound") else { return }
     defer { installation.remove() }
     let clips = try Clips(installation.folder)
@@ -258,6 +259,8 @@ struct CrashTests {
       ("closure.reported", "UPDATE closure SET step = 'claimed' WHERE procedure = 'R0'"),
       ("closure.published-one", "DELETE FROM closure WHERE procedure = 'R1'"),
       ("closure.key-destroyed", "UPDATE closure SET step = 'claimed', files = NULL WHERE procedure = 'R2'"),
+      // Forward: the retry would skip publishing the report and destroying the key.
+      ("closure.reported", "UPDATE closure SET step = 'key-destroyed' WHERE procedure = 'R3'"),
     ]
     for (n, (point, sql)) in edits.enumerated() {
       let procedure = "R\(n)"
@@ -283,7 +286,7 @@ struct CrashTests {
       }
       #expect(log.contains { $0.parameters["step"] == "erased" && $0.outcome == .success }, "\(point)")
       #expect(!FileManager.default.fileExists(atPath: installation.home.appendingPathComponent("procedures/\(procedure)").path))
-      try GovernanceAttackTests.expectVerifyNames(installation, "procedure \(procedure)'s closure was set back in the registry")
+      try GovernanceAttackTests.expectVerifyNames(installation, "procedure \(procedure)'s closure was edited in the registry")
     }
   }
 
