@@ -58,12 +58,15 @@ typedef struct {
   ov_status (*infer)(void *request);
   ov_status (*get_output_tensor)(const void *request, void **tensor);
   const char **inference_num_threads;  // the property key, a variable of the library
+  ov_status (*core_get_property)(const void *core, const char *device, const char *key, char **value);
+  void (*free_text)(const char *);
 } ov_api;
 
 static ov_api api;
 static int loaded = 0;
 static char load_error[512];
 static char version_text[128];
+static char precision_text[32];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char pending_folder[4096];
 
@@ -129,6 +132,8 @@ static void load_once(void) {
   BIND(infer, "ov_infer_request_infer");
   BIND(get_output_tensor, "ov_infer_request_get_output_tensor");
   BIND(inference_num_threads, "ov_property_key_inference_num_threads");
+  BIND(core_get_property, "ov_core_get_property");
+  BIND(free_text, "ov_free");
   ov_version version = {0};
   if (api.get_openvino_version(&version) != 0 || version.build_number == NULL) {
     snprintf(load_error, sizeof load_error, "%s does not report its version", path);
@@ -136,6 +141,17 @@ static void load_once(void) {
   }
   snprintf(version_text, sizeof version_text, "%s", version.build_number);
   api.version_free(&version);
+  // The precision the CPU computes in by default (bf16 where the processor has it, else f32):
+  // detections differ slightly between the two, so reports name it.
+  void *core = NULL;
+  if (api.core_create(&core) == 0) {
+    char *value = NULL;
+    if (api.core_get_property(core, "CPU", "INFERENCE_PRECISION_HINT", &value) == 0 && value != NULL) {
+      snprintf(precision_text, sizeof precision_text, "%s", value);
+      api.free_text(value);
+    }
+    api.core_free(core);
+  }
   loaded = 1;
 }
 
@@ -155,6 +171,8 @@ int32_t lrj_openvino_load(const char *folder, char *error, size_t error_size) {
 }
 
 const char *lrj_openvino_version(void) { return loaded ? version_text : ""; }
+
+const char *lrj_openvino_precision(void) { return loaded ? precision_text : ""; }
 
 // ---- Networks.
 

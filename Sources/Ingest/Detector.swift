@@ -12,7 +12,8 @@ public enum DetectorRuntime: String, Sendable, Hashable, Codable, CaseIterable {
   /// A name for reports and the log, with the version of the library that runs the network.
   public var description: String {
     switch self {
-    case .openVINO: "OpenVINO \(OpenVINORuntime.version ?? "(not loaded)")"
+    case .openVINO:
+      "OpenVINO \(OpenVINORuntime.version ?? "(not loaded)")\(OpenVINORuntime.precision.map { " (CPU, \($0))" } ?? "")"
     case .openCV: "OpenCV DNN \(OpenCVDetector.openCVVersion)"
     }
   }

@@ -95,6 +95,13 @@ public enum OpenVINORuntime {
     let version = String(cString: lrj_openvino_version())
     return version.isEmpty ? nil : version
   }
+
+  /// The precision the CPU infers in (`bf16` on processors that have it, else `f32`), nil when
+  /// none is loaded or it does not say: the same footage gives slightly different detections in each.
+  public static var precision: String? {
+    let precision = String(cString: lrj_openvino_precision())
+    return precision.isEmpty ? nil : precision
+  }
 }
 
 /// The detector on OpenVINO (CPU), when its runtime is installed.

@@ -139,6 +139,10 @@ struct DetectorBackendTests {
     let openCV = try OpenCVDetector(model: model)
     let openVINO = try OpenVINODetector(model: model, folder: try #require(Self.openVINOFolder))
     #expect(openVINO.runtime == .openVINO && openCV.runtime == .openCV)
+    // Reports name the precision the CPU infers in (bf16 and f32 give slightly different detections).
+    let precision = try #require(OpenVINORuntime.precision, "the CPU plugin states its precision")
+    #expect(["bf16", "f32", "f16"].contains(precision), "\(precision)")
+    #expect(DetectorRuntime.openVINO.description.hasSuffix("(CPU, \(precision))"), "\(DetectorRuntime.openVINO.description)")
     for (clip, index) in [("campus-crosswalk/crosswalk.mp4", 60), ("tud-stadtmitte/seq.mp4", 20)] {
       let picture = try ObjectDetectorTests.frame(clip, index)
       let input = NetworkInput.make(from: picture, x: 0, y: 0, width: picture.width, height: picture.height,

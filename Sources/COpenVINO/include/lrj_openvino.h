@@ -24,6 +24,10 @@ int32_t lrj_openvino_load(const char *folder, char *error, size_t error_size);
 /// The loaded runtime's version, e.g. "2026.4.1-…" (empty before a successful load).
 const char *lrj_openvino_version(void);
 
+/// The precision the loaded runtime's CPU plugin infers in by default, e.g. "bf16" or "f32" (empty
+/// before a successful load or when the plugin does not say).
+const char *lrj_openvino_precision(void);
+
 /// An opaque network.
 typedef struct lrj_openvino_network lrj_openvino_network;
 
