@@ -229,12 +229,7 @@ struct CrashTests {
     let clips = try Clips(installation.folder)
     for (n, point) in Self.closurePoints.enumerated() {
       let procedure = "S\(n)"
-      try installation.openProcedure(procedure)
-      try installation.expect(Self.ingest(try clips.copy(n), procedure: procedure), installation.env())
-      let report = installation.folder.appendingPathComponent("report-\(procedure)")
-      let close = ["procedure", "close", "--procedure", procedure, "--report", report.path, "--with-data"]
-      let killed = try Run.lrj(close, environment: installation.env(as: "judge").merging(["LRJ_CRASH_AT": point]) { $1 })
-      #expect(killed.status == SIGKILL, "\(point): the crash point was not reached: \(killed.status) \(killed.standardError)")
+      let report = try Self.closureKilled(at: point, procedure: procedure, clip: try clips.copy(n), installation)
       try Self.expectRetryFinishes(installation, procedure: procedure, report: report, as: n % 2 == 0 ? "judge" : "controller",
                                    "killed at \(point)")
       // The report the killed run logged is the one published, not written anew.
@@ -243,6 +238,20 @@ struct CrashTests {
       }
       #expect(reports.count == 1, "killed at \(point): \(reports.count) reports logged")
     }
+  }
+
+  /// Opens `procedure`, ingests `clip` into it, and has its closure (with data) killed at the crash
+  /// point `point` by the magistrate; returns the report folder.
+  static func closureKilled(at point: String, procedure: String, clip: String, _ installation: TestInstallation,
+                            sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
+    try installation.openProcedure(procedure)
+    try installation.expect(Self.ingest(clip, procedure: procedure), installation.env())
+    let report = installation.folder.appendingPathComponent("report-\(procedure)")
+    let close = ["procedure", "close", "--procedure", procedure, "--report", report.path, "--with-data"]
+    let killed = try Run.lrj(close, environment: installation.env(as: "judge").merging(["LRJ_CRASH_AT": point]) { $1 })
+    try #require(killed.status == SIGKILL, "\(point): the crash point was not reached: \(killed.status) \(killed.standardError)",
+                 sourceLocation: sourceLocation)
+    return report
   }
 
   /// An insider who can write `LRJ_HOME` sets a killed closure's registry row back (to `claimed`, or
@@ -264,12 +273,8 @@ struct CrashTests {
     ]
     for (n, (point, sql)) in edits.enumerated() {
       let procedure = "R\(n)"
-      try installation.openProcedure(procedure)
-      try installation.expect(Self.ingest(try clips.copy(n), procedure: procedure), installation.env())
-      let report = installation.folder.appendingPathComponent("report-\(procedure)")
+      let report = try Self.closureKilled(at: point, procedure: procedure, clip: try clips.copy(n), installation)
       let close = ["procedure", "close", "--procedure", procedure, "--report", report.path, "--with-data"]
-      let killed = try Run.lrj(close, environment: installation.env(as: "judge").merging(["LRJ_CRASH_AT": point]) { $1 })
-      try #require(killed.status == SIGKILL, "\(point): the crash point was not reached: \(killed.status) \(killed.standardError)")
       try GovernanceAttackTests.tamper(registry, sql)
       try GovernanceAttackTests.expectVerifyNames(installation, "procedure \(procedure)")
 
