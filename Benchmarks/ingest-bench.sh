@@ -47,7 +47,7 @@ fps() { python3 -c "print(f'{$1/$2:.0f}')"; }
 busy_frames=$(count "$busy")
 static_frames=$(count "$static")
 echo "busy: $busy ($busy_frames frames); static: $static ($static_frames frames); $(nproc) cores"
-echo "lrj detector: $("$lrj" about | grep -A1 'Detector in use' | tail -1 | sed 's/^ *//')"
+echo "lrj detector: $("$lrj" about | grep -A2 'Detector in use' | grep -m1 '^ *runtime' | sed 's/^ *//')"
 for round in 1 2; do
   t_ff=$(elapsed ffmpeg -threads 2 -i "$busy" -f null -)
   t_peer=$(elapsed "$venv/bin/python" "$peers/detector_peer.py" "$busy" --out "$work/peer.txt")
