@@ -130,9 +130,11 @@ struct ClosureRecord {
   /// The closure as the consultation log records it: its furthest step, with the report that step logged.
   /// The registry's row is a copy an insider can edit; the log is tamper-evident, so a closure never
   /// resumes behind it. Nil when the log records no closure of the procedure.
-  static func logged(_ procedure: String, in log: ConsultationLog) throws -> (record: ClosureRecord, seq: Int64)? {
+  static func logged(_ procedure: String, in log: ConsultationLog, tx: any StoreTransaction) throws
+    -> (record: ClosureRecord, seq: Int64)?
+  {
     var furthest: (record: ClosureRecord, seq: Int64)?
-    for stored in try log.entries(LogFilter(procedure: procedure)) {
+    for stored in try log.entries(LogFilter(procedure: procedure), in: tx) {
       guard let entry = stored.entry, entry.operation == ProcedureOperation.close.rawValue,
         entry.outcome == .success || entry.outcome == .started,
         let step = entry.parameters["step"].flatMap(ClosureStep.init(rawValue:)),
@@ -154,24 +156,31 @@ struct ClosureRecord {
     return furthest
   }
 
-  /// The closure to resume: the registry's row, corrected by the log where they differ (each step
-  /// changes both in one transaction, so a difference is an edit behind lrj's back). A row set back,
-  /// forward or deleted is named in `edited`; the report files are always the logged ones (the row's
-  /// only for a closure logged by an earlier lrj, which did not list them).
-  static func resumable(_ procedure: String, row: ClosureRecord?, log: ConsultationLog) throws
+  /// The closure to resume, row and log read in one transaction `tx`: the registry's row, corrected by
+  /// the log where they differ (each step changes both in one transaction, so a difference is an edit
+  /// behind lrj's back). A row set back, forward or deleted, or whose report folder or with-data
+  /// changed once the report was logged, is named in `edited`; the report files are always the logged
+  /// ones (the row's only for a closure logged by an earlier lrj, which did not list them).
+  static func resumable(_ procedure: String, log: ConsultationLog, in tx: any StoreTransaction) throws
     -> (record: ClosureRecord?, edited: String?)
   {
-    guard let (logged, seq) = try logged(procedure, in: log) else { return (row, nil) }
+    let row = try read(procedure, in: tx)
+    guard let (logged, seq) = try logged(procedure, in: log, tx: tx) else { return (row, nil) }
     var record = row ?? logged
-    var edited: String?
-    if record.step != logged.step || row == nil {
-      edited = "the registry's closure row says \(row?.step.rawValue ?? "none"), the log says \(logged.step.rawValue) "
-        + "(entry \(seq)): edited behind lrj's back; resumed as the log says"
-      record.step = logged.step
-      record.reportFolder = logged.reportFolder
-      record.withData = logged.withData
+    let reported = logged.step >= .reported
+    guard record.step != logged.step || row == nil
+      || (reported && (record.reportFolder != logged.reportFolder || record.withData != logged.withData))
+    else {
+      if reported, !logged.files.isEmpty { record.files = logged.files }
+      return (record, nil)
     }
-    if logged.step >= .reported, !logged.files.isEmpty { record.files = logged.files }
+    let found = row.map { "\($0.step.rawValue), report \($0.reportFolder), with-data \($0.withData)" } ?? "none"
+    let edited = "the registry's closure row says \(found), the log says \(logged.step.rawValue), report \(logged.reportFolder), "
+      + "with-data \(logged.withData) (entry \(seq)): edited behind lrj's back; resumed as the log says"
+    record.step = logged.step
+    record.reportFolder = logged.reportFolder
+    record.withData = logged.withData
+    if reported, !logged.files.isEmpty { record.files = logged.files }
     return (record, edited)
   }
 
@@ -227,14 +236,14 @@ extension ProcedureAccess {
     let edited: String?
     do {
       try ProcedureWorkspace.validateID(procedure)
-      row = try installation.registry.read { tx -> ClosureRecord? in
+      (row, existing, edited) = try installation.registry.read { tx in
         guard let record = try ProcedureRegistry.procedure(procedure, in: tx) else {
           throw ProcedureError("no procedure \(procedure) in this installation")
         }
         try checkAuthorisation(operation, record: record, in: tx, now: now)
-        return try ClosureRecord.read(procedure, in: tx)
+        let (resumed, edited) = try ClosureRecord.resumable(procedure, log: installation.log, in: tx)
+        return (try ClosureRecord.read(procedure, in: tx), resumed, edited)
       }
-      (existing, edited) = try ClosureRecord.resumable(procedure, row: row, log: installation.log)
     } catch {
       try refuse(error)
     }

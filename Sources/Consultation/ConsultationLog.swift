@@ -402,26 +402,29 @@ public struct ConsultationLog: Sendable {
 
   /// The entries matching `filter`, in order.
   public func entries(_ filter: LogFilter = LogFilter()) throws -> [StoredLogEntry] {
-    try engine.read { tx in
-      var result: [StoredLogEntry] = []
-      let rows = try tx.rows("SELECT e.seq, e.leaf_hash, e.chain, b.body FROM log_entry e LEFT JOIN log_body b ON b.seq = e.seq ORDER BY e.seq")
-      let fieldFilter = filter.procedure != nil || filter.user != nil || filter.from != nil || filter.to != nil
-      for row in rows {
-        let body: Data? = try row.get("body")
-        let entry = body.flatMap { try? JSONDecoder().decode(LogBody.self, from: $0) }?.entry
-        if let entry {
-          if let procedure = filter.procedure, entry.procedure != procedure { continue }
-          if let user = filter.user, entry.user != user { continue }
-          if let from = filter.from, entry.time < from { continue }
-          if let to = filter.to, entry.time >= to { continue }
-        } else if fieldFilter || !filter.includePurged {
-          continue
-        }
-        result.append(StoredLogEntry(seq: try row.get("seq"), leafHash: try row.get("leaf_hash"), chain: try row.get("chain"), body: body,
-                                     entry: entry))
+    try engine.read { tx in try entries(filter, in: tx) }
+  }
+
+  /// The entries matching `filter`, in order, as `tx` sees them (with other tables of the same database).
+  func entries(_ filter: LogFilter, in tx: any StoreTransaction) throws -> [StoredLogEntry] {
+    var result: [StoredLogEntry] = []
+    let rows = try tx.rows("SELECT e.seq, e.leaf_hash, e.chain, b.body FROM log_entry e LEFT JOIN log_body b ON b.seq = e.seq ORDER BY e.seq")
+    let fieldFilter = filter.procedure != nil || filter.user != nil || filter.from != nil || filter.to != nil
+    for row in rows {
+      let body: Data? = try row.get("body")
+      let entry = body.flatMap { try? JSONDecoder().decode(LogBody.self, from: $0) }?.entry
+      if let entry {
+        if let procedure = filter.procedure, entry.procedure != procedure { continue }
+        if let user = filter.user, entry.user != user { continue }
+        if let from = filter.from, entry.time < from { continue }
+        if let to = filter.to, entry.time >= to { continue }
+      } else if fieldFilter || !filter.includePurged {
+        continue
       }
-      return result
+      result.append(StoredLogEntry(seq: try row.get("seq"), leafHash: try row.get("leaf_hash"), chain: try row.get("chain"), body: body,
+                                   entry: entry))
     }
+    return result
   }
 
   // MARK: Verifying

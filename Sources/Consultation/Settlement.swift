@@ -41,8 +41,7 @@ extension Installation {
     // The log decides which report was logged: a row edited behind lrj's back neither keeps nor loses one.
     var closure: ClosureRecord?
     if ProcedureOperation(rawValue: operation.kind) == .close, let procedure = operation.procedure {
-      let row = try registry.read { tx in try ClosureRecord.read(procedure, in: tx) }
-      closure = try ClosureRecord.resumable(procedure, row: row, log: log).record
+      closure = try registry.read { tx in try ClosureRecord.resumable(procedure, log: log, in: tx).record }
     }
     let loggedReport = Set(closure.flatMap { $0.step == .claimed ? nil : $0.files.map(\.temporary) } ?? [])
     for file in operation.staging where !loggedReport.contains(file.temporary) {

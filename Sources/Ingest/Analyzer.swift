@@ -233,7 +233,7 @@ struct Analyzer {
         var ownFrames = 0
         // Damaged packets are counted from the first frame of the span's own part on: those before it
         // are the span before's (it reads up to that frame), so the spans' counts add up to the file's.
-        var skippedBeforeOwn: Int? = (window.map { $0.ownFrom > $0.from } ?? false) ? nil : skippedBefore
+        var skippedBeforeOwn: Int? = (window?.from ?? 0) > 0 ? nil : skippedBefore
         var first: Double?
         var last = 0.0
         while !cancelled.isSet {

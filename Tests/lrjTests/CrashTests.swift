@@ -270,6 +270,8 @@ struct CrashTests {
       ("closure.key-destroyed", "UPDATE closure SET step = 'claimed', files = NULL WHERE procedure = 'R2'"),
       // Forward: the retry would skip publishing the report and destroying the key.
       ("closure.reported", "UPDATE closure SET step = 'key-destroyed' WHERE procedure = 'R3'"),
+      // Elsewhere: the report rewritten into another folder, without the data.
+      ("closure.reported", "UPDATE closure SET report_folder = '/tmp', with_data = 0 WHERE procedure = 'R4'"),
     ]
     for (n, (point, sql)) in edits.enumerated() {
       let procedure = "R\(n)"
