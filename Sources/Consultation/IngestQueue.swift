@@ -464,6 +464,8 @@ extension ProcedureAccess {
       var counts: [String: Int] = [:]
       for track in joined { counts[track.objectClass.rawValue, default: 0] += 1 }
       let workers = Array(Set(spans.compactMap(\.worker))).sorted()
+      // Workers on different processors may run the detector in different precisions: each is named.
+      let runtimes = Array(Set(opened.compactMap(\.detectorRuntime))).sorted()
       func report(exhibit: String, duplicate: Bool) -> IngestReport {
         let wall = (spans.compactMap(\.finishedAt).max() ?? 0) - (spans.compactMap(\.startedAt).min() ?? 0)
         return IngestReport(
@@ -471,7 +473,7 @@ extension ProcedureAccess {
           width: job.video.width, height: job.video.height, fps: job.video.fps, tracks: counts,
           seconds: Date().timeIntervalSince(started), framesPerSecond: Double(frames) / max(wall, 1e-3),
           skippedPackets: completion.skippedPackets, alreadyIngested: duplicate,
-          classifier: job.classifier, detectorRuntime: opened.compactMap(\.detectorRuntime).first)
+          classifier: job.classifier, detectorRuntime: runtimes.isEmpty ? nil : runtimes.joined(separator: "; "))
       }
       func markPublished(_ exhibit: String, in tx: any StoreTransaction) throws {
         let now = try tx.value(Double.self, "SELECT \(IngestQueueSchema.now(tx.dialect))")
