@@ -198,9 +198,15 @@ struct CrashTests {
     func close(_ procedure: String, _ report: URL) -> [String] {
       ["procedure", "close", "--procedure", procedure, "--report", report.path, "--with-data"]
     }
-    let firstReport = try prepare("C0", 0)
-    let (first, duration) = try Run.lrjTimed(close("C0", firstReport), environment: installation.env(as: "judge"))
-    try #require(first.status == 0, "\(first.standardError)")
+    // The kills are spread over a whole close, timed on two (the first on a cold database can take
+    // twice as long as the later ones, when most kills would land after the close ended): the shorter.
+    var duration = Double.infinity
+    for warmUp in ["C0", "C00"] {
+      let report = try prepare(warmUp, warmUp.count * 100)
+      let (run, seconds) = try Run.lrjTimed(close(warmUp, report), environment: installation.env(as: "judge"))
+      try #require(run.status == 0, "\(run.standardError)")
+      duration = min(duration, seconds)
+    }
     var killed = 0
     for point in 1...points {
       let procedure = "C\(point)"
