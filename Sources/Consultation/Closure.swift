@@ -162,17 +162,17 @@ struct ClosureRecord {
   /// changed once the report was logged, is named in `edited`; the report files are always the logged
   /// ones (the row's only for a closure logged by an earlier lrj, which did not list them).
   static func resumable(_ procedure: String, log: ConsultationLog, in tx: any StoreTransaction) throws
-    -> (record: ClosureRecord?, edited: String?)
+    -> (row: ClosureRecord?, record: ClosureRecord?, edited: String?)
   {
     let row = try read(procedure, in: tx)
-    guard let (logged, seq) = try logged(procedure, in: log, tx: tx) else { return (row, nil) }
+    guard let (logged, seq) = try logged(procedure, in: log, tx: tx) else { return (row, row, nil) }
     var record = row ?? logged
     let reported = logged.step >= .reported
     guard record.step != logged.step || row == nil
       || (reported && (record.reportFolder != logged.reportFolder || record.withData != logged.withData))
     else {
       if reported, !logged.files.isEmpty { record.files = logged.files }
-      return (record, nil)
+      return (row, record, nil)
     }
     let found = row.map { "\($0.step.rawValue), report \($0.reportFolder), with-data \($0.withData)" } ?? "none"
     let edited = "the registry's closure row says \(found), the log says \(logged.step.rawValue), report \(logged.reportFolder), "
@@ -181,7 +181,7 @@ struct ClosureRecord {
     record.reportFolder = logged.reportFolder
     record.withData = logged.withData
     if reported, !logged.files.isEmpty { record.files = logged.files }
-    return (record, edited)
+    return (row, record, edited)
   }
 
   /// The started entry's parameter saying that the row differed from the log.
@@ -241,8 +241,7 @@ extension ProcedureAccess {
           throw ProcedureError("no procedure \(procedure) in this installation")
         }
         try checkAuthorisation(operation, record: record, in: tx, now: now)
-        let (resumed, edited) = try ClosureRecord.resumable(procedure, log: installation.log, in: tx)
-        return (try ClosureRecord.read(procedure, in: tx), resumed, edited)
+        return try ClosureRecord.resumable(procedure, log: installation.log, in: tx)
       }
     } catch {
       try refuse(error)

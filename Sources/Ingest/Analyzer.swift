@@ -210,8 +210,6 @@ struct Analyzer {
         let wanted = max(1, Int((Double(info.width) / Double(settings.modelWidth)).rounded()))
         let factor = max(1, min(wanted, min(info.width, info.height) / Decoder.minimumSide))
         queue.put(.opened(info, stride: stride, factor: factor))
-        // Packets skipped before the window are the span before's to report.
-        var skippedBefore = 0
         if let window, window.from > 0 {
           // The first frame fixes the time origin, so that a span's times are those of the whole file.
           _ = try decoder.skipFrame()
@@ -224,7 +222,6 @@ struct Analyzer {
             if case .yuv(let picture)? = frame.image { preroll.append(picture.boxDownscaled(by: factor)) }
           }
           if !preroll.isEmpty { queue.put(.preroll(preroll)) }
-          skippedBefore = decoder.skippedPackets
           try decoder.seek(to: window.from)
         }
         let end = window?.to ?? .infinity
@@ -233,7 +230,7 @@ struct Analyzer {
         var ownFrames = 0
         // Damaged packets are counted from the first frame of the span's own part on: those before it
         // are the span before's (it reads up to that frame), so the spans' counts add up to the file's.
-        var skippedBeforeOwn: Int? = (window?.from ?? 0) > 0 ? nil : skippedBefore
+        var skippedBeforeOwn: Int? = (window?.from ?? 0) > 0 ? nil : 0
         var first: Double?
         var last = 0.0
         while !cancelled.isSet {
