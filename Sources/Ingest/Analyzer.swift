@@ -411,6 +411,15 @@ struct Analyzer {
       }
       if let detector {
         let observed = try detect(frame, blobs: blobs, detector: detector)
+        // LRJ_LOG=trace: what each analysed frame gave, to compare two analyses of the same frames
+        // (a span's and the whole file's) and see where they part.
+        if logger.logLevel <= .trace {
+          logger.trace("""
+            analysed \(frame.index) fg \(raw.bits.reduce(0) { $0 + Int($1) }) blobs \(blobs.count) \
+            area \(blobs.reduce(0) { $0 + $1.area }) detections \(observed?.count ?? -1) \
+            tracks \(fusion.tracks.count) confirmed \(fusion.tracks.filter(\.confirmed).count) idle \(idle.isSet)
+            """)
+        }
         try finish(fusion.step(detections: observed, blobs: blobs, frameIndex: frame.index, time: frame.time,
                                newTrackScore: atSpanStart(frame.time) ? settings.spanStartTrackScore : nil))
         // Nothing moving and nothing followed for a second: the decoder sends fewer frames until
