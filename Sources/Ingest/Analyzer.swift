@@ -188,12 +188,13 @@ struct Analyzer {
   /// busy 720p 10 % and still 720p 12 % faster than two.
   static var decodingThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount - 1) }
 
-  /// While `idle` is set (nothing moved for a while), only one analysed frame in
-  /// `idleStrideFactor` is reduced and sent.
+  /// Where `schedule` says nothing moves, only one analysed frame in `idleStrideFactor` is reduced
+  /// and sent.
   /// With `window`, only the frames with `from ≤ time < to` are decoded (times stay those of the whole
   /// file); the file is still hashed whole.
   static func startDecoding(
-    path: String, settings: AnalysisSettings, cancelled: Flag, idle: Flag = Flag(), window: AnalysisWindow? = nil
+    path: String, settings: AnalysisSettings, cancelled: Flag, schedule: FrameSchedule = FrameSchedule(),
+    window: AnalysisWindow? = nil
   ) -> BoundedQueue<DecodingMessage> {
     let queue = BoundedQueue<DecodingMessage>(capacity: 8)
     let thread = Thread {
@@ -209,6 +210,8 @@ struct Analyzer {
         // picture is not reduced to 307x1).
         let wanted = max(1, Int((Double(info.width) / Double(settings.modelWidth)).rounded()))
         let factor = max(1, min(wanted, min(info.width, info.height) / Decoder.minimumSide))
+        // A ruling of the analysis applies two idle strides on: the decoder runs that far ahead at most.
+        schedule.begin(lead: 2 * stride * settings.idleStrideFactor)
         queue.put(.opened(info, stride: stride, factor: factor))
         if let window, window.from > 0 {
           // The first frame fixes the time origin, so that a span's times are those of the whole file.
@@ -236,11 +239,14 @@ struct Analyzer {
         while !cancelled.isSet {
           // The frames looked at are chosen by their index in the file, so a span looks at the very
           // frames the whole file's analysis looks at (and at the next one when damage hid the first).
-          let every = idle.isSet ? stride * settings.idleStrideFactor : stride
           let waited = first == nil && frames >= stride
-          guard let frame = try decoder.nextFrame(converting: { $0 % every == 0 || waited }), frame.time < end else { break }
+          let wanted = { (index: Int) in
+            index % (schedule.isIdle(at: index) ? stride * settings.idleStrideFactor : stride) == 0 || waited
+          }
+          guard let frame = try decoder.nextFrame(converting: wanted), frame.time < end else { break }
           if let image = frame.image {
             guard case .yuv(let picture) = image else { break }
+            schedule.sent()
             queue.put(.frame(AnalysedFrame(index: frame.index, time: frame.time,
                                            model: picture.boxDownscaled(by: factor), source: picture)))
             first = first ?? frame.time
@@ -271,13 +277,15 @@ struct Analyzer {
 
   func analyse(path: String, window: AnalysisWindow? = nil, progress: ((AnalysisProgress) -> Void)? = nil) throws -> AnalysisResult {
     let cancelled = Flag()
-    let idle = Flag()
-    let queue = Self.startDecoding(path: path, settings: settings, cancelled: cancelled, idle: idle, window: window)
+    let schedule = FrameSchedule()
+    var idle = false
+    let queue = Self.startDecoding(path: path, settings: settings, cancelled: cancelled, schedule: schedule, window: window)
     // On any exit, stop the decoding thread and let it finish.
     var done = false
     defer {
       if !done {
         cancelled.set()
+        schedule.close()
         while true {
           switch queue.take() {
           case .finished, .failed: break
@@ -417,7 +425,7 @@ struct Analyzer {
           logger.trace("""
             analysed \(frame.index) fg \(raw.bits.reduce(0) { $0 + Int($1) }) blobs \(blobs.count) \
             area \(blobs.reduce(0) { $0 + $1.area }) detections \(observed?.count ?? -1) \
-            tracks \(fusion.tracks.count) confirmed \(fusion.tracks.filter(\.confirmed).count) idle \(idle.isSet)
+            tracks \(fusion.tracks.count) confirmed \(fusion.tracks.filter(\.confirmed).count) idle \(idle)
             """)
         }
         try finish(fusion.step(detections: observed, blobs: blobs, frameIndex: frame.index, time: frame.time,
@@ -426,10 +434,10 @@ struct Analyzer {
         // something moves again (footage where nothing happens is read at close to decoding speed).
         if blobs.isEmpty && fusion.tracks.isEmpty {
           quietSince = quietSince ?? frame.time
-          if frame.time - (quietSince ?? frame.time) >= 1 { idle.set() }
+          if frame.time - (quietSince ?? frame.time) >= 1 { idle = true }
         } else {
           quietSince = nil
-          idle.clear()
+          idle = false
         }
         for track in fusion.tracks where track.observations.last?.frameIndex == frame.index {
           guard let observation = track.observations.last, !observation.grouped else { continue }
@@ -497,6 +505,7 @@ struct Analyzer {
             background = current
           }
         }
+        schedule.analysed(frame.index, idle: idle)
         if frame.index / 50 != lastProgress {
           lastProgress = frame.index / 50
           progress?(AnalysisProgress(frames: frame.index + 1, expectedFrames: expected,
