@@ -10,8 +10,10 @@ import Index
 /// - Stage 2: weak detections, then blobs, against the tracks still unmatched that were seen
 ///   lately. A blob updates a detector track less firmly than a detection.
 /// - Fusion: a blob that no detection and no track explains starts a motion-only track; it is
-///   kept when it lasts `fusionSeconds` (its class then comes from geometry). When a detection
-///   later lands on it, it becomes a detector track.
+///   kept when it lasts `fusionSeconds` with `confirmBlobs` blobs, at least half of them not
+///   mostly covered by objects the detector follows (else it is a piece of one of them: a shadow,
+///   a bag, two walkers' blob); its class then comes from geometry. When a detection later lands
+///   on it, it becomes a detector track.
 /// - A track the detector no longer finds is lost; it is kept for `lostSeconds` of frames the
 ///   detector looked at, so identities survive short occlusions and stops, then ends.
 ///
@@ -63,6 +65,8 @@ struct FusionTracker {
     var hits = 1
     var detections = 0
     var blobs = 0
+    /// Blobs of a motion-only track that the detector's followed objects did not mostly cover.
+    var unexplainedBlobs = 0
     /// Summed detection scores per class.
     var votes: [ObjectClass: Double] = [:]
     var observations: [Observation]
@@ -162,12 +166,17 @@ struct FusionTracker {
       hitKind[t] = (blobs[b].box, nil)
     }
     let motionOpen = open.filter { tracks[$0].origin == .motion }
+    let followed = tracks.indices.filter { tracks[$0].origin == .detector && tracks[$0].confirmed && !tracks[$0].isLost }
+    var explainedHit = Set<Int>()
     for (t, b) in match(blobs.map(\.box), to: motionOpen, predicted: predicted, minimumIoU: 0.05,
                         distanceFallback: true, excluding: blobTaken)
     {
       trackTaken[t] = true
       blobTaken[b] = true
       hitKind[t] = (blobs[b].box, nil)
+      // Mostly inside boxes the detector follows: it keeps the track going but does not vouch for it.
+      let covered = followed.reduce(0.0) { $0 + predicted[$1].intersectionArea(blobs[b].box) }
+      if covered >= 0.5 * blobs[b].box.area { explainedHit.insert(t) }
     }
 
     // Updates, misses and ends.
@@ -198,7 +207,10 @@ struct FusionTracker {
           } else {
             track.kalman.update(box, weight: 2)
             track.observations.append(Observation(frameIndex: frameIndex, time: time, box: box, grouped: false))
-            if track.blobs >= settings.confirmBlobs && time - track.firstTime >= settings.fusionSeconds {
+            if !explainedHit.contains(t) { track.unexplainedBlobs += 1 }
+            if track.unexplainedBlobs >= max(settings.confirmBlobs, (track.blobs + 1) / 2)
+              && time - track.firstTime >= settings.fusionSeconds
+            {
               track.confirmed = true
             }
           }
@@ -259,6 +271,7 @@ struct FusionTracker {
         lastDetectionTime: nil,
         observations: [Observation(frameIndex: frameIndex, time: time, box: blob.box, grouped: false)])
       track.blobs = 1
+      track.unexplainedBlobs = 1
       nextID += 1
       survivors.append(track)
     }

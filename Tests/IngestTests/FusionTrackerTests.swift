@@ -101,6 +101,24 @@ struct FusionTrackerTests {
     #expect(handover.count == 1 && handover[0].detectionHits == 12, "\(handover.map(\.detectionHits))")
   }
 
+  @Test func aBlobOnAFollowedObjectDoesNotMakeASecondTrack() {
+    // A walker the detector follows, and a small blob that starts beside them (a bag swung out,
+    // a shadow) and then stays inside their box: the walker's motion, not a second object.
+    let beside = run(steps: 24) { i in
+      let p = person(20 + Double(i) * 5)
+      let bag = Rect(x: p.box.x + (i < 2 ? 24 : 4), y: 130, width: 10, height: 14)
+      return ([p], [Blob(box: bag, area: 140)])
+    }
+    #expect(beside.count == 1, "tracks \(beside.map { ($0.id, $0.detectionHits) })")
+    // A car the detector misses, passing in front of a parked car it follows: the passing car's
+    // blobs are covered by the parked car's box for part of the way only; still its own track.
+    let parked = Observed(box: Rect(x: 200, y: 100, width: 80, height: 40), score: 0.9, objectClass: .car)
+    let passing = run(steps: 40) { i in
+      ([parked], [Blob(box: Rect(x: Double(i) * 8, y: 110, width: 30, height: 15), area: 450)])
+    }
+    #expect(passing.count == 2, "tracks \(passing.map { ($0.id, $0.detectionHits) })")
+  }
+
   @Test func weakDetectionsOnlyExtendTracks() {
     // A weak detection alone never starts a track; after confident ones it continues the track.
     let weakOnly = run(steps: 16) { i in ([person(20 + Double(i) * 5, score: 0.3)], []) }
