@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <malloc.h>  // malloc, calloc, free (glibc)
+#include <stdlib.h>  // getenv
 #include <string.h>
 
 // ---- The C API's types, as far as lrj uses them.
@@ -67,6 +68,8 @@ static int loaded = 0;
 static char load_error[512];
 static char version_text[128];
 static char precision_text[32];
+// Set by LRJ_OPENVINO_PRECISION=f32: every network is compiled to infer in 32-bit floats.
+static int force_f32 = 0;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char pending_folder[4096];
 
@@ -151,6 +154,17 @@ static void load_once(void) {
       api.free_text(value);
     }
     api.core_free(core);
+  }
+  // f32 on request, where the processor would infer in bf16: an ingest made on a processor without
+  // bf16 can be reproduced exactly on one that has it (every processor has f32).
+  const char *forced = getenv("LRJ_OPENVINO_PRECISION");
+  if (forced != NULL && forced[0] != 0) {
+    if (strcmp(forced, "f32") != 0) {
+      snprintf(load_error, sizeof load_error, "LRJ_OPENVINO_PRECISION is \"%.64s\": only f32 can be asked for", forced);
+      return;
+    }
+    force_f32 = 1;
+    snprintf(precision_text, sizeof precision_text, "f32");
   }
   loaded = 1;
 }
@@ -289,9 +303,16 @@ static compiled_shape *shape_for(lrj_openvino_network *n, int32_t width, int32_t
   char threads[16];
   snprintf(threads, sizeof threads, "%d", n->threads > 0 ? n->threads : 0);
   // One inference at a time, as soon as possible (the analysis waits for each).
-  if (n->threads > 0) {
+  const char *precision_key = "INFERENCE_PRECISION_HINT";
+  if (n->threads > 0 && force_f32) {
+    status = api.compile_model(n->core, n->model, "CPU", 6, &slot->compiled, *api.inference_num_threads, threads,
+                               "PERFORMANCE_HINT", "LATENCY", precision_key, "f32");
+  } else if (n->threads > 0) {
     status = api.compile_model(n->core, n->model, "CPU", 4, &slot->compiled, *api.inference_num_threads, threads,
                                "PERFORMANCE_HINT", "LATENCY");
+  } else if (force_f32) {
+    status = api.compile_model(n->core, n->model, "CPU", 4, &slot->compiled, "PERFORMANCE_HINT", "LATENCY",
+                               precision_key, "f32");
   } else {
     status = api.compile_model(n->core, n->model, "CPU", 2, &slot->compiled, "PERFORMANCE_HINT", "LATENCY");
   }

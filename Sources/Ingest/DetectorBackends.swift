@@ -96,8 +96,9 @@ public enum OpenVINORuntime {
     return version.isEmpty ? nil : version
   }
 
-  /// The precision the CPU infers in (`bf16` on processors that have it, else `f32`), nil when
-  /// none is loaded or it does not say: the same footage gives slightly different detections in each.
+  /// The precision the CPU infers in (`bf16` on processors that have it, else `f32`; `f32` when
+  /// `LRJ_OPENVINO_PRECISION=f32` asks for it), nil when none is loaded or it does not say: the same
+  /// footage gives slightly different detections in each.
   public static var precision: String? {
     let precision = String(cString: lrj_openvino_precision())
     return precision.isEmpty ? nil : precision

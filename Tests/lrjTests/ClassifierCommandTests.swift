@@ -90,4 +90,32 @@ struct ClassifierCommandTests {
     #expect(about.standardOutput.contains("Detector in use: YOLOX-nano"))
     #expect(about.standardOutput.contains("SHA-256 \(Self.expectedSHA256) (verified)"))
   }
+
+  /// OpenVINO's libraries where `make deps` installs them (or `LRJ_OPENVINO`), nil when absent.
+  static var openVINOFolder: String? {
+    let environment = ProcessInfo.processInfo.environment
+    if let folder = environment["LRJ_OPENVINO"], !folder.isEmpty { return folder }
+    let installed = FileManager.default.homeDirectoryForCurrentUser
+      .appendingPathComponent(".local/share/lrj/runtime/openvino/openvino/libs").path
+    return FileManager.default.fileExists(atPath: installed) ? installed : nil
+  }
+
+  /// `LRJ_OPENVINO_PRECISION=f32` makes OpenVINO infer in 32-bit floats where it would use bf16 (an
+  /// ingest made on a processor without bf16 reproduced on one with it), and says so; another
+  /// value is refused by name, and the detector falls back to OpenCV DNN with a warning.
+  @Test(.enabled(if: TestPaths.classifierModel != nil && openVINOFolder != nil, "../shared/models or OpenVINO is absent"))
+  func openVINOCanBeAskedToInferInF32() throws {
+    let installation = try TestInstallation.make("lrj-precision")
+    defer { installation.remove() }
+    let env = installation.env().merging(
+      ["LRJ_MODEL": try #require(TestPaths.classifierModel), "LRJ_OPENVINO": try #require(Self.openVINOFolder)]) { $1 }
+    let forced = try Run.lrj(["about"], environment: env.merging(["LRJ_OPENVINO_PRECISION": "f32"]) { $1 })
+    #expect(forced.status == 0 && forced.standardOutput.contains("on OpenVINO ")
+              && forced.standardOutput.contains("(CPU, f32)"), "\(forced.standardOutput)")
+    let refused = try Run.lrj(["about"], environment: env.merging(["LRJ_OPENVINO_PRECISION": "f8"]) { $1 })
+    #expect(refused.status == 0 && refused.standardOutput.contains("LRJ_OPENVINO_PRECISION is \"f8\": only f32")
+              && refused.standardOutput.contains("Detector in use: YOLOX-nano (COCO, ONNX) on OpenCV DNN"),
+            "\(refused.standardOutput)")
+    // The ingest's report and log entry name the runtime by the same description (ingestWithTheModelOnRealFootage).
+  }
 }

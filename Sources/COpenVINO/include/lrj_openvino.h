@@ -24,8 +24,9 @@ int32_t lrj_openvino_load(const char *folder, char *error, size_t error_size);
 /// The loaded runtime's version, e.g. "2026.4.1-…" (empty before a successful load).
 const char *lrj_openvino_version(void);
 
-/// The precision the loaded runtime's CPU plugin infers in by default, e.g. "bf16" or "f32" (empty
-/// before a successful load or when the plugin does not say).
+/// The precision the loaded runtime's CPU plugin infers in, e.g. "bf16" or "f32": its default, or f32
+/// when the environment variable LRJ_OPENVINO_PRECISION is "f32" (any other value fails the load).
+/// Empty before a successful load or when the plugin does not say.
 const char *lrj_openvino_precision(void);
 
 /// An opaque network.
