@@ -9,8 +9,10 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <malloc.h>  // malloc, calloc, free (glibc)
-#include <stdlib.h>  // getenv
 #include <string.h>
+
+// From the C library (its usual header is not included here, as for malloc above).
+extern char *getenv(const char *name);
 
 // ---- The C API's types, as far as lrj uses them.
 typedef int ov_status;  // 0 is success
